@@ -1,0 +1,167 @@
+//! The fast products equal the naive triple loop of A.23, for every transposition and
+//! for shapes on both sides of nalgebra's small-matrix threshold.
+
+use nn_math::{MathError, Matrix, Op, Shape, gemm, mul_nt_to, mul_tn_to, mul_to};
+use proptest::prelude::*;
+
+use crate::strategies::matrix;
+
+/// `op(X)` by copying: the reference the fast path is compared with.
+fn apply(x: &Matrix<f64>, op: Op) -> Matrix<f64> {
+    match op {
+        Op::NoTrans => x.clone(),
+        Op::Trans => x.transpose(),
+    }
+}
+
+/// The textbook triple loop of A.23: `(AB)_ij = Σ_k a_ik · b_kj`.
+fn naive(a: &Matrix<f64>, b: &Matrix<f64>) -> Matrix<f64> {
+    let mut c = Matrix::zeros(a.nrows(), b.ncols());
+    for i in 0..a.nrows() {
+        for j in 0..b.ncols() {
+            let mut s = 0.0;
+            for k in 0..a.ncols() {
+                s += a[(i, k)] * b[(k, j)];
+            }
+            c[(i, j)] = s;
+        }
+    }
+    c
+}
+
+fn assert_close(got: &Matrix<f64>, want: &Matrix<f64>) {
+    assert_eq!(got.shape(), want.shape());
+    for (g, w) in got.iter().zip(want.iter()) {
+        // Sums of at most 20 products of entries below 100 in magnitude: 1e-9 is far
+        // above rounding and far below any real mistake.
+        assert!((g - w).abs() <= 1e-9 * (1.0 + w.abs()), "got {g}, want {w}");
+    }
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![Just(Op::NoTrans), Just(Op::Trans)]
+}
+
+/// Stored operands of the right shapes for `op_a(A)` of `n × k` and `op_b(B)` of `k × m`.
+fn operands() -> impl Strategy<Value = (Op, Matrix<f64>, Op, Matrix<f64>, Matrix<f64>, f64, f64)> {
+    (0usize..20, 0usize..20, 0usize..20, op(), op()).prop_flat_map(|(n, k, m, oa, ob)| {
+        let (ar, ac) = if oa == Op::NoTrans { (n, k) } else { (k, n) };
+        let (br, bc) = if ob == Op::NoTrans { (k, m) } else { (m, k) };
+        (
+            Just(oa),
+            matrix(ar, ac),
+            Just(ob),
+            matrix(br, bc),
+            matrix(n, m),
+            -2.0..2.0,
+            -2.0..2.0,
+        )
+    })
+}
+
+proptest! {
+    #[test]
+    fn gemm_equals_triple_loop((oa, a, ob, b, c0, alpha, beta) in operands()) {
+        let mut c = c0.clone();
+        gemm(alpha, &a, oa, &b, ob, beta, &mut c).unwrap();
+        let want = naive(&apply(&a, oa), &apply(&b, ob)) * alpha + &c0 * beta;
+        assert_close(&c, &want);
+    }
+
+    #[test]
+    fn named_products_equal_triple_loop((n, k, m) in (1usize..16, 1usize..16, 1usize..16), seed in any::<u64>()) {
+        let cell = |i: usize, j: usize, s: u64| ((i * 31 + j * 17) as u64 ^ s) as f64 % 7.0 - 3.0;
+        let w = Matrix::from_fn(n, k, |i, j| cell(i, j, seed));
+        let a = Matrix::from_fn(k, m, |i, j| cell(i, j, seed >> 7));
+        let d = Matrix::from_fn(n, m, |i, j| cell(i, j, seed >> 13));
+
+        let mut s = Matrix::from_element(n, m, f64::NAN);
+        mul_to(&w, &a, &mut s).unwrap();
+        assert_close(&s, &naive(&w, &a));
+
+        let mut back = Matrix::from_element(k, m, f64::NAN);
+        mul_tn_to(&w, &d, &mut back).unwrap();
+        assert_close(&back, &naive(&w.transpose(), &d));
+
+        let mut grad = Matrix::from_element(n, k, f64::NAN);
+        mul_nt_to(&d, &a, &mut grad).unwrap();
+        assert_close(&grad, &naive(&d, &a.transpose()));
+    }
+
+    #[test]
+    fn transpose_of_product_is_reversed_product((n, k, m) in (0usize..12, 0usize..12, 0usize..12), seed in any::<u32>()) {
+        // (AB)ᵀ = BᵀAᵀ (A.20, A.23), both sides through the fast path.
+        let a = Matrix::from_fn(n, k, |i, j| ((i * 7 + j * 3) as u32 ^ seed) as f64 % 11.0 - 5.0);
+        let b = Matrix::from_fn(k, m, |i, j| ((i * 5 + j * 13) as u32 ^ seed) as f64 % 13.0 - 6.0);
+        let mut ab = Matrix::zeros(n, m);
+        mul_to(&a, &b, &mut ab).unwrap();
+        let mut bt_at = Matrix::zeros(m, n);
+        gemm(1.0, &b, Op::Trans, &a, Op::Trans, 0.0, &mut bt_at).unwrap();
+        assert_close(&ab.transpose(), &bt_at);
+    }
+
+    #[test]
+    fn f32_fast_path_matches_f64((n, k, m) in (6usize..40, 6usize..40, 6usize..40)) {
+        let a = Matrix::from_fn(n, k, |i, j| ((i + 2 * j) % 9) as f64 / 9.0 - 0.5);
+        let b = Matrix::from_fn(m, k, |i, j| ((3 * i + j) % 7) as f64 / 7.0 - 0.5);
+        let mut c64 = Matrix::zeros(n, m);
+        mul_nt_to(&a, &b, &mut c64).unwrap();
+        let mut c32 = Matrix::<f32>::zeros(n, m);
+        mul_nt_to(&a.map(|x| x as f32), &b.map(|x| x as f32), &mut c32).unwrap();
+        for (x, y) in c32.iter().zip(c64.iter()) {
+            prop_assert!((f64::from(*x) - y).abs() < 1e-5 * (1.0 + y.abs()));
+        }
+    }
+}
+
+#[test]
+fn column_range_views_are_accepted() {
+    // A batch is a range of a data set's columns: no copy needed.
+    let w = Matrix::from_fn(7, 8, |i, j| (i as f64) - (j as f64));
+    let data = Matrix::from_fn(8, 30, |i, j| ((i * j) % 5) as f64);
+    let batch = data.columns(10, 9);
+    let mut s = Matrix::zeros(7, 9);
+    mul_to(&w, &batch, &mut s).unwrap();
+    assert_close(&s, &naive(&w, &batch.clone_owned()));
+}
+
+#[test]
+fn mismatched_inner_dimensions_are_an_error() {
+    let a = Matrix::<f64>::zeros(3, 4);
+    let b = Matrix::<f64>::zeros(5, 2);
+    let mut out = Matrix::from_element(3, 2, 7.0);
+    let err = mul_to(&a, &b, &mut out).unwrap_err();
+    assert_eq!(
+        err,
+        MathError::Multiply {
+            op: "mul_to",
+            left: Shape::new(3, 4),
+            right: Shape::new(5, 2)
+        }
+    );
+    assert_eq!(err.to_string(), "mul_to: cannot multiply 3×4 by 5×2");
+    assert!(
+        out.iter().all(|&x| x == 7.0),
+        "output must be untouched on error"
+    );
+}
+
+#[test]
+fn wrong_output_shape_is_an_error() {
+    let w = Matrix::<f32>::zeros(3, 4);
+    let d = Matrix::<f32>::zeros(3, 2);
+    let mut out = Matrix::zeros(3, 2);
+    let err = mul_tn_to(&w, &d, &mut out).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "mul_tn_to: output buffer is 3×2, the result is 4×2"
+    );
+}
+
+#[test]
+fn beta_zero_ignores_garbage_in_output() {
+    let a = Matrix::from_element(8, 8, 1.0_f32);
+    let mut c = Matrix::from_element(8, 8, f32::NAN);
+    mul_nt_to(&a, &a, &mut c).unwrap();
+    assert!(c.iter().all(|&x| x == 8.0));
+}
