@@ -1,2 +1,44 @@
-//! x
-fn main() {}
+//! Project automation, in the cargo-xtask style: `cargo xtask <command>`.
+//!
+//! `.cargo/config.toml` aliases `cargo xtask` to `cargo run --package xtask --`. This
+//! crate only orchestrates: it runs `cargo` (through `$CARGO`, the cargo that invoked it)
+//! with the right arguments and reports what happened. It has no dependencies.
+//!
+//! Commands:
+//! - `test`: everything CI runs (format check, clippy with warnings denied, all unit,
+//!   integration and doc tests, rustdoc with warnings denied, then the derivative
+//!   property tests with 2,000 cases each), with a one-line summary per step.
+//! - `bench [ARGS…]`: the criterion benchmarks of every crate (ARGS go to criterion).
+
+mod bench;
+mod run;
+mod test;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: cargo xtask <command>
+
+commands:
+  test          format check, clippy (-D warnings), all tests, and the derivative
+                property tests with a raised case count; fails if any step fails
+  bench [ARGS]  run the criterion benchmarks (ARGS are passed to criterion, e.g. a filter)
+  help          show this message";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("test") => test::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
+        Some("help" | "--help" | "-h") => {
+            println!("{USAGE}");
+            ExitCode::SUCCESS
+        }
+        other => {
+            if let Some(cmd) = other {
+                eprintln!("xtask: unknown command {cmd:?}\n");
+            }
+            eprintln!("{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}

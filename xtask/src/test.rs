@@ -1,0 +1,56 @@
+//! `cargo xtask test`: every check CI runs, in order, with a summary.
+
+use std::process::ExitCode;
+
+use crate::run::{Outcome, cargo, step, summarize};
+
+/// Cases per property for the derivative and gradient checks (proptest's default is 256).
+const PROPERTY_CASES: &str = "2000";
+
+/// Name filters of the test modules that hold the finite-difference property tests.
+const PROPERTY_MODULES: [&str; 1] = ["derivatives::"];
+
+pub fn run(args: &[String]) -> ExitCode {
+    if let Some(extra) = args.first() {
+        eprintln!("xtask test: takes no arguments (got {extra:?})");
+        return ExitCode::from(2);
+    }
+    let mut outcomes: Vec<Outcome> = Vec::new();
+
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--check"]);
+    outcomes.push(step("format (cargo fmt --check)", fmt));
+
+    let mut clippy = cargo();
+    clippy.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    outcomes.push(step("clippy (-D warnings)", clippy));
+
+    let mut tests = cargo();
+    tests.args(["test", "--workspace"]);
+    outcomes.push(step("tests (unit, integration, doc)", tests));
+
+    let mut docs = cargo();
+    docs.env("RUSTDOCFLAGS", "-D warnings")
+        .args(["doc", "--workspace", "--no-deps", "--quiet"]);
+    outcomes.push(step("docs (rustdoc -D warnings)", docs));
+
+    let mut props = cargo();
+    props
+        .env("PROPTEST_CASES", PROPERTY_CASES)
+        .args(["test", "--workspace", "--tests", "--"]);
+    props.args(PROPERTY_MODULES);
+    outcomes.push(step("derivative properties ×2000", props));
+
+    if summarize("xtask test", &outcomes) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
