@@ -8,7 +8,7 @@ use crate::run::{Outcome, cargo, step, summarize};
 const PROPERTY_CASES: &str = "2000";
 
 /// Name filters of the test modules that hold the finite-difference property tests.
-const PROPERTY_MODULES: [&str; 1] = ["derivatives::"];
+const PROPERTY_MODULES: [&str; 2] = ["derivatives::", "gradients::"];
 
 pub fn run(args: &[String]) -> ExitCode {
     if let Some(extra) = args.first() {

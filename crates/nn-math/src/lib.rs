@@ -27,6 +27,7 @@
 
 mod error;
 mod hadamard;
+mod kernel;
 mod norm;
 pub mod product;
 mod real;

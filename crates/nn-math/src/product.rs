@@ -11,23 +11,23 @@
 //! and [`gemm`] is the general `C ← α·op(A)·op(B) + β·C` they are made of (the gradient
 //! is accumulated with `β = 1`).
 //!
-//! # Why not `tr_mul`
+//! # Why not `tr_mul`, and why not `matrixmultiply`
 //! nalgebra's `tr_mul`, `tr_mul_to` and `gemm_tr` compute `Aᵀ·B` as a loop of dot
-//! products; on this project's machines they run at 8–12 GFLOP/s, while the
-//! `matrixmultiply` kernels behind nalgebra's `gemm` run at 60–80 GFLOP/s. A transposed
-//! matrix is the same memory with its row and column strides swapped, and those kernels
-//! take any strides, so every product here hands the operands' memory to them directly:
-//! transposition costs nothing and no copy is made. The `products` criterion benchmark of
-//! this crate shows both paths side by side.
+//! products: 8–12 GFLOP/s on this project's machines. A transposed matrix is the same
+//! memory with its row and column strides swapped, so every product here hands the
+//! operands' pointers and strides to a packed, register-blocked GEMM (the crate's
+//! `kernel` module): transposition costs nothing and no copy is made.
 //!
-//! The kernels are called directly rather than through nalgebra's `gemm` because for
-//! matrices with a side of at most 5 nalgebra switches to a `gemv` loop that indexes
-//! row-strided vectors (such as a column of a transposed view) past their end.
+//! nalgebra's own `gemm` calls the `matrixmultiply` crate, which takes strides too, but
+//! allocates a fresh packing buffer on every call; the kernel here keeps its packing
+//! buffers in a thread-local that is reused, so that a training step allocates nothing.
+//! The `products` criterion benchmark of this crate shows all three side by side.
 
 use core::any::TypeId;
 
 use nalgebra::{Dim, Matrix, RawStorage, RawStorageMut};
 
+use crate::kernel::{self, Strided};
 use crate::{MathError, Real, Shape};
 
 /// Whether an operand of [`gemm`] is used as stored or transposed (`op(X) = X` or `Xᵀ`).
@@ -57,9 +57,10 @@ where
 /// General matrix product into a caller-owned buffer: `C ← α·op(A)·op(B) + β·C`
 /// (notes A.23 with the scaling and sum of A.22).
 ///
-/// For `f32` and `f64` the product runs in the `matrixmultiply` kernels (the fast path of
-/// nalgebra's `gemm`); a transposed operand is read through swapped strides, never
-/// copied and never through nalgebra's slow `tr_mul`. When `β = 0`, `C` is not read, so it may
+/// For `f32` and `f64` the product runs in the crate's packed GEMM kernel (AVX2 + FMA when
+/// the CPU has them); a transposed operand is read through swapped strides, never
+/// copied and never through nalgebra's slow `tr_mul`. After a thread's first product of
+/// a given size, products allocate nothing. When `β = 0`, `C` is not read, so it may
 /// hold anything (even NaN) before the call.
 ///
 /// # Shapes
@@ -166,45 +167,57 @@ where
         // The f64 round trip is exact for f32 values.
         let (alpha, beta) = (alpha.as_f64() as f32, beta.as_f64() as f32);
         // SAFETY: T is f32, so the pointer casts are identities. `a`, `b` and `c` are
-        // valid nalgebra matrices whose elements (i, j) lie at `ptr + i·rs + j·cs` for the
+        // valid nalgebra matrices whose element (i, j) lies at `ptr + i·rs + j·cs` for the
         // shapes checked above; `c` is borrowed mutably, so it aliases neither input.
         unsafe {
-            matrixmultiply::sgemm(
+            kernel::sgemm(
                 m,
                 k,
                 n,
                 alpha,
-                pa.cast::<f32>(),
-                st(ars),
-                st(acs),
-                pb.cast::<f32>(),
-                st(brs),
-                st(bcs),
+                Strided {
+                    ptr: pa.cast::<f32>(),
+                    rs: st(ars),
+                    cs: st(acs),
+                },
+                Strided {
+                    ptr: pb.cast::<f32>(),
+                    rs: st(brs),
+                    cs: st(bcs),
+                },
                 beta,
-                pc.cast::<f32>(),
-                st(crs),
-                st(ccs),
+                Strided {
+                    ptr: pc.cast::<f32>(),
+                    rs: st(crs),
+                    cs: st(ccs),
+                },
             );
         }
     } else if TypeId::of::<T>() == TypeId::of::<f64>() {
         let (alpha, beta) = (alpha.as_f64(), beta.as_f64());
         // SAFETY: as above, with T = f64.
         unsafe {
-            matrixmultiply::dgemm(
+            kernel::dgemm(
                 m,
                 k,
                 n,
                 alpha,
-                pa.cast::<f64>(),
-                st(ars),
-                st(acs),
-                pb.cast::<f64>(),
-                st(brs),
-                st(bcs),
+                Strided {
+                    ptr: pa.cast::<f64>(),
+                    rs: st(ars),
+                    cs: st(acs),
+                },
+                Strided {
+                    ptr: pb.cast::<f64>(),
+                    rs: st(brs),
+                    cs: st(bcs),
+                },
                 beta,
-                pc.cast::<f64>(),
-                st(crs),
-                st(ccs),
+                Strided {
+                    ptr: pc.cast::<f64>(),
+                    rs: st(crs),
+                    cs: st(ccs),
+                },
             );
         }
     } else {

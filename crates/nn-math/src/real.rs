@@ -3,8 +3,8 @@
 //! [`Real`] is nalgebra's [`RealField`] (which already provides `exp`, `ln_1p`, `exp_m1`,
 //! `tanh`, `hypot`, `is_finite`, …) plus `Copy` and the two conversions that the library
 //! needs to write constants and to compare results across precisions. It is implemented
-//! for `f32` and `f64` only: those are the types for which nalgebra's `gemm` reaches the
-//! fast `matrixmultiply` kernels that [`crate::product`] relies on.
+//! for `f32` and `f64`, the types for which [`crate::product`] has fast GEMM kernels (any
+//! other implementation gets a correct but slow textbook loop).
 
 use core::fmt::{Debug, Display};
 

@@ -32,7 +32,7 @@ fn naive(a: &Matrix<f64>, b: &Matrix<f64>) -> Matrix<f64> {
 fn assert_close(got: &Matrix<f64>, want: &Matrix<f64>) {
     assert_eq!(got.shape(), want.shape());
     for (g, w) in got.iter().zip(want.iter()) {
-        // Sums of at most 20 products of entries below 100 in magnitude: 1e-9 is far
+        // Sums of products of bounded entries (at most 600 terms below 100²): 1e-9 relative is far
         // above rounding and far below any real mistake.
         assert!((g - w).abs() <= 1e-9 * (1.0 + w.abs()), "got {g}, want {w}");
     }
@@ -164,4 +164,46 @@ fn beta_zero_ignores_garbage_in_output() {
     let mut c = Matrix::from_element(8, 8, f32::NAN);
     mul_nt_to(&a, &a, &mut c).unwrap();
     assert!(c.iter().all(|&x| x == 8.0));
+}
+
+#[test]
+fn large_products_cross_every_blocking_boundary() {
+    // m, k and n beyond the kernel's block sizes (MC = 128 rows, KC = 256 deep) and not
+    // multiples of the micro-tile, with β ≠ 0 so that the first depth block must scale C
+    // and the later ones accumulate. Both precisions, every transposition.
+    let (m, k, n) = (300, 600, 70);
+    let a = Matrix::from_fn(m, k, |i, j| ((i * 7 + j * 3) % 17) as f64 / 17.0 - 0.5);
+    let b = Matrix::from_fn(k, n, |i, j| ((i * 5 + j * 11) % 13) as f64 / 13.0 - 0.5);
+    let c0 = Matrix::from_fn(m, n, |i, j| ((i + j) % 3) as f64);
+    let want = naive(&a, &b) * 0.5 + &c0 * 2.0;
+    for (oa, ob) in [
+        (Op::NoTrans, Op::NoTrans),
+        (Op::Trans, Op::NoTrans),
+        (Op::NoTrans, Op::Trans),
+        (Op::Trans, Op::Trans),
+    ] {
+        let a_stored = apply(&a, oa);
+        let b_stored = apply(&b, ob);
+        let mut c = c0.clone();
+        gemm(0.5, &a_stored, oa, &b_stored, ob, 2.0, &mut c).unwrap();
+        assert_close(&c, &want);
+
+        let mut c32 = c0.map(|x| x as f32);
+        gemm(
+            0.5_f32,
+            &a_stored.map(|x| x as f32),
+            oa,
+            &b_stored.map(|x| x as f32),
+            ob,
+            2.0,
+            &mut c32,
+        )
+        .unwrap();
+        for (x, y) in c32.iter().zip(want.iter()) {
+            assert!(
+                (f64::from(*x) - y).abs() < 1e-4 * (1.0 + y.abs()),
+                "f32 {x} vs {y}"
+            );
+        }
+    }
 }

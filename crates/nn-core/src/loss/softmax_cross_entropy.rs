@@ -1,0 +1,71 @@
+//! Softmax followed by cross-entropy: the usual output for classification (§2.2's
+//! "probability that the input is a handwritten 0, 1, …").
+
+use nn_math::Real;
+
+use crate::Loss;
+
+/// Cross-entropy of the softmax of the outputs: with `p = softmax(a)`,
+/// `pⱼ = e^{aⱼ} / Σᵢ e^{aᵢ}`, the loss is `C = −Σⱼ yⱼ·ln pⱼ`.
+///
+/// Use it with an [`nn_activations::Identity`] output layer: the layer's outputs are the
+/// logits `a`, and the loss applies the softmax itself (numerically stable: it subtracts
+/// `max a` first, so large logits neither overflow nor give `ln 0`).
+///
+/// # Output delta
+/// With `ln pⱼ = aⱼ − ln Σᵢ e^{aᵢ}`, `C = −Σⱼ yⱼ·aⱼ + (Σⱼ yⱼ)·ln Σᵢ e^{aᵢ}`, so
+/// `∂C/∂aⱼ = (Σᵢ yᵢ)·pⱼ − yⱼ`, which is the familiar `pⱼ − yⱼ` when `y` is a probability
+/// vector (e.g. one-hot). With the identity output, `f' = 1` and this is the delta
+/// `d⁽ᴸ⁾` itself.
+///
+/// ```
+/// use nn_core::{Loss, SoftmaxCrossEntropy};
+/// let a = [2.0_f64, 0.0, -1.0];
+/// let y = [0.0, 1.0, 0.0];
+/// let z: f64 = a.iter().map(|x| x.exp()).sum();
+/// let p: Vec<f64> = a.iter().map(|x| x.exp() / z).collect();
+/// assert!((SoftmaxCrossEntropy.loss(&a, &y) + p[1].ln()).abs() < 1e-15);
+/// let mut g = [0.0; 3];
+/// SoftmaxCrossEntropy.gradient(&a, &y, &mut g);
+/// for j in 0..3 {
+///     assert!((g[j] - (p[j] - y[j])).abs() < 1e-15);
+/// }
+/// // Large logits are fine.
+/// assert!(SoftmaxCrossEntropy.loss(&[1000.0_f64, -1000.0], &[0.0, 1.0]).is_finite());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SoftmaxCrossEntropy;
+
+/// `(max a, ln Σᵢ e^{aᵢ − max a})`: the log-sum-exp split so that no exponent is positive.
+fn log_sum_exp<T: Real>(a: &[T]) -> (T, T) {
+    let max = a
+        .iter()
+        .copied()
+        .reduce(|m, x| m.max(x))
+        .unwrap_or(T::zero());
+    let sum = a.iter().fold(T::zero(), |s, &x| s + (x - max).exp());
+    (max, sum.ln())
+}
+
+impl<T: Real> Loss<T> for SoftmaxCrossEntropy {
+    fn loss(&self, output: &[T], target: &[T]) -> T {
+        let (max, lse) = log_sum_exp(output);
+        // −Σ yⱼ·ln pⱼ with ln pⱼ = (aⱼ − max) − lse.
+        output
+            .iter()
+            .zip(target)
+            .fold(T::zero(), |s, (&a, &y)| s - y * ((a - max) - lse))
+    }
+
+    fn gradient(&self, output: &[T], target: &[T], grad: &mut [T]) {
+        let (max, lse) = log_sum_exp(output);
+        let mass = target.iter().fold(T::zero(), |s, &y| s + y);
+        for ((g, &a), &y) in grad.iter_mut().zip(output).zip(target) {
+            *g = mass * ((a - max) - lse).exp() - y;
+        }
+    }
+
+    fn name(&self) -> &str {
+        "softmax_cross_entropy"
+    }
+}

@@ -1,0 +1,51 @@
+//! After the first batch, a training step allocates nothing of its own.
+
+use nn_activations::{Identity, Relu, Sigmoid, Tanh};
+use nn_core::{Dropout, Network, NeuronActivation, SoftmaxCrossEntropy};
+use nn_math::Matrix;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use crate::counting_allocator::allocations_during;
+
+#[test]
+fn a_training_step_allocates_nothing_after_the_first_batch() {
+    let mut rng = StdRng::seed_from_u64(5);
+    let mixed: Vec<NeuronActivation<f32>> = (0..4)
+        .map(|j| {
+            if j % 2 == 0 {
+                Tanh.into()
+            } else {
+                Sigmoid::default().into()
+            }
+        })
+        .collect();
+    let mut net = Network::<f32>::builder(5)
+        .layer(8, Relu)
+        .layer(4, mixed)
+        .layer(3, Identity)
+        .build(&mut rng)
+        .unwrap();
+    let dropout = Dropout::new(vec![0.1, 0.3, 0.2]).unwrap();
+    let x = Matrix::from_fn(5, 4, |i, j| (i * 3 + j) as f32 / 10.0);
+    let y = Matrix::from_fn(3, 4, |i, j| if i == j % 3 { 1.0 } else { 0.0 });
+    let (mut ws, mut grad) = (net.workspace(), net.gradient());
+
+    let mut step = |net: &mut Network<f32>, cols: usize| {
+        net.clear_gradient(&mut grad).unwrap();
+        net.evaluate_with_dropout(&x.columns(0, cols), &mut ws, &dropout, &mut rng)
+            .unwrap();
+        net.adjust_gradient(
+            &mut ws,
+            &y.columns(0, cols),
+            &SoftmaxCrossEntropy,
+            &mut grad,
+        )
+        .unwrap();
+        net.apply_gradient(&grad, 0.01).unwrap();
+    };
+    step(&mut net, 4); // The first batch sizes the workspace.
+    assert_eq!(allocations_during(|| step(&mut net, 4)), 0);
+    // A smaller (last, partial) batch reuses the same buffers.
+    assert_eq!(allocations_during(|| step(&mut net, 3)), 0);
+}

@@ -1,0 +1,173 @@
+//! Bad input is a clear error that names the operation and the shapes, never a panic.
+
+use nn_activations::{Identity, Relu, Sigmoid, Tanh};
+use nn_core::{CoreError, Dropout, HalfSquaredError, Init, Network, NeuronActivation};
+use nn_math::Matrix;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+fn small() -> Network<f64> {
+    Network::builder(4)
+        .layer(3, Tanh)
+        .layer(2, Identity)
+        .build(&mut StdRng::seed_from_u64(0))
+        .unwrap()
+}
+
+#[test]
+fn wrong_input_rows_name_the_operation_and_the_shapes() {
+    let err = small().evaluate(&Matrix::zeros(3, 5)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "evaluate_with: input has 3 rows, the network expects 4"
+    );
+}
+
+#[test]
+fn adjust_gradient_needs_a_forward_pass_and_a_matching_target() {
+    let net = small();
+    let mut ws = net.workspace();
+    let mut grad = net.gradient();
+    let y = Matrix::zeros(2, 5);
+    assert!(matches!(
+        net.adjust_gradient(&mut ws, &y, &HalfSquaredError, &mut grad),
+        Err(CoreError::NoForwardPass)
+    ));
+
+    net.evaluate_with(&Matrix::zeros(4, 5), &mut ws).unwrap();
+    let err = net
+        .adjust_gradient(&mut ws, &Matrix::zeros(3, 5), &HalfSquaredError, &mut grad)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "adjust_gradient: target has 3 rows, the network expects 2"
+    );
+    let err = net
+        .adjust_gradient(&mut ws, &Matrix::zeros(2, 4), &HalfSquaredError, &mut grad)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("adjust_gradient: target has 4 columns")
+    );
+
+    // A workspace filled by another architecture is not a forward pass of this one.
+    let other = Network::builder(4)
+        .layer(5, Tanh)
+        .layer(2, Identity)
+        .build(&mut StdRng::seed_from_u64(1))
+        .unwrap();
+    other.evaluate_with(&Matrix::zeros(4, 5), &mut ws).unwrap();
+    assert!(matches!(
+        net.adjust_gradient(&mut ws, &y, &HalfSquaredError, &mut grad),
+        Err(CoreError::NoForwardPass)
+    ));
+}
+
+#[test]
+fn a_gradient_of_another_network_is_rejected_and_changes_nothing() {
+    let mut net = small();
+    let before = net.clone();
+    let other = Network::<f64>::builder(4)
+        .layer(5, Tanh)
+        .layer(2, Identity)
+        .build(&mut StdRng::seed_from_u64(1))
+        .unwrap();
+    let mut foreign = other.gradient();
+    assert!(matches!(
+        net.apply_gradient(&foreign, 0.1),
+        Err(CoreError::GradientMismatch { .. })
+    ));
+    assert!(matches!(
+        net.clear_gradient(&mut foreign),
+        Err(CoreError::GradientMismatch { .. })
+    ));
+    assert_eq!(net, before);
+}
+
+#[test]
+fn invalid_learning_rates_are_rejected() {
+    let mut net = small();
+    let grad = net.gradient();
+    for lr in [0.0, -0.1, f64::NAN, f64::INFINITY] {
+        let err = net.apply_gradient(&grad, lr).unwrap_err();
+        assert!(
+            err.to_string().starts_with("apply_gradient: learning_rate"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn bad_architectures_are_rejected() {
+    let mut rng = StdRng::seed_from_u64(0);
+    let cases: Vec<(&str, Result<Network<f64>, CoreError>)> = vec![
+        (
+            "no inputs",
+            Network::builder(0).layer(2, Relu).build(&mut rng),
+        ),
+        ("no layers", Network::builder(3).build(&mut rng)),
+        (
+            "zero width",
+            Network::builder(3)
+                .layer(2, Relu)
+                .layer(0, Relu)
+                .build(&mut rng),
+        ),
+        (
+            "per-neuron list too short",
+            Network::builder(3)
+                .layer(
+                    3,
+                    vec![NeuronActivation::from(Relu), Sigmoid::default().into()],
+                )
+                .build(&mut rng),
+        ),
+        (
+            "bad uniform range",
+            Network::builder(3)
+                .layer(2, Relu)
+                .init(Init::Uniform {
+                    low: 1.0,
+                    high: -1.0,
+                })
+                .build(&mut rng),
+        ),
+    ];
+    for (what, result) in cases {
+        assert!(result.is_err(), "{what} was accepted");
+    }
+    let err = Network::<f64>::builder(3)
+        .layer(
+            3,
+            vec![NeuronActivation::from(Relu), Sigmoid::default().into()],
+        )
+        .build(&mut rng)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid architecture: layer 0 has 3 neurons but 2 per-neuron activations"
+    );
+}
+
+#[test]
+fn dropout_rates_are_validated() {
+    for rate in [1.0, 1.5, -0.1, f64::NAN] {
+        assert!(Dropout::new(vec![rate]).is_err(), "rate {rate} accepted");
+    }
+    let net = small();
+    let mut ws = net.workspace();
+    let wrong_len = Dropout::new(vec![0.1]).unwrap();
+    let err = net
+        .evaluate_with_dropout(
+            &Matrix::zeros(4, 2),
+            &mut ws,
+            &wrong_len,
+            &mut StdRng::seed_from_u64(0),
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("dropout has 1 rates, the network needs 2"),
+        "{err}"
+    );
+}

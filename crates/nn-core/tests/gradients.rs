@@ -1,0 +1,141 @@
+//! Backpropagation against finite differences: every entry of the gradient of every
+//! weight and bias, for random architectures, activations (per layer and per neuron),
+//! both losses, random batches and targets, with and without a fixed dropout mask.
+//!
+//! `cargo xtask test` reruns this module with 2,000 cases per property.
+
+use nn_core::{Dropout, HalfSquaredError, Loss, Network, SoftmaxCrossEntropy};
+use nn_math::Matrix;
+use proptest::prelude::*;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use crate::common::{
+    batch_loss, central_difference, classifier, close, distributions, inputs, network, real_targets,
+};
+
+/// Compares the backpropagated gradient of `net` on `(x, y)` with the central difference
+/// of the batch loss, entry by entry. `dropout` fixes the masks through a seeded RNG, so
+/// that every perturbed evaluation sees the same mask.
+fn check_gradient(
+    net: &Network<f64>,
+    x: &Matrix<f64>,
+    y: &Matrix<f64>,
+    loss: &dyn Loss<f64>,
+    dropout: Option<(&Dropout, u64)>,
+) -> Result<(), TestCaseError> {
+    let outputs = |n: &Network<f64>| -> Matrix<f64> {
+        let mut ws = n.workspace();
+        match dropout {
+            None => n.evaluate_with(x, &mut ws).unwrap().clone_owned(),
+            Some((d, seed)) => n
+                .evaluate_with_dropout(x, &mut ws, d, &mut StdRng::seed_from_u64(seed))
+                .unwrap()
+                .clone_owned(),
+        }
+    };
+    let mut ws = net.workspace();
+    let mut grad = net.gradient();
+    match dropout {
+        None => {
+            net.evaluate_with(x, &mut ws).unwrap();
+        }
+        Some((d, seed)) => {
+            net.evaluate_with_dropout(x, &mut ws, d, &mut StdRng::seed_from_u64(seed))
+                .unwrap();
+        }
+    }
+    let reported = net.adjust_gradient(&mut ws, y, loss, &mut grad).unwrap();
+    prop_assert!(
+        (reported - batch_loss(loss, &outputs(net), y)).abs() <= 1e-12 * (1.0 + reported.abs())
+    );
+
+    for (k, g) in grad.layers().iter().enumerate() {
+        let (rows, cols) = g.weight().shape();
+        for i in 0..rows {
+            for j in 0..=cols {
+                // Column `cols` stands for the bias, the notes' w_{i,0}.
+                let numeric = central_difference(|delta| {
+                    let mut moved = net.clone();
+                    if j < cols {
+                        moved.layers_mut()[k].weight_mut()[(i, j)] += delta;
+                    } else {
+                        moved.layers_mut()[k].bias_mut()[i] += delta;
+                    }
+                    batch_loss(loss, &outputs(&moved), y)
+                });
+                let analytic = if j < cols {
+                    g.weight()[(i, j)]
+                } else {
+                    g.bias()[i]
+                };
+                prop_assert!(
+                    close(analytic, numeric),
+                    "layer {k}, {} ({i}, {j}): backprop {analytic}, finite difference {numeric}",
+                    if j < cols { "weight" } else { "bias" }
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn net_and_batch<S: Strategy<Value = Matrix<f64>>>(
+    nets: impl Strategy<Value = Network<f64>>,
+    targets: fn(usize, usize) -> S,
+) -> impl Strategy<Value = (Network<f64>, Matrix<f64>, Matrix<f64>)> {
+    (nets, 1usize..=8).prop_flat_map(move |(net, b)| {
+        let (n_in, n_out) = (net.n_inputs(), net.n_outputs());
+        (Just(net), inputs(n_in, b), targets(n_out, b))
+    })
+}
+
+proptest! {
+    #[test]
+    fn half_squared_error_gradient_matches_finite_differences(
+        (net, x, y) in net_and_batch(network(), real_targets)
+    ) {
+        check_gradient(&net, &x, &y, &HalfSquaredError, None)?;
+    }
+
+    #[test]
+    fn softmax_cross_entropy_gradient_matches_finite_differences(
+        (net, x, y) in net_and_batch(classifier(), distributions)
+    ) {
+        check_gradient(&net, &x, &y, &SoftmaxCrossEntropy, None)?;
+    }
+
+    #[test]
+    fn gradient_with_fixed_dropout_mask_matches_finite_differences(
+        (net, x, y) in net_and_batch(network(), real_targets),
+        rates in prop::collection::vec(0.0..0.5_f64, 4),
+        seed in any::<u64>(),
+    ) {
+        let dropout = Dropout::new(rates[..net.layers().len()].to_vec()).unwrap();
+        check_gradient(&net, &x, &y, &HalfSquaredError, Some((&dropout, seed)))?;
+    }
+
+    #[test]
+    fn batch_gradient_is_the_mean_of_example_gradients(
+        (net, x, y) in net_and_batch(network(), real_targets)
+    ) {
+        // One call on the whole batch against Algorithm 7 looped over its examples.
+        let b = x.ncols();
+        let mut ws = net.workspace();
+        let mut batch = net.gradient();
+        net.evaluate_with(&x, &mut ws).unwrap();
+        net.adjust_gradient(&mut ws, &y, &HalfSquaredError, &mut batch).unwrap();
+
+        let mut looped = net.gradient();
+        for j in 0..b {
+            net.evaluate_with(&x.columns(j, 1), &mut ws).unwrap();
+            net.adjust_gradient(&mut ws, &y.columns(j, 1), &HalfSquaredError, &mut looped).unwrap();
+        }
+        looped.scale(1.0 / b as f64);
+        for (gb, gl) in batch.layers().iter().zip(looped.layers()) {
+            for (p, q) in gb.weight().iter().chain(gb.bias().iter()).zip(gl.weight().iter().chain(gl.bias().iter())) {
+                prop_assert!((p - q).abs() <= 1e-12 * (1.0 + q.abs()), "batch {p}, mean of examples {q}");
+            }
+        }
+    }
+}

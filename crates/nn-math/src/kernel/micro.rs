@@ -1,0 +1,132 @@
+//! The micro-kernel: an `MR × NR` tile of `C` from one packed panel of `A` and one of `B`.
+
+use core::ops::{Add, Mul};
+
+/// A tile of `C`, `NR` columns of `MR` values.
+pub(crate) trait Tile<T> {
+    /// Column `j` of the tile.
+    fn column(&self, j: usize) -> &[T];
+}
+
+impl<T, const MR: usize, const NR: usize> Tile<T> for [[T; MR]; NR] {
+    #[inline]
+    fn column(&self, j: usize) -> &[T] {
+        &self[j]
+    }
+}
+
+/// A micro-kernel: `kc` packed steps of an `A` panel and a `B` panel into a tile.
+pub(crate) type Kernel<T> = fn(usize, &[T], &[T]) -> <T as KernelScalar>::Tile;
+
+/// The two scalar types the kernel is built for.
+pub(crate) trait KernelScalar:
+    Copy + PartialEq + Add<Output = Self> + Mul<Output = Self> + 'static
+{
+    /// Rows of a micro-tile: one 256-bit register of values.
+    const MR: usize;
+    /// Columns of a micro-tile.
+    const NR: usize;
+    /// 0.
+    const ZERO: Self;
+    /// 1.
+    const ONE: Self;
+    /// The tile type, `[[Self; MR]; NR]`.
+    type Tile: Tile<Self>;
+    /// `self·b + c`, fused where the target has FMA.
+    fn fma(self, b: Self, c: Self) -> Self;
+    /// The portable kernel.
+    fn kernel_portable(kc: usize, a: &[Self], b: &[Self]) -> Self::Tile;
+    /// The AVX2 + FMA kernel, if this CPU has those instructions.
+    fn kernel_fast() -> Option<Kernel<Self>>;
+}
+
+/// `Σ_p a_p ⊗ b_p` over `kc` packed steps: `a` holds `kc` groups of `MR`, `b` of `NR`.
+/// Written with fixed-size arrays so that the compiler keeps the tile in registers and
+/// vectorizes the `MR` loop.
+#[inline(always)]
+fn tile_product<T: KernelScalar, const MR: usize, const NR: usize, const FUSED: bool>(
+    kc: usize,
+    a: &[T],
+    b: &[T],
+) -> [[T; MR]; NR] {
+    let mut acc = [[T::ZERO; MR]; NR];
+    // Slicing both panels to exactly kc steps lets the zip run on one counter.
+    let (a, b) = (&a[..kc * MR], &b[..kc * NR]);
+    for (ap, bp) in a.chunks_exact(2 * MR).zip(b.chunks_exact(2 * NR)) {
+        // Two steps per iteration halve the loop overhead.
+        step::<T, MR, NR, FUSED>(&mut acc, &ap[..MR], &bp[..NR]);
+        step::<T, MR, NR, FUSED>(&mut acc, &ap[MR..], &bp[NR..]);
+    }
+    if kc % 2 == 1 {
+        step::<T, MR, NR, FUSED>(&mut acc, &a[(kc - 1) * MR..], &b[(kc - 1) * NR..]);
+    }
+    acc
+}
+
+/// One rank-1 update of the tile: `acc[j][i] += a[i]·b[j]`.
+#[inline(always)]
+fn step<T: KernelScalar, const MR: usize, const NR: usize, const FUSED: bool>(
+    acc: &mut [[T; MR]; NR],
+    a: &[T],
+    b: &[T],
+) {
+    let a: &[T; MR] = a.try_into().expect("a packed step holds MR values");
+    let b: &[T; NR] = b.try_into().expect("a packed step holds NR values");
+    for j in 0..NR {
+        let bj = b[j];
+        for i in 0..MR {
+            acc[j][i] = if FUSED {
+                a[i].fma(bj, acc[j][i])
+            } else {
+                a[i] * bj + acc[j][i]
+            };
+        }
+    }
+}
+
+macro_rules! kernel_scalar {
+    ($t:ty, $mr:expr, $nr:expr, $fast:ident) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        fn $fast(kc: usize, a: &[$t], b: &[$t]) -> [[$t; $mr]; $nr] {
+            tile_product::<$t, $mr, $nr, true>(kc, a, b)
+        }
+
+        impl KernelScalar for $t {
+            const MR: usize = $mr;
+            const NR: usize = $nr;
+            const ZERO: Self = 0.0;
+            const ONE: Self = 1.0;
+            type Tile = [[$t; $mr]; $nr];
+
+            #[inline(always)]
+            fn fma(self, b: Self, c: Self) -> Self {
+                self.mul_add(b, c)
+            }
+
+            fn kernel_portable(kc: usize, a: &[Self], b: &[Self]) -> Self::Tile {
+                tile_product::<$t, $mr, $nr, false>(kc, a, b)
+            }
+
+            fn kernel_fast() -> Option<Kernel<Self>> {
+                #[cfg(target_arch = "x86_64")]
+                {
+                    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+                    {
+                        // SAFETY: the CPU has the features the function is compiled for.
+                        return Some(|kc, a, b| unsafe { $fast(kc, a, b) });
+                    }
+                }
+                None
+            }
+        }
+    };
+}
+
+kernel_scalar!(f32, 16, 4, kernel_avx2_f32);
+kernel_scalar!(f64, 8, 4, kernel_avx2_f64);
+
+/// The best kernel this CPU runs.
+pub(super) fn select<T: KernelScalar>() -> Kernel<T> {
+    T::kernel_fast().unwrap_or(T::kernel_portable)
+}

@@ -1,0 +1,198 @@
+//! A blocked GEMM (`C ← α·A·B + β·C`) with packing buffers that are reused across calls.
+//!
+//! The structure is the classic one of BLIS and `matrixmultiply` (Goto's algorithm):
+//! blocks of `B` (`KC × NC`) and `A` (`MC × KC`) are copied ("packed") into contiguous
+//! panels `NR` columns and `MR` rows wide, and a small register-blocked micro-kernel
+//! ([`micro`]) multiplies one `A` panel by one `B` panel into an `MR × NR` tile of `C`.
+//!
+//! Why not `matrixmultiply` itself: it allocates a fresh packing buffer on every call,
+//! so every training step would allocate. Here the buffers live in a thread-local that
+//! grows to the largest product a thread has computed and is then reused: after the
+//! first step, a training step allocates nothing.
+//!
+//! On x86-64 CPUs with AVX2 and FMA (detected at run time, so no build flags are needed)
+//! the micro-kernel is compiled for those instructions; elsewhere a portable build of the
+//! same code runs.
+
+mod micro;
+mod pack;
+
+use core::cell::RefCell;
+
+pub(crate) use micro::KernelScalar;
+use micro::Tile;
+
+/// Columns of `B` packed per outer block.
+const NC: usize = 2048;
+/// Depth (shared dimension) of one packed block.
+const KC: usize = 256;
+/// Rows of `A` packed per block.
+const MC: usize = 128;
+
+thread_local! {
+    static PACK_F32: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    static PACK_F64: RefCell<(Vec<f64>, Vec<f64>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// A matrix operand: a pointer to element (0, 0) and the row and column strides, in
+/// elements.
+#[derive(Clone, Copy)]
+pub(crate) struct Strided<P> {
+    pub ptr: P,
+    pub rs: isize,
+    pub cs: isize,
+}
+
+/// `C ← α·A·B + β·C` for `A` of `m × k`, `B` of `k × n`, `C` of `m × n`, all `f32`.
+/// When `β = 0`, `C` is not read.
+///
+/// # Safety
+/// For every `i < m`, `j < n`, `p < k`: `a.ptr + i·a.rs + p·a.cs` and
+/// `b.ptr + p·b.rs + j·b.cs` must be valid for reads, `c.ptr + i·c.rs + j·c.cs` valid
+/// for reads and writes, and `C` must not overlap `A` or `B`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn sgemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f32,
+    a: Strided<*const f32>,
+    b: Strided<*const f32>,
+    beta: f32,
+    c: Strided<*mut f32>,
+) {
+    PACK_F32.with(|bufs| {
+        let mut bufs = bufs.borrow_mut();
+        let (pa, pb) = &mut *bufs;
+        // SAFETY: forwarded from the caller.
+        unsafe { gemm_blocked(m, k, n, alpha, a, b, beta, c, pa, pb) }
+    });
+}
+
+/// As [`sgemm`], for `f64`.
+///
+/// # Safety
+/// As [`sgemm`].
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn dgemm(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: f64,
+    a: Strided<*const f64>,
+    b: Strided<*const f64>,
+    beta: f64,
+    c: Strided<*mut f64>,
+) {
+    PACK_F64.with(|bufs| {
+        let mut bufs = bufs.borrow_mut();
+        let (pa, pb) = &mut *bufs;
+        // SAFETY: forwarded from the caller.
+        unsafe { gemm_blocked(m, k, n, alpha, a, b, beta, c, pa, pb) }
+    });
+}
+
+/// The blocked loops around the micro-kernel.
+///
+/// # Safety
+/// As [`sgemm`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn gemm_blocked<T: KernelScalar>(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: T,
+    a: Strided<*const T>,
+    b: Strided<*const T>,
+    beta: T,
+    c: Strided<*mut T>,
+    pa: &mut Vec<T>,
+    pb: &mut Vec<T>,
+) {
+    if m == 0 || n == 0 || k == 0 {
+        // Callers handle an empty product (C ← β·C) themselves.
+        return;
+    }
+    let (mr, nr) = (T::MR, T::NR);
+    let kernel = micro::select::<T>();
+    for jc in (0..n).step_by(NC) {
+        let nc = NC.min(n - jc);
+        for pc in (0..k).step_by(KC) {
+            let kc = KC.min(k - pc);
+            // The first depth block applies β; the others accumulate.
+            let beta_here = if pc == 0 { beta } else { T::ONE };
+            // SAFETY: the block lies inside B (rows pc..pc+kc, columns jc..jc+nc).
+            unsafe { pack::pack_b(pb, b, pc, kc, jc, nc, nr) };
+            for ic in (0..m).step_by(MC) {
+                let mc = MC.min(m - ic);
+                // SAFETY: the block lies inside A (rows ic..ic+mc, columns pc..pc+kc).
+                unsafe { pack::pack_a(pa, a, ic, mc, pc, kc, mr) };
+                // The A micro-panel (MR × kc) stays in L1 while the narrower B
+                // micro-panels stream past it from the packed block in L2.
+                for (ip, a_panel) in pa.chunks_exact(kc * mr).take(mc.div_ceil(mr)).enumerate() {
+                    let i0 = ic + ip * mr;
+                    let rows = mr.min(m - i0);
+                    for (jp, b_panel) in pb.chunks_exact(kc * nr).take(nc.div_ceil(nr)).enumerate()
+                    {
+                        let j0 = jc + jp * nr;
+                        let cols = nr.min(n - j0);
+                        let tile = kernel(kc, a_panel, b_panel);
+                        // SAFETY: rows i0..i0+rows and columns j0..j0+cols lie inside C.
+                        unsafe { write_tile(&tile, c, i0, rows, j0, cols, alpha, beta_here) };
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `C[i0.., j0..] ← α·tile + β·C[i0.., j0..]` for the valid `rows × cols` part of a tile;
+/// `C` is not read when `β = 0`.
+///
+/// # Safety
+/// The `rows × cols` block at `(i0, j0)` must lie inside `C`.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+unsafe fn write_tile<T: KernelScalar>(
+    tile: &T::Tile,
+    c: Strided<*mut T>,
+    i0: usize,
+    rows: usize,
+    j0: usize,
+    cols: usize,
+    alpha: T,
+    beta: T,
+) {
+    for j in 0..cols {
+        let col = &tile.column(j)[..rows];
+        // SAFETY: (i0, j0 + j) is inside C by the caller's guarantee.
+        let base = unsafe {
+            c.ptr
+                .offset((i0 as isize) * c.rs + ((j0 + j) as isize) * c.cs)
+        };
+        if c.rs == 1 {
+            // SAFETY: rows i0..i0+rows of this column are inside C, contiguous, and
+            // aliased by nothing else while we hold C.
+            let dst = unsafe { core::slice::from_raw_parts_mut(base, rows) };
+            if beta == T::ZERO {
+                dst.iter_mut().zip(col).for_each(|(d, &v)| *d = alpha * v);
+            } else {
+                dst.iter_mut()
+                    .zip(col)
+                    .for_each(|(d, &v)| *d = alpha * v + beta * *d);
+            }
+            continue;
+        }
+        for (i, &v) in col.iter().enumerate() {
+            // SAFETY: row i0 + i < i0 + rows is inside C, valid for reads and writes.
+            unsafe {
+                let p = base.offset(i as isize * c.rs);
+                *p = if beta == T::ZERO {
+                    alpha * v
+                } else {
+                    alpha * v + beta * *p
+                };
+            }
+        }
+    }
+}

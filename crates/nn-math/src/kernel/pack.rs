@@ -1,0 +1,109 @@
+//! Packing blocks of `A` and `B` into contiguous, zero-padded micro-panels.
+//!
+//! Both packers read along whichever dimension of the source is contiguous (unit
+//! stride) and write with the panel's stride, so that a transposed operand packs as
+//! fast as a plain one.
+
+use super::{KernelScalar, Strided};
+
+/// Packs the `rows × depth` block of a matrix whose element `(r, p)` is at
+/// `src + r·rs + p·ps` into panels of `w` rows: panel `q` holds, for each `p` in order,
+/// the `w` values of rows `q·w .. q·w + w` (0 past the last row).
+///
+/// # Safety
+/// Every element `(r, p)` with `r < rows`, `p < depth` must be valid for reads.
+unsafe fn pack<T: KernelScalar>(
+    buf: &mut Vec<T>,
+    src: *const T,
+    rs: isize,
+    ps: isize,
+    rows: usize,
+    depth: usize,
+    w: usize,
+) {
+    let panels = rows.div_ceil(w);
+    let len = panels * w * depth;
+    if buf.len() < len {
+        buf.resize(len, T::ZERO);
+    }
+    for (q, panel) in buf[..len].chunks_exact_mut(w * depth).enumerate() {
+        let r0 = q * w;
+        let live = w.min(rows - r0);
+        if live < w {
+            // The ragged last panel: zero the padding rows once.
+            panel.fill(T::ZERO);
+        }
+        if ps == 1 && rs != 1 {
+            // Each row is contiguous along p: read rows, write with stride w.
+            let out = panel.as_mut_ptr();
+            for r in 0..live {
+                // SAFETY: row r0 + r < rows and columns 0..depth are inside the block;
+                // `out` has w·depth slots, and p·w + r < w·depth.
+                unsafe {
+                    let row = src.offset((r0 + r) as isize * rs);
+                    for p in 0..depth {
+                        *out.add(p * w + r) = *row.add(p);
+                    }
+                }
+            }
+        } else if rs == 1 {
+            // Column-major: each column's `live` rows are contiguous; copy them whole.
+            for (p, dst) in panel.chunks_exact_mut(w).enumerate() {
+                // SAFETY: rows r0..r0+live of column p < depth are inside the block.
+                let col = unsafe {
+                    core::slice::from_raw_parts(src.offset(p as isize * ps).add(r0), live)
+                };
+                dst[..live].copy_from_slice(col);
+            }
+        } else {
+            // General strides.
+            for (p, dst) in panel.chunks_exact_mut(w).enumerate() {
+                for (r, d) in dst[..live].iter_mut().enumerate() {
+                    // SAFETY: row r0 + r < rows and column p < depth are inside the block.
+                    *d = unsafe { *src.offset(p as isize * ps + (r0 + r) as isize * rs) };
+                }
+            }
+        }
+    }
+}
+
+/// Packs rows `i0..i0+mc`, columns `p0..p0+kc` of `A` into panels of `mr` rows.
+///
+/// # Safety
+/// The block must lie inside `A` (see [`super::sgemm`]).
+pub(super) unsafe fn pack_a<T: KernelScalar>(
+    buf: &mut Vec<T>,
+    a: Strided<*const T>,
+    i0: usize,
+    mc: usize,
+    p0: usize,
+    kc: usize,
+    mr: usize,
+) {
+    // SAFETY: the block's corner is inside A, and so is the whole block (caller).
+    unsafe {
+        let corner = a.ptr.offset(i0 as isize * a.rs + p0 as isize * a.cs);
+        pack(buf, corner, a.rs, a.cs, mc, kc, mr);
+    }
+}
+
+/// Packs rows `p0..p0+kc`, columns `j0..j0+nc` of `B` into panels of `nr` columns: the
+/// same as packing `Bᵀ` into panels of `nr` rows.
+///
+/// # Safety
+/// The block must lie inside `B` (see [`super::sgemm`]).
+pub(super) unsafe fn pack_b<T: KernelScalar>(
+    buf: &mut Vec<T>,
+    b: Strided<*const T>,
+    p0: usize,
+    kc: usize,
+    j0: usize,
+    nc: usize,
+    nr: usize,
+) {
+    // SAFETY: the block's corner is inside B, and so is the whole block (caller).
+    unsafe {
+        let corner = b.ptr.offset(p0 as isize * b.rs + j0 as isize * b.cs);
+        pack(buf, corner, b.cs, b.rs, nc, kc, nr);
+    }
+}
