@@ -46,7 +46,7 @@ pub fn run(args: &[String]) -> ExitCode {
         .env("PROPTEST_CASES", PROPERTY_CASES)
         .args(["test", "--workspace", "--tests", "--"]);
     props.args(PROPERTY_MODULES);
-    outcomes.push(step("derivative properties ×2000", props));
+    outcomes.push(step("FD property tests ×2000", props));
 
     if summarize("xtask test", &outcomes) {
         ExitCode::SUCCESS

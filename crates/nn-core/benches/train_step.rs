@@ -1,2 +1,47 @@
-//! x
-fn main() {}
+//! One training step (clear_gradient + evaluate_with + adjust_gradient + apply_gradient)
+//! of a 784-128-64-10 ReLU network with softmax cross-entropy, in f32: batch 64 (the W1
+//! workload of `../shared/anchors/README.md`) and batch 1 (W2).
+//!
+//! Throughput is in samples, so criterion's `elem/s` reads as samples per second.
+//! Run with `cargo xtask bench train_step` (or `cargo bench -p nn-core`).
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use nn_activations::{Identity, Relu};
+use nn_core::{Network, SoftmaxCrossEntropy};
+use nn_math::Matrix;
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+fn train_step(c: &mut Criterion) {
+    let mut rng = StdRng::seed_from_u64(0);
+    let mut net = Network::<f32>::builder(784)
+        .layer(128, Relu)
+        .layer(64, Relu)
+        .layer(10, Identity)
+        .build(&mut rng)
+        .expect("a valid architecture");
+    let mut group = c.benchmark_group("train_step 784-128-64-10 f32");
+    for batch in [64usize, 1] {
+        let x = Matrix::from_fn(784, batch, |_, _| rng.random::<f32>());
+        let y = Matrix::from_fn(10, batch, |i, j| if i == (j * 7) % 10 { 1.0 } else { 0.0 });
+        let (mut ws, mut grad) = (net.workspace(), net.gradient());
+        group.throughput(Throughput::Elements(batch as u64));
+        group.bench_function(BenchmarkId::new("batch", batch), |b| {
+            b.iter(|| {
+                net.clear_gradient(&mut grad).unwrap();
+                net.evaluate_with(&x, &mut ws).unwrap();
+                net.adjust_gradient(&mut ws, &y, &SoftmaxCrossEntropy, &mut grad)
+                    .unwrap();
+                net.apply_gradient(&grad, 0.01).unwrap();
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(30).measurement_time(std::time::Duration::from_secs(3));
+    targets = train_step
+}
+criterion_main!(benches);

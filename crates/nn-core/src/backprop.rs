@@ -170,10 +170,11 @@ impl<T: Real> Network<T> {
         grad.check("apply_gradient", self)?;
         for (layer, g) in self.layers_mut().iter_mut().zip(grad.layers()) {
             let (w, b) = layer.params_mut();
-            for (x, dx) in w.iter_mut().zip(g.weight().iter()) {
-                *x -= learning_rate * *dx;
-            }
-            for (x, dx) in b.iter_mut().zip(g.bias().iter()) {
+            for (x, dx) in w
+                .iter_mut()
+                .zip(g.weight().as_slice())
+                .chain(b.iter_mut().zip(g.bias().as_slice()))
+            {
                 *x -= learning_rate * *dx;
             }
         }

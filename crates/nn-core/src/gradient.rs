@@ -65,8 +65,9 @@ impl<T: Real> Gradient<T> {
     /// `∇C⁽ᵏ⁾ ← 0` for every layer: the notes' ClearGradient (Algorithm 3/4).
     pub fn clear(&mut self) {
         for l in &mut self.layers {
-            l.weight.fill(T::zero());
-            l.bias.fill(T::zero());
+            // Slices, not nalgebra's element iterators: this runs every batch.
+            l.weight.as_mut_slice().fill(T::zero());
+            l.bias.as_mut_slice().fill(T::zero());
         }
     }
 
@@ -83,8 +84,11 @@ impl<T: Real> Gradient<T> {
     /// Multiplies every entry by `factor`.
     pub fn scale(&mut self, factor: T) {
         for l in &mut self.layers {
-            l.weight *= factor;
-            l.bias *= factor;
+            l.weight
+                .as_mut_slice()
+                .iter_mut()
+                .chain(l.bias.as_mut_slice())
+                .for_each(|x| *x *= factor);
         }
     }
 

@@ -50,6 +50,7 @@ mod loss;
 mod model_file;
 mod network;
 mod params;
+mod perceptron;
 mod workspace;
 
 pub use activation::{LayerActivation, NeuronActivation};
@@ -63,4 +64,5 @@ pub use loss::{HalfSquaredError, Loss, SoftmaxCrossEntropy};
 pub use model_file::{ActivationResolver, FORMAT_NAME, FORMAT_VERSION};
 pub use network::Network;
 pub use params::{ParamId, ParamKind};
+pub use perceptron::train_perceptron;
 pub use workspace::Workspace;

@@ -10,6 +10,7 @@ mod errors;
 mod gradients;
 mod init;
 mod model_files;
+mod perceptrons;
 
 /// Counts heap allocations per thread, so that a test can assert that a training step
 /// allocates nothing. Every test of this binary runs under it; counting costs nothing

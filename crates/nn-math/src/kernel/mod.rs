@@ -16,6 +16,7 @@
 
 mod micro;
 mod pack;
+mod thin;
 
 use core::cell::RefCell;
 
@@ -111,6 +112,11 @@ unsafe fn gemm_blocked<T: KernelScalar>(
 ) {
     if m == 0 || n == 0 || k == 0 {
         // Callers handle an empty product (C ← β·C) themselves.
+        return;
+    }
+    if m < thin::THIN || n < thin::THIN || k < thin::THIN {
+        // SAFETY: forwarded from the caller.
+        unsafe { thin::gemm_thin(m, k, n, alpha, a, b, beta, c) };
         return;
     }
     let (mr, nr) = (T::MR, T::NR);

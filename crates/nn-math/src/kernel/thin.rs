@@ -1,0 +1,93 @@
+//! Products with a side too small to pay for packing: matrix-vector (`n` small),
+//! rank-k updates with tiny `k` (the weight gradient `d·aᵀ` of a single example), and
+//! few-row products. Each column of `C` is computed directly from `A` and `B`.
+
+use super::{KernelScalar, Strided};
+
+/// Below this size of `m`, `n` or `k`, [`gemm_thin`] is used instead of packing.
+pub(super) const THIN: usize = 4;
+
+/// `Σᵢ xᵢ·yᵢ` with eight partial sums, so that the compiler can vectorize it (a single
+/// running sum fixes the order of the floating-point additions).
+#[inline]
+fn dot<T: KernelScalar>(x: &[T], y: &[T]) -> T {
+    let mut acc = [T::ZERO; 8];
+    let (xc, yc) = (x.chunks_exact(8), y.chunks_exact(8));
+    let (xr, yr) = (xc.remainder(), yc.remainder());
+    for (a, b) in xc.zip(yc) {
+        for i in 0..8 {
+            acc[i] = a[i] * b[i] + acc[i];
+        }
+    }
+    let mut sum = xr.iter().zip(yr).fold(T::ZERO, |s, (&a, &b)| s + a * b);
+    for v in acc {
+        sum = sum + v;
+    }
+    sum
+}
+
+/// `C ← α·A·B + β·C` column by column, without packing (`C` not read when `β = 0`).
+///
+/// # Safety
+/// As [`super::sgemm`].
+#[allow(clippy::too_many_arguments)]
+pub(super) unsafe fn gemm_thin<T: KernelScalar>(
+    m: usize,
+    k: usize,
+    n: usize,
+    alpha: T,
+    a: Strided<*const T>,
+    b: Strided<*const T>,
+    beta: T,
+    c: Strided<*mut T>,
+) {
+    let at = |i: usize, p: usize| a.ptr.wrapping_offset(i as isize * a.rs + p as isize * a.cs);
+    let bt = |p: usize, j: usize| b.ptr.wrapping_offset(p as isize * b.rs + j as isize * b.cs);
+    for j in 0..n {
+        let c_col = c.ptr.wrapping_offset(j as isize * c.cs);
+        // SAFETY (all blocks below): every (i, p, j) visited satisfies i < m, p < k,
+        // j < n, so each pointer formed is inside its matrix (caller's guarantee); C is
+        // written only through these pointers and aliases neither input.
+        if c.rs == 1 && a.rs == 1 {
+            // Column-major A and C: C[:, j] = β·C[:, j] + Σₚ (α·B[p, j])·A[:, p].
+            let col = unsafe { core::slice::from_raw_parts_mut(c_col, m) };
+            if beta == T::ZERO {
+                col.fill(T::ZERO);
+            } else if beta != T::ONE {
+                col.iter_mut().for_each(|x| *x = beta * *x);
+            }
+            for p in 0..k {
+                let coef = alpha * unsafe { *bt(p, j) };
+                let a_col = unsafe { core::slice::from_raw_parts(at(0, p), m) };
+                col.iter_mut()
+                    .zip(a_col)
+                    .for_each(|(x, &v)| *x = coef * v + *x);
+            }
+        } else if a.cs == 1 && b.rs == 1 {
+            // Rows of A and the column of B are contiguous: dot products.
+            let b_col = unsafe { core::slice::from_raw_parts(bt(0, j), k) };
+            for i in 0..m {
+                let a_row = unsafe { core::slice::from_raw_parts(at(i, 0), k) };
+                let v = alpha * dot(a_row, b_col);
+                let out = c_col.wrapping_offset(i as isize * c.rs);
+                unsafe { *out = if beta == T::ZERO { v } else { v + beta * *out } };
+            }
+        } else {
+            // Any strides: the textbook sum.
+            for i in 0..m {
+                let mut s = T::ZERO;
+                for p in 0..k {
+                    s = unsafe { *at(i, p) * *bt(p, j) } + s;
+                }
+                let out = c_col.wrapping_offset(i as isize * c.rs);
+                unsafe {
+                    *out = if beta == T::ZERO {
+                        alpha * s
+                    } else {
+                        alpha * s + beta * *out
+                    }
+                };
+            }
+        }
+    }
+}
