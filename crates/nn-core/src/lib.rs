@@ -61,7 +61,7 @@ pub use gradient::{Gradient, LayerGradient};
 pub use init::Init;
 pub use layer::Dense;
 pub use loss::{HalfSquaredError, Loss, SoftmaxCrossEntropy};
-pub use model_file::{ActivationResolver, FORMAT_NAME, FORMAT_VERSION};
+pub use model_file::{ActivationResolver, Extras, FORMAT_NAME, FORMAT_VERSION, read_extras};
 pub use network::Network;
 pub use params::{ParamId, ParamKind};
 pub use perceptron::train_perceptron;

@@ -87,6 +87,49 @@ fn activation_json<T: Real>(a: &NeuronActivation<T>) -> Result<Value, CoreError>
     Ok(json!({ "name": a.name(), "params": params }))
 }
 
+/// Extra one-dimensional tensors and metadata stored in a model file beside the network
+/// (e.g. a trainer's optimizer state). Names must not start with `layers.` and metadata
+/// keys must not be the model's own (`format`, `format_version`, `scalar`, `n_inputs`,
+/// `layers`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Extras<T> {
+    /// `(name, values)` pairs, stored as 1-D tensors of the network's scalar type.
+    pub tensors: Vec<(String, Vec<T>)>,
+    /// `(key, value)` pairs added to the header's metadata.
+    pub metadata: Vec<(String, String)>,
+}
+
+const RESERVED_KEYS: [&str; 5] = ["format", "format_version", "scalar", "n_inputs", "layers"];
+
+/// Reads the extra tensors whose names, and the metadata whose keys, start with
+/// `prefix` from a model file's bytes.
+///
+/// # Errors
+/// [`ModelFileError::Malformed`] for bytes that are not safetensors,
+/// [`ModelFileError::DType`] for tensors of another scalar type.
+pub fn read_extras<T: Real>(bytes: &[u8], prefix: &str) -> Result<Extras<T>, CoreError> {
+    let file = SafeTensors::deserialize(bytes).map_err(|e| ModelFileError::Malformed(e.to_string()))?;
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| ModelFileError::Malformed(e.to_string()))?;
+    let (dtype, _) = dtype_of::<T>()?;
+    let mut tensors = Vec::new();
+    for (name, view) in file.iter().filter(|(n, _)| n.starts_with(prefix)) {
+        if view.dtype() != dtype {
+            return Err(ModelFileError::DType { found: format!("{:?}", view.dtype()), expected: dtype_of::<T>()?.1 }.into());
+        }
+        tensors.push((name.to_owned(), from_le_bytes(view.data(), dtype)));
+    }
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut metadata: Vec<(String, String)> = header
+        .metadata()
+        .iter()
+        .flatten()
+        .filter(|(k, _)| k.starts_with(prefix))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    metadata.sort();
+    Ok(Extras { tensors, metadata })
+}
+
 impl<T: Real> Network<T> {
     /// The network as the bytes of a safetensors model file (see the module docs and
     /// `docs/model-files.md` for the layout).
@@ -95,6 +138,17 @@ impl<T: Real> Network<T> {
     /// [`ModelFileError::Unsavable`] if a custom activation is named like a built-in one,
     /// or `T` is neither `f32` nor `f64`.
     pub fn to_safetensors(&self) -> Result<Vec<u8>, CoreError> {
+        self.to_safetensors_with(&Extras::default())
+    }
+
+    /// As [`to_safetensors`](Network::to_safetensors), with extra tensors and metadata
+    /// beside the network; [`from_safetensors`](Network::from_safetensors) ignores them
+    /// and [`read_extras`] reads them back.
+    ///
+    /// # Errors
+    /// As [`to_safetensors`](Network::to_safetensors), and
+    /// [`ModelFileError::Unsavable`] for an extra name or key that clashes with the model's.
+    pub fn to_safetensors_with(&self, extras: &Extras<T>) -> Result<Vec<u8>, CoreError> {
         let (dtype, dtype_name) = dtype_of::<T>()?;
         let mut layers_json = Vec::new();
         let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
@@ -124,13 +178,27 @@ impl<T: Real> Network<T> {
             to_le_bytes(layer.bias().iter().copied(), dtype, &mut b);
             buffers.push((format!("layers.{k}.bias"), vec![layer.n_outputs()], b));
         }
-        let metadata = HashMap::from([
+        for (name, values) in &extras.tensors {
+            if name.starts_with("layers.") {
+                return Err(ModelFileError::Unsavable(format!("extra tensor {name:?} clashes with the layers")).into());
+            }
+            let mut bytes = Vec::new();
+            to_le_bytes(values.iter().copied(), dtype, &mut bytes);
+            buffers.push((name.clone(), vec![values.len()], bytes));
+        }
+        let mut metadata = HashMap::from([
             ("format".to_owned(), FORMAT_NAME.to_owned()),
             ("format_version".to_owned(), FORMAT_VERSION.to_string()),
             ("scalar".to_owned(), dtype_name.to_owned()),
             ("n_inputs".to_owned(), self.n_inputs().to_string()),
             ("layers".to_owned(), Value::Array(layers_json).to_string()),
         ]);
+        for (key, value) in &extras.metadata {
+            if RESERVED_KEYS.contains(&key.as_str()) {
+                return Err(ModelFileError::Unsavable(format!("extra metadata key {key:?} is the model's own")).into());
+            }
+            metadata.insert(key.clone(), value.clone());
+        }
         let views = buffers
             .iter()
             .map(|(name, shape, data)| {

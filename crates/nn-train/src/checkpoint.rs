@@ -1,0 +1,114 @@
+//! Checkpoints: the network and the trainer's state (optimizer buffers, epochs done) in
+//! one safetensors model file, so that training resumes exactly where it stopped.
+
+use std::path::Path;
+
+use nn_core::{Extras, Network, read_extras};
+use nn_math::Real;
+
+use crate::{ParamState, TrainError, Trainer};
+
+const PREFIX_META: &str = "trainer.";
+const PREFIX_TENSOR: &str = "optimizer.";
+
+fn bad(msg: impl Into<String>) -> TrainError {
+    TrainError::Checkpoint(msg.into())
+}
+
+impl<T: Real> Trainer<T> {
+    /// The network and this trainer's state as the bytes of one model file: the network
+    /// as `Network::to_safetensors` writes it (any model reader can load it), plus
+    /// tensors `optimizer.{tensor}.{buffer}` and `trainer.*` metadata (optimizer name,
+    /// epochs done, update counts).
+    ///
+    /// # Errors
+    /// A [`TrainError::Core`] if the network cannot be saved.
+    pub fn checkpoint_bytes(&self, net: &Network<T>) -> Result<Vec<u8>, TrainError> {
+        let mut extras = Extras::default();
+        for (p, state) in self.state.params.iter().enumerate() {
+            for (b, buf) in state.buffers.iter().enumerate() {
+                extras.tensors.push((format!("{PREFIX_TENSOR}{p:04}.{b:02}"), buf.clone()));
+            }
+        }
+        let steps: Vec<String> = self.state.params.iter().map(|s| s.step.to_string()).collect();
+        let buffers: Vec<String> = self.state.params.iter().map(|s| s.buffers.len().to_string()).collect();
+        extras.metadata = vec![
+            (format!("{PREFIX_META}optimizer"), self.config().optimizer.name().to_owned()),
+            (format!("{PREFIX_META}epochs_done"), self.epochs_done.to_string()),
+            (format!("{PREFIX_META}steps"), steps.join(",")),
+            (format!("{PREFIX_META}buffers"), buffers.join(",")),
+        ];
+        Ok(net.to_safetensors_with(&extras)?)
+    }
+
+    /// Writes [`checkpoint_bytes`](Trainer::checkpoint_bytes) to a file.
+    ///
+    /// # Errors
+    /// As [`checkpoint_bytes`](Trainer::checkpoint_bytes), or an I/O error (as
+    /// [`TrainError::Checkpoint`]).
+    pub fn save_checkpoint(&self, net: &Network<T>, path: impl AsRef<Path>) -> Result<(), TrainError> {
+        let bytes = self.checkpoint_bytes(net)?;
+        std::fs::write(path.as_ref(), bytes).map_err(|e| bad(format!("{}: {e}", path.as_ref().display())))
+    }
+
+    /// Restores the trainer's state from checkpoint bytes and returns the network in it.
+    /// Training with this trainer then continues exactly as if it had never stopped
+    /// (same configuration and seed assumed).
+    ///
+    /// # Errors
+    /// A [`TrainError::Core`] for an unreadable network, [`TrainError::Checkpoint`] if the
+    /// file holds no trainer state, another optimizer's state, or inconsistent state.
+    pub fn resume_from_bytes(&mut self, bytes: &[u8]) -> Result<Network<T>, TrainError> {
+        let net = Network::from_safetensors(bytes)?;
+        let extras = read_extras::<T>(bytes, "")?;
+        let meta = |key: &str| {
+            extras
+                .metadata
+                .iter()
+                .find(|(k, _)| k == &format!("{PREFIX_META}{key}"))
+                .map(|(_, v)| v.as_str())
+                .ok_or_else(|| bad(format!("no trainer state ({PREFIX_META}{key} is missing)")))
+        };
+        let name = meta("optimizer")?;
+        if name != self.config().optimizer.name() {
+            return Err(bad(format!(
+                "the checkpoint holds {name:?} state, this trainer's optimizer is {:?}",
+                self.config().optimizer.name()
+            )));
+        }
+        let epochs_done: usize = meta("epochs_done")?.parse().map_err(|_| bad("epochs_done is not a number"))?;
+        let parse_list = |s: &str| -> Result<Vec<usize>, TrainError> {
+            if s.is_empty() {
+                return Ok(Vec::new());
+            }
+            s.split(',').map(|x| x.parse().map_err(|_| bad(format!("{x:?} is not a number")))).collect()
+        };
+        let steps = parse_list(meta("steps")?)?;
+        let counts = parse_list(meta("buffers")?)?;
+        if steps.len() != counts.len() || (!steps.is_empty() && steps.len() != 2 * net.layers().len()) {
+            return Err(bad("the optimizer state does not match the network"));
+        }
+        let mut params = Vec::with_capacity(steps.len());
+        for (p, (&step, &count)) in steps.iter().zip(&counts).enumerate() {
+            let mut buffers = Vec::with_capacity(count);
+            for b in 0..count {
+                let name = format!("{PREFIX_TENSOR}{p:04}.{b:02}");
+                let t = extras.tensors.iter().find(|(n, _)| *n == name).ok_or_else(|| bad(format!("tensor {name} is missing")))?;
+                buffers.push(t.1.clone());
+            }
+            params.push(ParamState { step: step as u64, buffers });
+        }
+        self.state.params = params;
+        self.epochs_done = epochs_done;
+        Ok(net)
+    }
+
+    /// Reads a checkpoint file (see [`resume_from_bytes`](Trainer::resume_from_bytes)).
+    ///
+    /// # Errors
+    /// As [`resume_from_bytes`](Trainer::resume_from_bytes), or an I/O error.
+    pub fn resume(&mut self, path: impl AsRef<Path>) -> Result<Network<T>, TrainError> {
+        let bytes = std::fs::read(path.as_ref()).map_err(|e| bad(format!("{}: {e}", path.as_ref().display())))?;
+        self.resume_from_bytes(&bytes)
+    }
+}

@@ -1,0 +1,151 @@
+//! Data sets of examples, one per column, and their seeded split into training and
+//! validation sets (Algorithm 11's "trainers" and "validators").
+
+use nn_math::{Matrix, Real};
+use rand::Rng;
+use rand::seq::SliceRandom;
+
+use crate::TrainError;
+
+/// Examples `(x, y)`: inputs `n₀ × N` and targets `n_L × N`, example `i` in column `i`.
+///
+/// Built through [`Dataset::new`], which rejects mismatched counts, empty sets and
+/// non-finite values, so a `Dataset` is always usable for training.
+///
+/// ```
+/// use nn_train::Dataset;
+/// use nn_math::Matrix;
+///
+/// let x = Matrix::from_column_slice(2, 3, &[0.0, 1.0, 1.0, 0.0, 1.0, 1.0]);
+/// let y = Matrix::from_column_slice(1, 3, &[1.0, 1.0, 0.0]);
+/// let data = Dataset::new(x, y)?;
+/// assert_eq!(data.len(), 3);
+/// assert!(Dataset::new(Matrix::<f64>::zeros(2, 3), Matrix::zeros(1, 2)).is_err());
+/// # Ok::<(), nn_train::TrainError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataset<T: Real> {
+    inputs: Matrix<T>,
+    targets: Matrix<T>,
+}
+
+impl<T: Real> Dataset<T> {
+    /// A data set from inputs (`n₀ × N`) and targets (`n_L × N`).
+    ///
+    /// # Errors
+    /// [`TrainError::Data`] if the column counts differ, there are no examples or no
+    /// rows, or a value is not finite (naming its column).
+    pub fn new(inputs: Matrix<T>, targets: Matrix<T>) -> Result<Self, TrainError> {
+        if inputs.ncols() != targets.ncols() {
+            return Err(TrainError::Data(format!(
+                "{} inputs but {} targets (one example per column)",
+                inputs.ncols(),
+                targets.ncols()
+            )));
+        }
+        if inputs.ncols() == 0 {
+            return Err(TrainError::Data("no examples".into()));
+        }
+        if inputs.nrows() == 0 || targets.nrows() == 0 {
+            return Err(TrainError::Data("inputs and targets need at least one row".into()));
+        }
+        for (what, m) in [("input", &inputs), ("target", &targets)] {
+            if let Some(pos) = m.as_slice().iter().position(|v| !v.is_finite()) {
+                let (row, col) = (pos % m.nrows(), pos / m.nrows());
+                return Err(TrainError::Data(format!("{what} of example {col} (row {row}) is not finite")));
+            }
+        }
+        Ok(Self { inputs, targets })
+    }
+
+    /// Number of examples `N`.
+    pub fn len(&self) -> usize {
+        self.inputs.ncols()
+    }
+
+    /// Always `false`: a data set has at least one example.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The inputs, `n₀ × N`.
+    pub fn inputs(&self) -> &Matrix<T> {
+        &self.inputs
+    }
+
+    /// The targets, `n_L × N`.
+    pub fn targets(&self) -> &Matrix<T> {
+        &self.targets
+    }
+
+    /// The class of each example if every target is one-hot (one entry 1, the rest 0),
+    /// else `None`.
+    pub fn classes(&self) -> Option<Vec<usize>> {
+        self.targets
+            .column_iter()
+            .map(|c| {
+                let ones = c.iter().filter(|&&v| v == T::one()).count();
+                let zeros = c.iter().filter(|&&v| v == T::zero()).count();
+                (ones == 1 && ones + zeros == c.len()).then(|| c.iter().position(|&v| v == T::one()).unwrap_or(0))
+            })
+            .collect()
+    }
+
+    /// The examples at `indices`, in that order.
+    ///
+    /// # Errors
+    /// [`TrainError::Data`] if `indices` is empty or an index is out of range.
+    pub fn subset(&self, indices: &[usize]) -> Result<Self, TrainError> {
+        if let Some(&bad) = indices.iter().find(|&&i| i >= self.len()) {
+            return Err(TrainError::Data(format!("index {bad} is out of range for {} examples", self.len())));
+        }
+        let gather = |m: &Matrix<T>| Matrix::from_fn(m.nrows(), indices.len(), |r, c| m[(r, indices[c])]);
+        Self::new(gather(&self.inputs), gather(&self.targets))
+    }
+
+    /// Splits the examples at random into a training set and a validation set holding
+    /// `validation_fraction` of them (rounded, at least one in each). When the targets
+    /// are one-hot, the split is stratified: each class is split in the same proportion.
+    /// The same RNG state gives the same split.
+    ///
+    /// # Errors
+    /// [`TrainError::Data`] if the fraction is not in `(0, 1)` or there are fewer than two
+    /// examples.
+    pub fn split<R: Rng + ?Sized>(&self, validation_fraction: f64, rng: &mut R) -> Result<(Self, Self), TrainError> {
+        if !(validation_fraction > 0.0 && validation_fraction < 1.0) {
+            return Err(TrainError::Data(format!("validation fraction {validation_fraction} is not in (0, 1)")));
+        }
+        if self.len() < 2 {
+            return Err(TrainError::Data("splitting needs at least two examples".into()));
+        }
+        // Groups of example indices: one per class when one-hot, else all together.
+        let groups: Vec<Vec<usize>> = match self.classes() {
+            Some(classes) => {
+                let n_classes = classes.iter().max().map_or(0, |m| m + 1);
+                let mut g = vec![Vec::new(); n_classes];
+                for (i, c) in classes.into_iter().enumerate() {
+                    g[c].push(i);
+                }
+                g
+            }
+            None => vec![(0..self.len()).collect()],
+        };
+        let (mut train, mut valid) = (Vec::new(), Vec::new());
+        for mut g in groups.into_iter().filter(|g| !g.is_empty()) {
+            g.shuffle(rng);
+            let n_valid = ((g.len() as f64) * validation_fraction).round() as usize;
+            valid.extend_from_slice(&g[..n_valid]);
+            train.extend_from_slice(&g[n_valid..]);
+        }
+        // Keep both sides non-empty even for tiny sets.
+        if valid.is_empty() {
+            valid.push(train.pop().unwrap_or_default());
+        }
+        if train.is_empty() {
+            train.push(valid.pop().unwrap_or_default());
+        }
+        train.sort_unstable();
+        valid.sort_unstable();
+        Ok((self.subset(&train)?, self.subset(&valid)?))
+    }
+}

@@ -1,0 +1,99 @@
+//! Adam (§3.4.3, a TODO in the notes; Kingma & Ba 2015) and AdamW (Loshchilov & Hutter
+//! 2019), with PyTorch's semantics.
+
+use nn_math::Real;
+
+use super::{Optimizer, ParamState, StepContext};
+use crate::TrainError;
+use crate::error::check_range;
+
+/// Adam as PyTorch's `torch.optim.Adam` (no weight decay, not AMSGrad): with step `t`,
+/// `m ← β₁·m + (1 − β₁)·g`, `v ← β₂·v + (1 − β₂)·g²`, and the bias-corrected update
+/// `p ← p − (α / (1 − β₁ᵗ))·m / (√v / √(1 − β₂ᵗ) + ε)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Adam {
+    /// `β₁ ∈ [0, 1)`, decay of the first-moment estimate. Default 0.9.
+    pub beta1: f64,
+    /// `β₂ ∈ [0, 1)`, decay of the second-moment estimate. Default 0.999.
+    pub beta2: f64,
+    /// `ε > 0`. Default 1e-8.
+    pub eps: f64,
+}
+
+impl Default for Adam {
+    fn default() -> Self {
+        Self { beta1: 0.9, beta2: 0.999, eps: 1e-8 }
+    }
+}
+
+impl Adam {
+    fn validate_named(&self, owner: &str) -> Result<(), TrainError> {
+        check_range(owner, "beta1", self.beta1, (0.0..1.0).contains(&self.beta1), "must be in [0, 1)")?;
+        check_range(owner, "beta2", self.beta2, (0.0..1.0).contains(&self.beta2), "must be in [0, 1)")?;
+        check_range(owner, "eps", self.eps, self.eps > 0.0, "must be positive")
+    }
+
+    /// The Adam step shared with [`AdamW`], in PyTorch's order of operations.
+    fn adam_step<T: Real>(&self, ctx: &StepContext<T>, param: &mut [T], grad: &[T], state: &mut ParamState<T>) {
+        let (b1, b2, eps) = (T::lit(self.beta1), T::lit(self.beta2), T::lit(self.eps));
+        let t = i32::try_from(ctx.step).unwrap_or(i32::MAX);
+        let bias1 = T::one() - b1.powi(t);
+        let bias2_sqrt = (T::one() - b2.powi(t)).sqrt();
+        let step_size = ctx.learning_rate / bias1;
+        let (m, v) = state.two_buffers(0, 1, param.len());
+        for (((p, &g), m), v) in param.iter_mut().zip(grad).zip(m.iter_mut()).zip(v.iter_mut()) {
+            *m = b1 * *m + (T::one() - b1) * g;
+            *v = b2 * *v + (T::one() - b2) * g * g;
+            let denom = v.sqrt() / bias2_sqrt + eps;
+            *p -= step_size * *m / denom;
+        }
+    }
+}
+
+impl<T: Real> Optimizer<T> for Adam {
+    fn update(&self, ctx: &StepContext<T>, param: &mut [T], grad: &[T], state: &mut ParamState<T>) {
+        self.adam_step(ctx, param, grad, state);
+    }
+
+    fn name(&self) -> &str {
+        "adam"
+    }
+
+    fn validate(&self) -> Result<(), TrainError> {
+        self.validate_named("Adam")
+    }
+}
+
+/// AdamW as PyTorch's `torch.optim.AdamW`: decoupled weight decay `p ← p·(1 − α·λ)`,
+/// then the [`Adam`] step. The decay applies to every tensor (weights and biases), as in
+/// PyTorch when all parameters are in one group.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdamW {
+    /// The Adam part. Default [`Adam::default`].
+    pub adam: Adam,
+    /// Weight decay `λ ≥ 0`. Default 0.01 (PyTorch's).
+    pub weight_decay: f64,
+}
+
+impl Default for AdamW {
+    fn default() -> Self {
+        Self { adam: Adam::default(), weight_decay: 0.01 }
+    }
+}
+
+impl<T: Real> Optimizer<T> for AdamW {
+    fn update(&self, ctx: &StepContext<T>, param: &mut [T], grad: &[T], state: &mut ParamState<T>) {
+        let keep = T::one() - ctx.learning_rate * T::lit(self.weight_decay);
+        param.iter_mut().for_each(|p| *p *= keep);
+        self.adam.adam_step(ctx, param, grad, state);
+    }
+
+    fn name(&self) -> &str {
+        "adamw"
+    }
+
+    fn validate(&self) -> Result<(), TrainError> {
+        self.adam.validate_named("AdamW")?;
+        check_range("AdamW", "weight_decay", self.weight_decay, self.weight_decay >= 0.0, "must be at least 0")
+    }
+}

@@ -1,0 +1,444 @@
+//! The training loop: Algorithm 11 (Learn, CalculateGradient, Validate) with
+//! mini-batches, an optimizer, regularization, dropout, a schedule and stopping rules.
+
+use std::time::Instant;
+
+use nn_core::{Dropout, Gradient, HalfSquaredError, Loss, Network, Workspace};
+use nn_math::nalgebra::DMatrixView;
+use nn_math::{Matrix, Real};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+
+use crate::history::{EpochRecord, History, StopReason};
+use crate::{Dataset, Optimizer, OptimizerState, Regularizer, Schedule, Sgd, TrainError};
+
+/// What to do with the last batch of an epoch when the batch size does not divide the
+/// number of training examples.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LastBatch {
+    /// Train on it: its gradient is the mean over its (fewer) examples. The default.
+    #[default]
+    Keep,
+    /// Skip it (unless it is the epoch's only batch).
+    Drop,
+}
+
+/// Stop when the monitored error (`E_v`, or `E_t` without a validation set) has not
+/// improved by more than `min_delta` for `patience` epochs; the network then gets back
+/// the weights of its best epoch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EarlyStopping {
+    /// Epochs without improvement before stopping, `≥ 1`.
+    pub patience: usize,
+    /// The smallest decrease that counts as an improvement, `≥ 0`.
+    pub min_delta: f64,
+}
+
+/// An observer's answer after each epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Control {
+    /// Go on training.
+    Continue,
+    /// Stop after this epoch.
+    Stop,
+}
+
+/// Everything about how to train, with defaults for all of it.
+///
+/// ```
+/// use nn_train::{Adam, EarlyStopping, TrainerConfig, L2};
+/// use nn_core::SoftmaxCrossEntropy;
+///
+/// let config = TrainerConfig::<f32> {
+///     epochs: 20,
+///     batch_size: 64,
+///     loss: Box::new(SoftmaxCrossEntropy),
+///     optimizer: Box::new(Adam::default()),
+///     schedule: Box::new(1e-3),
+///     regularizer: Some(Box::new(L2 { lambda: 1e-4, include_biases: false })),
+///     early_stopping: Some(EarlyStopping { patience: 3, min_delta: 0.0 }),
+///     ..TrainerConfig::default()
+/// };
+/// ```
+pub struct TrainerConfig<T: Real> {
+    /// Epochs to run (at most). Default 10.
+    pub epochs: usize,
+    /// Examples per mini-batch, `≥ 1`. Default 32.
+    pub batch_size: usize,
+    /// The policy for a last, partial batch. Default [`LastBatch::Keep`].
+    pub last_batch: LastBatch,
+    /// Shuffle the training examples each epoch (drawing batches without replacement).
+    /// Default `true`.
+    pub shuffle: bool,
+    /// The error function. Default the notes' [`HalfSquaredError`] (eq. 5).
+    pub loss: Box<dyn Loss<T>>,
+    /// The optimizer. Default [`Sgd`] (Algorithm 9/10).
+    pub optimizer: Box<dyn Optimizer<T>>,
+    /// The learning rate per epoch. Default the constant 0.01.
+    pub schedule: Box<dyn Schedule>,
+    /// Norm-based regularization, applied once per batch. Default none.
+    pub regularizer: Option<Box<dyn Regularizer<T>>>,
+    /// Dropout rates for training batches (never for validation). Default none.
+    pub dropout: Option<Dropout>,
+    /// Seed of every random choice of training (shuffling, dropout masks). Default 0.
+    pub seed: u64,
+    /// Stop once the monitored error (`E_v`, or `E_t`) is at most this. Default none.
+    pub target_error: Option<f64>,
+    /// Early stopping. Default none.
+    pub early_stopping: Option<EarlyStopping>,
+}
+
+impl<T: Real> Default for TrainerConfig<T> {
+    fn default() -> Self {
+        Self {
+            epochs: 10,
+            batch_size: 32,
+            last_batch: LastBatch::Keep,
+            shuffle: true,
+            loss: Box::new(HalfSquaredError),
+            optimizer: Box::new(Sgd),
+            schedule: Box::new(0.01),
+            regularizer: None,
+            dropout: None,
+            seed: 0,
+            target_error: None,
+            early_stopping: None,
+        }
+    }
+}
+
+/// Runs Algorithm 11 on a network: for each epoch, shuffled mini-batches of the training
+/// set (ClearGradient, Evaluate, AdjustGradient, regularization, the optimizer's step),
+/// then validation, recording `E_t` and `E_v` in a [`History`].
+///
+/// The trainer keeps the optimizer's state and the number of epochs done between `fit`
+/// calls, so training can continue (or resume from a checkpoint, [`Trainer::resume`]) exactly
+/// where it stopped. The library never prints: observe progress with
+/// [`fit_with`](Trainer::fit_with).
+pub struct Trainer<T: Real> {
+    config: TrainerConfig<T>,
+    pub(crate) state: OptimizerState<T>,
+    pub(crate) epochs_done: usize,
+    workspace: Workspace<T>,
+    batch_x: Vec<T>,
+    batch_y: Vec<T>,
+    order: Vec<usize>,
+}
+
+/// A per-epoch seed: the same `(seed, epoch)` always gives the same shuffle and masks,
+/// so a resumed run draws what an uninterrupted one would (SplitMix64 finalizer).
+fn epoch_seed(seed: u64, epoch: usize) -> u64 {
+    let mut z = seed ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The index of the largest entry (the predicted class).
+fn argmax<T: Real>(xs: &[T]) -> usize {
+    xs.iter().enumerate().fold((0, None::<T>), |(bi, bv), (i, &v)| match bv {
+        Some(b) if b >= v => (bi, bv),
+        _ => (i, Some(v)),
+    })
+    .0
+}
+
+impl<T: Real> Trainer<T> {
+    /// A trainer, with every hyper-parameter validated once.
+    ///
+    /// # Errors
+    /// [`TrainError::HyperParameter`] for a batch size of 0, an invalid optimizer,
+    /// regularizer, schedule, target error or early-stopping setting.
+    pub fn new(config: TrainerConfig<T>) -> Result<Self, TrainError> {
+        let bad = |name, value: f64, requirement| TrainError::HyperParameter { owner: "TrainerConfig".into(), name, value, requirement };
+        if config.batch_size == 0 {
+            return Err(bad("batch_size", 0.0, "must be at least 1"));
+        }
+        config.optimizer.validate()?;
+        config.schedule.validate()?;
+        if let Some(r) = &config.regularizer {
+            r.validate()?;
+        }
+        if let Some(t) = config.target_error
+            && !(t.is_finite() && t >= 0.0)
+        {
+            return Err(bad("target_error", t, "must be finite and at least 0"));
+        }
+        if let Some(es) = config.early_stopping {
+            if es.patience == 0 {
+                return Err(bad("early_stopping.patience", 0.0, "must be at least 1"));
+            }
+            if !(es.min_delta.is_finite() && es.min_delta >= 0.0) {
+                return Err(bad("early_stopping.min_delta", es.min_delta, "must be finite and at least 0"));
+            }
+        }
+        Ok(Self {
+            config,
+            state: OptimizerState::default(),
+            epochs_done: 0,
+            workspace: Workspace::new(),
+            batch_x: Vec::new(),
+            batch_y: Vec::new(),
+            order: Vec::new(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &TrainerConfig<T> {
+        &self.config
+    }
+
+    /// Epochs completed by this trainer so far (over all `fit` calls).
+    pub fn epochs_done(&self) -> usize {
+        self.epochs_done
+    }
+
+    /// The optimizer's state (one entry per parameter tensor once training started).
+    pub fn optimizer_state(&self) -> &OptimizerState<T> {
+        &self.state
+    }
+
+    /// Trains `net` on `train` for the configured number of epochs (or until a stopping
+    /// rule fires), validating on `validation` after every epoch.
+    ///
+    /// # Errors
+    /// [`TrainError::Data`] if a data set does not fit the network,
+    /// [`TrainError::NonFinite`] if the loss, the gradient or a weight becomes
+    /// non-finite (naming the epoch and batch; a non-finite loss or gradient is never
+    /// applied, so the network keeps its last finite weights, and if an update itself
+    /// overflows a weight, the network gets back its weights from the start of that
+    /// epoch), or a [`TrainError::Core`].
+    pub fn fit(&mut self, net: &mut Network<T>, train: &Dataset<T>, validation: Option<&Dataset<T>>) -> Result<History, TrainError> {
+        self.fit_with(net, train, validation, |_| Control::Continue)
+    }
+
+    /// As [`fit`](Trainer::fit), calling `observer` with each epoch's record; it returns
+    /// [`Control::Stop`] to end training after that epoch.
+    ///
+    /// # Errors
+    /// As [`fit`](Trainer::fit).
+    pub fn fit_with<F>(
+        &mut self,
+        net: &mut Network<T>,
+        train: &Dataset<T>,
+        validation: Option<&Dataset<T>>,
+        mut observer: F,
+    ) -> Result<History, TrainError>
+    where
+        F: FnMut(&EpochRecord) -> Control,
+    {
+        for (what, d) in [("training", Some(train)), ("validation", validation)] {
+            let Some(d) = d else { continue };
+            if d.inputs().nrows() != net.n_inputs() || d.targets().nrows() != net.n_outputs() {
+                return Err(TrainError::Data(format!(
+                    "the {what} set has {} inputs and {} targets per example, the network takes {} and gives {}",
+                    d.inputs().nrows(),
+                    d.targets().nrows(),
+                    net.n_inputs(),
+                    net.n_outputs()
+                )));
+            }
+        }
+        if let Some(d) = &self.config.dropout
+            && d.rates().len() != net.layers().len()
+        {
+            return Err(TrainError::Core(nn_core::CoreError::Architecture(format!(
+                "dropout has {} rates, the network needs {}",
+                d.rates().len(),
+                net.layers().len()
+            ))));
+        }
+        let mut grad = net.gradient();
+        let train_classes = train.classes();
+        let mut records = Vec::new();
+        let mut stop = StopReason::Epochs;
+        let mut best: Option<(f64, usize, Network<T>)> = None;
+        let mut since_best = 0;
+
+        for _ in 0..self.config.epochs {
+            let epoch = self.epochs_done + 1;
+            let lr = self.config.schedule.rate(self.epochs_done);
+            if !(lr.is_finite() && lr > 0.0) {
+                return Err(TrainError::HyperParameter {
+                    owner: "schedule".into(),
+                    name: "learning rate",
+                    value: lr,
+                    requirement: "must be positive and finite in every epoch",
+                });
+            }
+            let start = Instant::now();
+            let mut rng = StdRng::seed_from_u64(epoch_seed(self.config.seed, self.epochs_done));
+            let (train_loss, train_accuracy) =
+                self.train_epoch(net, train, train_classes.as_deref(), &mut grad, T::lit(lr), &mut rng, epoch)?;
+            let penalty = self.config.regularizer.as_ref().map_or(0.0, |r| r.network_penalty(net).as_f64());
+            let (validation_loss, validation_accuracy) = match validation {
+                Some(v) => {
+                    let (l, a) = self.evaluate(net, v);
+                    (Some(l), a)
+                }
+                None => (None, None),
+            };
+            self.epochs_done += 1;
+            let record = EpochRecord {
+                epoch,
+                train_loss,
+                train_cost: train_loss + penalty,
+                validation_loss,
+                train_accuracy,
+                validation_accuracy,
+                learning_rate: lr,
+                seconds: start.elapsed().as_secs_f64(),
+            };
+            let monitored = validation_loss.unwrap_or(train_loss);
+            let wants_stop = observer(&record) == Control::Stop;
+            records.push(record);
+            if let Some(es) = self.config.early_stopping {
+                if best.as_ref().is_none_or(|(b, _, _)| monitored < *b - es.min_delta) {
+                    best = Some((monitored, epoch, net.clone()));
+                    since_best = 0;
+                } else {
+                    since_best += 1;
+                }
+                if since_best >= es.patience {
+                    stop = StopReason::EarlyStopping;
+                    break;
+                }
+            }
+            if wants_stop {
+                stop = StopReason::Observer;
+                break;
+            }
+            if self.config.target_error.is_some_and(|t| monitored <= t) {
+                stop = StopReason::TargetError;
+                break;
+            }
+        }
+        let best_epoch = best.map(|(_, epoch, weights)| {
+            *net = weights;
+            epoch
+        });
+        Ok(History { epochs: records, stop, best_epoch })
+    }
+
+    /// One pass over the shuffled training set; returns `(E_t, accuracy)`.
+    #[allow(clippy::too_many_arguments)]
+    fn train_epoch(
+        &mut self,
+        net: &mut Network<T>,
+        train: &Dataset<T>,
+        classes: Option<&[usize]>,
+        grad: &mut Gradient<T>,
+        lr: T,
+        rng: &mut StdRng,
+        epoch: usize,
+    ) -> Result<(f64, Option<f64>), TrainError> {
+        let n = train.len();
+        let bs = self.config.batch_size.min(n);
+        let (n_in, n_out) = (net.n_inputs(), net.n_outputs());
+        self.order.clear();
+        self.order.extend(0..n);
+        if self.config.shuffle {
+            self.order.shuffle(rng);
+        }
+        self.batch_x.resize(n_in * bs, T::zero());
+        self.batch_y.resize(n_out * bs, T::zero());
+        let snapshot = net.clone();
+        let (mut loss_sum, mut seen, mut correct) = (0.0, 0usize, 0usize);
+        let batches = self.order.chunks(bs).enumerate();
+        for (b, chunk) in batches {
+            let len = chunk.len();
+            if len < bs && b > 0 && self.config.last_batch == LastBatch::Drop {
+                continue;
+            }
+            // Gather the batch's columns into the reused buffers.
+            let (xs, ys) = (train.inputs().as_slice(), train.targets().as_slice());
+            for (c, &i) in chunk.iter().enumerate() {
+                self.batch_x[c * n_in..(c + 1) * n_in].copy_from_slice(&xs[i * n_in..(i + 1) * n_in]);
+                self.batch_y[c * n_out..(c + 1) * n_out].copy_from_slice(&ys[i * n_out..(i + 1) * n_out]);
+            }
+            let x = DMatrixView::from_slice(&self.batch_x[..n_in * len], n_in, len);
+            let y = DMatrixView::from_slice(&self.batch_y[..n_out * len], n_out, len);
+
+            grad.clear();
+            let out = match &self.config.dropout {
+                Some(d) => net.evaluate_with_dropout(&x, &mut self.workspace, d, rng)?,
+                None => net.evaluate_with(&x, &mut self.workspace)?,
+            };
+            if let Some(classes) = classes {
+                correct += chunk.iter().enumerate().filter(|&(c, &i)| argmax(out.column(c).as_slice()) == classes[i]).count();
+            }
+            let loss = net.adjust_gradient(&mut self.workspace, &y, &*self.config.loss, grad)?;
+            if !loss.is_finite() {
+                return Err(TrainError::NonFinite { epoch, batch: b + 1, what: "the loss" });
+            }
+            if let Some(r) = &self.config.regularizer {
+                r.regularize(net, grad);
+            }
+            if !grad.is_finite() {
+                return Err(TrainError::NonFinite { epoch, batch: b + 1, what: "the gradient" });
+            }
+            self.config.optimizer.step(net, grad, &mut self.state, lr)?;
+            let mut finite = true;
+            net.visit_params(|_, p| finite &= p.iter().all(|v| v.is_finite()));
+            if !finite {
+                *net = snapshot;
+                return Err(TrainError::NonFinite { epoch, batch: b + 1, what: "a weight" });
+            }
+            loss_sum += loss.as_f64() * len as f64;
+            seen += len;
+        }
+        let accuracy = classes.map(|_| correct as f64 / seen as f64);
+        Ok((loss_sum / seen as f64, accuracy))
+    }
+
+    /// `(E_v, accuracy)` on a data set, without dropout (Algorithm 11's Validate), in
+    /// chunks of the batch size through the trainer's workspace.
+    pub(crate) fn evaluate(&mut self, net: &Network<T>, data: &Dataset<T>) -> (f64, Option<f64>) {
+        let classes = data.classes();
+        let bs = self.config.batch_size.min(data.len());
+        let (mut loss_sum, mut correct) = (0.0, 0usize);
+        for start in (0..data.len()).step_by(bs) {
+            let len = bs.min(data.len() - start);
+            let Ok(out) = net.evaluate_with(&data.inputs().columns(start, len), &mut self.workspace) else {
+                // Shapes were checked at the start of fit.
+                return (f64::NAN, None);
+            };
+            for c in 0..len {
+                let o = out.column(c);
+                let y = data.targets().column(start + c);
+                loss_sum += self.config.loss.loss(o.as_slice(), y.as_slice()).as_f64();
+                if let Some(cl) = &classes {
+                    correct += usize::from(argmax(o.as_slice()) == cl[start + c]);
+                }
+            }
+        }
+        let n = data.len() as f64;
+        (loss_sum / n, classes.map(|_| correct as f64 / n))
+    }
+}
+
+/// Evaluates a network on a data set: the mean loss per example and, for one-hot
+/// targets, the accuracy (the share of examples whose largest output is the target
+/// class). Never uses dropout.
+///
+/// # Errors
+/// [`TrainError::Data`] if the data set does not fit the network.
+pub fn evaluate<T: Real>(net: &Network<T>, data: &Dataset<T>, loss: &dyn Loss<T>) -> Result<(f64, Option<f64>), TrainError> {
+    if data.inputs().nrows() != net.n_inputs() || data.targets().nrows() != net.n_outputs() {
+        return Err(TrainError::Data("the data set does not fit the network".into()));
+    }
+    let out: Matrix<T> = net.evaluate(data.inputs())?;
+    let classes = data.classes();
+    let mut loss_sum = 0.0;
+    let mut correct = 0;
+    for (j, o) in out.column_iter().enumerate() {
+        let y = data.targets().column(j);
+        loss_sum += loss.loss(o.as_slice(), y.as_slice()).as_f64();
+        if let Some(cl) = &classes {
+            correct += usize::from(argmax(o.as_slice()) == cl[j]);
+        }
+    }
+    let n = data.len() as f64;
+    Ok((loss_sum / n, classes.map(|_| correct as f64 / n)))
+}
