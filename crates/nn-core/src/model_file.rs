@@ -108,13 +108,19 @@ const RESERVED_KEYS: [&str; 5] = ["format", "format_version", "scalar", "n_input
 /// [`ModelFileError::Malformed`] for bytes that are not safetensors,
 /// [`ModelFileError::DType`] for tensors of another scalar type.
 pub fn read_extras<T: Real>(bytes: &[u8], prefix: &str) -> Result<Extras<T>, CoreError> {
-    let file = SafeTensors::deserialize(bytes).map_err(|e| ModelFileError::Malformed(e.to_string()))?;
-    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| ModelFileError::Malformed(e.to_string()))?;
+    let file =
+        SafeTensors::deserialize(bytes).map_err(|e| ModelFileError::Malformed(e.to_string()))?;
+    let (_, header) =
+        SafeTensors::read_metadata(bytes).map_err(|e| ModelFileError::Malformed(e.to_string()))?;
     let (dtype, _) = dtype_of::<T>()?;
     let mut tensors = Vec::new();
     for (name, view) in file.iter().filter(|(n, _)| n.starts_with(prefix)) {
         if view.dtype() != dtype {
-            return Err(ModelFileError::DType { found: format!("{:?}", view.dtype()), expected: dtype_of::<T>()?.1 }.into());
+            return Err(ModelFileError::DType {
+                found: format!("{:?}", view.dtype()),
+                expected: dtype_of::<T>()?.1,
+            }
+            .into());
         }
         tensors.push((name.to_owned(), from_le_bytes(view.data(), dtype)));
     }
@@ -180,7 +186,10 @@ impl<T: Real> Network<T> {
         }
         for (name, values) in &extras.tensors {
             if name.starts_with("layers.") {
-                return Err(ModelFileError::Unsavable(format!("extra tensor {name:?} clashes with the layers")).into());
+                return Err(ModelFileError::Unsavable(format!(
+                    "extra tensor {name:?} clashes with the layers"
+                ))
+                .into());
             }
             let mut bytes = Vec::new();
             to_le_bytes(values.iter().copied(), dtype, &mut bytes);
@@ -195,7 +204,10 @@ impl<T: Real> Network<T> {
         ]);
         for (key, value) in &extras.metadata {
             if RESERVED_KEYS.contains(&key.as_str()) {
-                return Err(ModelFileError::Unsavable(format!("extra metadata key {key:?} is the model's own")).into());
+                return Err(ModelFileError::Unsavable(format!(
+                    "extra metadata key {key:?} is the model's own"
+                ))
+                .into());
             }
             metadata.insert(key.clone(), value.clone());
         }

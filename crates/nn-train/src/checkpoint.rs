@@ -27,14 +27,32 @@ impl<T: Real> Trainer<T> {
         let mut extras = Extras::default();
         for (p, state) in self.state.params.iter().enumerate() {
             for (b, buf) in state.buffers.iter().enumerate() {
-                extras.tensors.push((format!("{PREFIX_TENSOR}{p:04}.{b:02}"), buf.clone()));
+                extras
+                    .tensors
+                    .push((format!("{PREFIX_TENSOR}{p:04}.{b:02}"), buf.clone()));
             }
         }
-        let steps: Vec<String> = self.state.params.iter().map(|s| s.step.to_string()).collect();
-        let buffers: Vec<String> = self.state.params.iter().map(|s| s.buffers.len().to_string()).collect();
+        let steps: Vec<String> = self
+            .state
+            .params
+            .iter()
+            .map(|s| s.step.to_string())
+            .collect();
+        let buffers: Vec<String> = self
+            .state
+            .params
+            .iter()
+            .map(|s| s.buffers.len().to_string())
+            .collect();
         extras.metadata = vec![
-            (format!("{PREFIX_META}optimizer"), self.config().optimizer.name().to_owned()),
-            (format!("{PREFIX_META}epochs_done"), self.epochs_done.to_string()),
+            (
+                format!("{PREFIX_META}optimizer"),
+                self.config().optimizer.name().to_owned(),
+            ),
+            (
+                format!("{PREFIX_META}epochs_done"),
+                self.epochs_done.to_string(),
+            ),
             (format!("{PREFIX_META}steps"), steps.join(",")),
             (format!("{PREFIX_META}buffers"), buffers.join(",")),
         ];
@@ -46,9 +64,14 @@ impl<T: Real> Trainer<T> {
     /// # Errors
     /// As [`checkpoint_bytes`](Trainer::checkpoint_bytes), or an I/O error (as
     /// [`TrainError::Checkpoint`]).
-    pub fn save_checkpoint(&self, net: &Network<T>, path: impl AsRef<Path>) -> Result<(), TrainError> {
+    pub fn save_checkpoint(
+        &self,
+        net: &Network<T>,
+        path: impl AsRef<Path>,
+    ) -> Result<(), TrainError> {
         let bytes = self.checkpoint_bytes(net)?;
-        std::fs::write(path.as_ref(), bytes).map_err(|e| bad(format!("{}: {e}", path.as_ref().display())))
+        std::fs::write(path.as_ref(), bytes)
+            .map_err(|e| bad(format!("{}: {e}", path.as_ref().display())))
     }
 
     /// Restores the trainer's state from checkpoint bytes and returns the network in it.
@@ -76,16 +99,22 @@ impl<T: Real> Trainer<T> {
                 self.config().optimizer.name()
             )));
         }
-        let epochs_done: usize = meta("epochs_done")?.parse().map_err(|_| bad("epochs_done is not a number"))?;
+        let epochs_done: usize = meta("epochs_done")?
+            .parse()
+            .map_err(|_| bad("epochs_done is not a number"))?;
         let parse_list = |s: &str| -> Result<Vec<usize>, TrainError> {
             if s.is_empty() {
                 return Ok(Vec::new());
             }
-            s.split(',').map(|x| x.parse().map_err(|_| bad(format!("{x:?} is not a number")))).collect()
+            s.split(',')
+                .map(|x| x.parse().map_err(|_| bad(format!("{x:?} is not a number"))))
+                .collect()
         };
         let steps = parse_list(meta("steps")?)?;
         let counts = parse_list(meta("buffers")?)?;
-        if steps.len() != counts.len() || (!steps.is_empty() && steps.len() != 2 * net.layers().len()) {
+        if steps.len() != counts.len()
+            || (!steps.is_empty() && steps.len() != 2 * net.layers().len())
+        {
             return Err(bad("the optimizer state does not match the network"));
         }
         let mut params = Vec::with_capacity(steps.len());
@@ -93,10 +122,17 @@ impl<T: Real> Trainer<T> {
             let mut buffers = Vec::with_capacity(count);
             for b in 0..count {
                 let name = format!("{PREFIX_TENSOR}{p:04}.{b:02}");
-                let t = extras.tensors.iter().find(|(n, _)| *n == name).ok_or_else(|| bad(format!("tensor {name} is missing")))?;
+                let t = extras
+                    .tensors
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .ok_or_else(|| bad(format!("tensor {name} is missing")))?;
                 buffers.push(t.1.clone());
             }
-            params.push(ParamState { step: step as u64, buffers });
+            params.push(ParamState {
+                step: step as u64,
+                buffers,
+            });
         }
         self.state.params = params;
         self.epochs_done = epochs_done;
@@ -108,7 +144,8 @@ impl<T: Real> Trainer<T> {
     /// # Errors
     /// As [`resume_from_bytes`](Trainer::resume_from_bytes), or an I/O error.
     pub fn resume(&mut self, path: impl AsRef<Path>) -> Result<Network<T>, TrainError> {
-        let bytes = std::fs::read(path.as_ref()).map_err(|e| bad(format!("{}: {e}", path.as_ref().display())))?;
+        let bytes = std::fs::read(path.as_ref())
+            .map_err(|e| bad(format!("{}: {e}", path.as_ref().display())))?;
         self.resume_from_bytes(&bytes)
     }
 }

@@ -47,12 +47,16 @@ impl<T: Real> Dataset<T> {
             return Err(TrainError::Data("no examples".into()));
         }
         if inputs.nrows() == 0 || targets.nrows() == 0 {
-            return Err(TrainError::Data("inputs and targets need at least one row".into()));
+            return Err(TrainError::Data(
+                "inputs and targets need at least one row".into(),
+            ));
         }
         for (what, m) in [("input", &inputs), ("target", &targets)] {
             if let Some(pos) = m.as_slice().iter().position(|v| !v.is_finite()) {
                 let (row, col) = (pos % m.nrows(), pos / m.nrows());
-                return Err(TrainError::Data(format!("{what} of example {col} (row {row}) is not finite")));
+                return Err(TrainError::Data(format!(
+                    "{what} of example {col} (row {row}) is not finite"
+                )));
             }
         }
         Ok(Self { inputs, targets })
@@ -86,7 +90,8 @@ impl<T: Real> Dataset<T> {
             .map(|c| {
                 let ones = c.iter().filter(|&&v| v == T::one()).count();
                 let zeros = c.iter().filter(|&&v| v == T::zero()).count();
-                (ones == 1 && ones + zeros == c.len()).then(|| c.iter().position(|&v| v == T::one()).unwrap_or(0))
+                (ones == 1 && ones + zeros == c.len())
+                    .then(|| c.iter().position(|&v| v == T::one()).unwrap_or(0))
             })
             .collect()
     }
@@ -97,9 +102,13 @@ impl<T: Real> Dataset<T> {
     /// [`TrainError::Data`] if `indices` is empty or an index is out of range.
     pub fn subset(&self, indices: &[usize]) -> Result<Self, TrainError> {
         if let Some(&bad) = indices.iter().find(|&&i| i >= self.len()) {
-            return Err(TrainError::Data(format!("index {bad} is out of range for {} examples", self.len())));
+            return Err(TrainError::Data(format!(
+                "index {bad} is out of range for {} examples",
+                self.len()
+            )));
         }
-        let gather = |m: &Matrix<T>| Matrix::from_fn(m.nrows(), indices.len(), |r, c| m[(r, indices[c])]);
+        let gather =
+            |m: &Matrix<T>| Matrix::from_fn(m.nrows(), indices.len(), |r, c| m[(r, indices[c])]);
         Self::new(gather(&self.inputs), gather(&self.targets))
     }
 
@@ -111,12 +120,20 @@ impl<T: Real> Dataset<T> {
     /// # Errors
     /// [`TrainError::Data`] if the fraction is not in `(0, 1)` or there are fewer than two
     /// examples.
-    pub fn split<R: Rng + ?Sized>(&self, validation_fraction: f64, rng: &mut R) -> Result<(Self, Self), TrainError> {
+    pub fn split<R: Rng + ?Sized>(
+        &self,
+        validation_fraction: f64,
+        rng: &mut R,
+    ) -> Result<(Self, Self), TrainError> {
         if !(validation_fraction > 0.0 && validation_fraction < 1.0) {
-            return Err(TrainError::Data(format!("validation fraction {validation_fraction} is not in (0, 1)")));
+            return Err(TrainError::Data(format!(
+                "validation fraction {validation_fraction} is not in (0, 1)"
+            )));
         }
         if self.len() < 2 {
-            return Err(TrainError::Data("splitting needs at least two examples".into()));
+            return Err(TrainError::Data(
+                "splitting needs at least two examples".into(),
+            ));
         }
         // Groups of example indices: one per class when one-hot, else all together.
         let groups: Vec<Vec<usize>> = match self.classes() {

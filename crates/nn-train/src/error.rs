@@ -23,7 +23,9 @@ pub enum TrainError {
     },
     /// The loss, the gradient or a weight became non-finite. Training stopped; the
     /// network holds the last finite weights (see [`crate::Trainer::fit`]).
-    #[error("training diverged in epoch {epoch}, batch {batch}: {what} is not finite; the network keeps its last finite weights")]
+    #[error(
+        "training diverged in epoch {epoch}, batch {batch}: {what} is not finite; the network keeps its last finite weights"
+    )]
     NonFinite {
         /// 1-based epoch.
         epoch: usize,
@@ -51,6 +53,11 @@ pub(crate) fn check_range(
     if ok && value.is_finite() {
         Ok(())
     } else {
-        Err(TrainError::HyperParameter { owner: owner.to_owned(), name, value, requirement })
+        Err(TrainError::HyperParameter {
+            owner: owner.to_owned(),
+            name,
+            value,
+            requirement,
+        })
     }
 }

@@ -87,20 +87,36 @@ pub enum Diagnosis {
 impl fmt::Display for Diagnosis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Diagnosis::NotEnoughData => write!(f, "not enough data: need two epochs with a validation set"),
-            Diagnosis::Underfitting { first_train, last_train, last_validation } => write!(
+            Diagnosis::NotEnoughData => {
+                write!(f, "not enough data: need two epochs with a validation set")
+            }
+            Diagnosis::Underfitting {
+                first_train,
+                last_train,
+                last_validation,
+            } => write!(
                 f,
                 "underfitting: E_t fell only from {first_train:.4} to {last_train:.4} and E_v is {last_validation:.4}; \
                  try a larger network, more features or more epochs (§3.3.1)"
             ),
-            Diagnosis::Overfitting { last_train, last_validation, best_validation } => write!(
+            Diagnosis::Overfitting {
+                last_train,
+                last_validation,
+                best_validation,
+            } => write!(
                 f,
                 "overfitting: E_t is {last_train:.4} but E_v is {last_validation:.4} (best {:.4} in epoch {}); \
                  try regularization, dropout or early stopping (§3.3.2)",
                 best_validation.0, best_validation.1
             ),
-            Diagnosis::GoodFit { last_train, last_validation } => {
-                write!(f, "no sign of under- or overfitting: E_t {last_train:.4}, E_v {last_validation:.4}")
+            Diagnosis::GoodFit {
+                last_train,
+                last_validation,
+            } => {
+                write!(
+                    f,
+                    "no sign of under- or overfitting: E_t {last_train:.4}, E_v {last_validation:.4}"
+                )
             }
         }
     }
@@ -113,8 +129,11 @@ impl History {
     /// that minimum lies at least two epochs back; underfitting when `E_t` fell by less
     /// than 10 % from the first epoch and `E_v` is not below `E_t`.
     pub fn diagnose(&self) -> Diagnosis {
-        let valid: Vec<(usize, f64, f64)> =
-            self.epochs.iter().filter_map(|r| r.validation_loss.map(|v| (r.epoch, r.train_loss, v))).collect();
+        let valid: Vec<(usize, f64, f64)> = self
+            .epochs
+            .iter()
+            .filter_map(|r| r.validation_loss.map(|v| (r.epoch, r.train_loss, v)))
+            .collect();
         let (Some(first), Some(last)) = (valid.first(), valid.last()) else {
             return Diagnosis::NotEnoughData;
         };
@@ -122,15 +141,29 @@ impl History {
             return Diagnosis::NotEnoughData;
         }
         let (_, last_train, last_validation) = *last;
-        let best = valid.iter().map(|&(e, _, v)| (v, e)).fold((f64::INFINITY, 0), |b, x| if x.0 < b.0 { x } else { b });
+        let best = valid
+            .iter()
+            .map(|&(e, _, v)| (v, e))
+            .fold((f64::INFINITY, 0), |b, x| if x.0 < b.0 { x } else { b });
         let gap = last_validation - last_train;
         let rising = last_validation > 1.1 * best.0 && last.0 >= best.1 + 2;
         if (gap > 0.5 * last_train && gap > 1e-3) || rising {
-            return Diagnosis::Overfitting { last_train, last_validation, best_validation: best };
+            return Diagnosis::Overfitting {
+                last_train,
+                last_validation,
+                best_validation: best,
+            };
         }
         if last_train > 0.9 * first.1 && last_validation >= last_train {
-            return Diagnosis::Underfitting { first_train: first.1, last_train, last_validation };
+            return Diagnosis::Underfitting {
+                first_train: first.1,
+                last_train,
+                last_validation,
+            };
         }
-        Diagnosis::GoodFit { last_train, last_validation }
+        Diagnosis::GoodFit {
+            last_train,
+            last_validation,
+        }
     }
 }

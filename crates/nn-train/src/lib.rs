@@ -79,7 +79,8 @@ pub use dataset::Dataset;
 pub use error::TrainError;
 pub use history::{Diagnosis, EpochRecord, History, StopReason};
 pub use optimizer::{
-    Adam, AdamW, Momentum, NotesMomentum, Optimizer, OptimizerState, ParamState, RmsProp, Sgd, StepContext,
+    Adam, AdamW, Momentum, NotesMomentum, Optimizer, OptimizerState, ParamState, RmsProp, Sgd,
+    StepContext,
 };
 pub use regularizer::{ElasticNet, L1, L2, Regularizer};
 pub use schedule::{Cosine, Exponential, InverseTime, Schedule, StepDecay};

@@ -36,9 +36,15 @@ pub trait Regularizer<T: Real> {
     /// Adds the penalty's gradient to `grad` for every tensor of `net` (Algorithm 12).
     fn regularize(&self, net: &Network<T>, grad: &mut Gradient<T>) {
         for (layer, (dense, g)) in net.layers().iter().zip(grad.layers_mut()).enumerate() {
-            let w = ParamId { layer, kind: ParamKind::Weight };
+            let w = ParamId {
+                layer,
+                kind: ParamKind::Weight,
+            };
             self.add_gradient(w, dense.weight().as_slice(), g.weight_mut());
-            let b = ParamId { layer, kind: ParamKind::Bias };
+            let b = ParamId {
+                layer,
+                kind: ParamKind::Bias,
+            };
             self.add_gradient(b, dense.bias().as_slice(), g.bias_mut());
         }
     }
@@ -64,13 +70,20 @@ pub struct L1 {
 impl L1 {
     /// `λ·‖w‖₁` over all weights and biases.
     pub fn new(lambda: f64) -> Self {
-        Self { lambda, include_biases: true }
+        Self {
+            lambda,
+            include_biases: true,
+        }
     }
 }
 
 impl<T: Real> Regularizer<T> for L1 {
     fn penalty(&self, id: ParamId, param: &[T]) -> T {
-        if applies(id, self.include_biases) { T::lit(self.lambda) * L1Norm.norm(param) } else { T::zero() }
+        if applies(id, self.include_biases) {
+            T::lit(self.lambda) * L1Norm.norm(param)
+        } else {
+            T::zero()
+        }
     }
 
     fn add_gradient(&self, id: ParamId, param: &[T], grad: &mut [T]) {
@@ -89,7 +102,13 @@ impl<T: Real> Regularizer<T> for L1 {
     }
 
     fn validate(&self) -> Result<(), TrainError> {
-        check_range("L1", "lambda", self.lambda, self.lambda >= 0.0, "must be at least 0")
+        check_range(
+            "L1",
+            "lambda",
+            self.lambda,
+            self.lambda >= 0.0,
+            "must be at least 0",
+        )
     }
 }
 
@@ -107,7 +126,10 @@ pub struct L2 {
 impl L2 {
     /// `λ·½·‖w‖₂²` over all weights and biases.
     pub fn new(lambda: f64) -> Self {
-        Self { lambda, include_biases: true }
+        Self {
+            lambda,
+            include_biases: true,
+        }
     }
 }
 
@@ -123,12 +145,20 @@ impl<T: Real> Regularizer<T> for L2 {
     fn add_gradient(&self, id: ParamId, param: &[T], grad: &mut [T]) {
         if applies(id, self.include_biases) {
             let lambda = T::lit(self.lambda);
-            grad.iter_mut().zip(param).for_each(|(g, &w)| *g += lambda * w);
+            grad.iter_mut()
+                .zip(param)
+                .for_each(|(g, &w)| *g += lambda * w);
         }
     }
 
     fn validate(&self) -> Result<(), TrainError> {
-        check_range("L2", "lambda", self.lambda, self.lambda >= 0.0, "must be at least 0")
+        check_range(
+            "L2",
+            "lambda",
+            self.lambda,
+            self.lambda >= 0.0,
+            "must be at least 0",
+        )
     }
 }
 
@@ -145,7 +175,16 @@ pub struct ElasticNet {
 
 impl ElasticNet {
     fn parts(&self) -> (L1, L2) {
-        (L1 { lambda: self.l1, include_biases: self.include_biases }, L2 { lambda: self.l2, include_biases: self.include_biases })
+        (
+            L1 {
+                lambda: self.l1,
+                include_biases: self.include_biases,
+            },
+            L2 {
+                lambda: self.l2,
+                include_biases: self.include_biases,
+            },
+        )
     }
 }
 

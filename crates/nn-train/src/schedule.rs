@@ -32,7 +32,13 @@ impl Schedule for f64 {
     }
 
     fn validate(&self) -> Result<(), TrainError> {
-        check_range("learning rate", "alpha", *self, *self > 0.0, "must be positive")
+        check_range(
+            "learning rate",
+            "alpha",
+            *self,
+            *self > 0.0,
+            "must be positive",
+        )
     }
 }
 
@@ -59,13 +65,34 @@ pub struct StepDecay {
 
 impl Schedule for StepDecay {
     fn rate(&self, epoch: usize) -> f64 {
-        self.initial * self.factor.powi(i32::try_from(epoch / self.every.max(1)).unwrap_or(i32::MAX))
+        self.initial
+            * self
+                .factor
+                .powi(i32::try_from(epoch / self.every.max(1)).unwrap_or(i32::MAX))
     }
 
     fn validate(&self) -> Result<(), TrainError> {
-        check_range("StepDecay", "initial", self.initial, self.initial > 0.0, "must be positive")?;
-        check_range("StepDecay", "factor", self.factor, self.factor > 0.0 && self.factor <= 1.0, "must be in (0, 1]")?;
-        check_range("StepDecay", "every", self.every as f64, self.every >= 1, "must be at least 1")
+        check_range(
+            "StepDecay",
+            "initial",
+            self.initial,
+            self.initial > 0.0,
+            "must be positive",
+        )?;
+        check_range(
+            "StepDecay",
+            "factor",
+            self.factor,
+            self.factor > 0.0 && self.factor <= 1.0,
+            "must be in (0, 1]",
+        )?;
+        check_range(
+            "StepDecay",
+            "every",
+            self.every as f64,
+            self.every >= 1,
+            "must be at least 1",
+        )
     }
 }
 
@@ -84,8 +111,20 @@ impl Schedule for Exponential {
     }
 
     fn validate(&self) -> Result<(), TrainError> {
-        check_range("Exponential", "initial", self.initial, self.initial > 0.0, "must be positive")?;
-        check_range("Exponential", "gamma", self.gamma, self.gamma > 0.0 && self.gamma <= 1.0, "must be in (0, 1]")
+        check_range(
+            "Exponential",
+            "initial",
+            self.initial,
+            self.initial > 0.0,
+            "must be positive",
+        )?;
+        check_range(
+            "Exponential",
+            "gamma",
+            self.gamma,
+            self.gamma > 0.0 && self.gamma <= 1.0,
+            "must be in (0, 1]",
+        )
     }
 }
 
@@ -104,8 +143,20 @@ impl Schedule for InverseTime {
     }
 
     fn validate(&self) -> Result<(), TrainError> {
-        check_range("InverseTime", "initial", self.initial, self.initial > 0.0, "must be positive")?;
-        check_range("InverseTime", "decay", self.decay, self.decay >= 0.0, "must be at least 0")
+        check_range(
+            "InverseTime",
+            "initial",
+            self.initial,
+            self.initial > 0.0,
+            "must be positive",
+        )?;
+        check_range(
+            "InverseTime",
+            "decay",
+            self.decay,
+            self.decay >= 0.0,
+            "must be at least 0",
+        )
     }
 }
 
@@ -128,9 +179,27 @@ impl Schedule for Cosine {
     }
 
     fn validate(&self) -> Result<(), TrainError> {
-        check_range("Cosine", "initial", self.initial, self.initial > 0.0, "must be positive")?;
-        check_range("Cosine", "min", self.min, self.min >= 0.0 && self.min <= self.initial, "must be in [0, initial]")?;
-        check_range("Cosine", "period", self.period as f64, self.period >= 1, "must be at least 1")
+        check_range(
+            "Cosine",
+            "initial",
+            self.initial,
+            self.initial > 0.0,
+            "must be positive",
+        )?;
+        check_range(
+            "Cosine",
+            "min",
+            self.min,
+            self.min >= 0.0 && self.min <= self.initial,
+            "must be in [0, initial]",
+        )?;
+        check_range(
+            "Cosine",
+            "period",
+            self.period as f64,
+            self.period >= 1,
+            "must be at least 1",
+        )
     }
 }
 

@@ -137,11 +137,13 @@ fn epoch_seed(seed: u64, epoch: usize) -> u64 {
 
 /// The index of the largest entry (the predicted class).
 fn argmax<T: Real>(xs: &[T]) -> usize {
-    xs.iter().enumerate().fold((0, None::<T>), |(bi, bv), (i, &v)| match bv {
-        Some(b) if b >= v => (bi, bv),
-        _ => (i, Some(v)),
-    })
-    .0
+    xs.iter()
+        .enumerate()
+        .fold((0, None::<T>), |(bi, bv), (i, &v)| match bv {
+            Some(b) if b >= v => (bi, bv),
+            _ => (i, Some(v)),
+        })
+        .0
 }
 
 impl<T: Real> Trainer<T> {
@@ -151,7 +153,12 @@ impl<T: Real> Trainer<T> {
     /// [`TrainError::HyperParameter`] for a batch size of 0, an invalid optimizer,
     /// regularizer, schedule, target error or early-stopping setting.
     pub fn new(config: TrainerConfig<T>) -> Result<Self, TrainError> {
-        let bad = |name, value: f64, requirement| TrainError::HyperParameter { owner: "TrainerConfig".into(), name, value, requirement };
+        let bad = |name, value: f64, requirement| TrainError::HyperParameter {
+            owner: "TrainerConfig".into(),
+            name,
+            value,
+            requirement,
+        };
         if config.batch_size == 0 {
             return Err(bad("batch_size", 0.0, "must be at least 1"));
         }
@@ -170,7 +177,11 @@ impl<T: Real> Trainer<T> {
                 return Err(bad("early_stopping.patience", 0.0, "must be at least 1"));
             }
             if !(es.min_delta.is_finite() && es.min_delta >= 0.0) {
-                return Err(bad("early_stopping.min_delta", es.min_delta, "must be finite and at least 0"));
+                return Err(bad(
+                    "early_stopping.min_delta",
+                    es.min_delta,
+                    "must be finite and at least 0",
+                ));
             }
         }
         Ok(Self {
@@ -209,7 +220,12 @@ impl<T: Real> Trainer<T> {
     /// applied, so the network keeps its last finite weights, and if an update itself
     /// overflows a weight, the network gets back its weights from the start of that
     /// epoch), or a [`TrainError::Core`].
-    pub fn fit(&mut self, net: &mut Network<T>, train: &Dataset<T>, validation: Option<&Dataset<T>>) -> Result<History, TrainError> {
+    pub fn fit(
+        &mut self,
+        net: &mut Network<T>,
+        train: &Dataset<T>,
+        validation: Option<&Dataset<T>>,
+    ) -> Result<History, TrainError> {
         self.fit_with(net, train, validation, |_| Control::Continue)
     }
 
@@ -269,9 +285,20 @@ impl<T: Real> Trainer<T> {
             }
             let start = Instant::now();
             let mut rng = StdRng::seed_from_u64(epoch_seed(self.config.seed, self.epochs_done));
-            let (train_loss, train_accuracy) =
-                self.train_epoch(net, train, train_classes.as_deref(), &mut grad, T::lit(lr), &mut rng, epoch)?;
-            let penalty = self.config.regularizer.as_ref().map_or(0.0, |r| r.network_penalty(net).as_f64());
+            let (train_loss, train_accuracy) = self.train_epoch(
+                net,
+                train,
+                train_classes.as_deref(),
+                &mut grad,
+                T::lit(lr),
+                &mut rng,
+                epoch,
+            )?;
+            let penalty = self
+                .config
+                .regularizer
+                .as_ref()
+                .map_or(0.0, |r| r.network_penalty(net).as_f64());
             let (validation_loss, validation_accuracy) = match validation {
                 Some(v) => {
                     let (l, a) = self.evaluate(net, v);
@@ -294,7 +321,10 @@ impl<T: Real> Trainer<T> {
             let wants_stop = observer(&record) == Control::Stop;
             records.push(record);
             if let Some(es) = self.config.early_stopping {
-                if best.as_ref().is_none_or(|(b, _, _)| monitored < *b - es.min_delta) {
+                if best
+                    .as_ref()
+                    .is_none_or(|(b, _, _)| monitored < *b - es.min_delta)
+                {
                     best = Some((monitored, epoch, net.clone()));
                     since_best = 0;
                 } else {
@@ -318,7 +348,11 @@ impl<T: Real> Trainer<T> {
             *net = weights;
             epoch
         });
-        Ok(History { epochs: records, stop, best_epoch })
+        Ok(History {
+            epochs: records,
+            stop,
+            best_epoch,
+        })
     }
 
     /// One pass over the shuffled training set; returns `(E_t, accuracy)`.
@@ -354,8 +388,10 @@ impl<T: Real> Trainer<T> {
             // Gather the batch's columns into the reused buffers.
             let (xs, ys) = (train.inputs().as_slice(), train.targets().as_slice());
             for (c, &i) in chunk.iter().enumerate() {
-                self.batch_x[c * n_in..(c + 1) * n_in].copy_from_slice(&xs[i * n_in..(i + 1) * n_in]);
-                self.batch_y[c * n_out..(c + 1) * n_out].copy_from_slice(&ys[i * n_out..(i + 1) * n_out]);
+                self.batch_x[c * n_in..(c + 1) * n_in]
+                    .copy_from_slice(&xs[i * n_in..(i + 1) * n_in]);
+                self.batch_y[c * n_out..(c + 1) * n_out]
+                    .copy_from_slice(&ys[i * n_out..(i + 1) * n_out]);
             }
             let x = DMatrixView::from_slice(&self.batch_x[..n_in * len], n_in, len);
             let y = DMatrixView::from_slice(&self.batch_y[..n_out * len], n_out, len);
@@ -366,24 +402,40 @@ impl<T: Real> Trainer<T> {
                 None => net.evaluate_with(&x, &mut self.workspace)?,
             };
             if let Some(classes) = classes {
-                correct += chunk.iter().enumerate().filter(|&(c, &i)| argmax(out.column(c).as_slice()) == classes[i]).count();
+                correct += chunk
+                    .iter()
+                    .enumerate()
+                    .filter(|&(c, &i)| argmax(out.column(c).as_slice()) == classes[i])
+                    .count();
             }
             let loss = net.adjust_gradient(&mut self.workspace, &y, &*self.config.loss, grad)?;
             if !loss.is_finite() {
-                return Err(TrainError::NonFinite { epoch, batch: b + 1, what: "the loss" });
+                return Err(TrainError::NonFinite {
+                    epoch,
+                    batch: b + 1,
+                    what: "the loss",
+                });
             }
             if let Some(r) = &self.config.regularizer {
                 r.regularize(net, grad);
             }
             if !grad.is_finite() {
-                return Err(TrainError::NonFinite { epoch, batch: b + 1, what: "the gradient" });
+                return Err(TrainError::NonFinite {
+                    epoch,
+                    batch: b + 1,
+                    what: "the gradient",
+                });
             }
             self.config.optimizer.step(net, grad, &mut self.state, lr)?;
             let mut finite = true;
             net.visit_params(|_, p| finite &= p.iter().all(|v| v.is_finite()));
             if !finite {
                 *net = snapshot;
-                return Err(TrainError::NonFinite { epoch, batch: b + 1, what: "a weight" });
+                return Err(TrainError::NonFinite {
+                    epoch,
+                    batch: b + 1,
+                    what: "a weight",
+                });
             }
             loss_sum += loss.as_f64() * len as f64;
             seen += len;
@@ -400,7 +452,9 @@ impl<T: Real> Trainer<T> {
         let (mut loss_sum, mut correct) = (0.0, 0usize);
         for start in (0..data.len()).step_by(bs) {
             let len = bs.min(data.len() - start);
-            let Ok(out) = net.evaluate_with(&data.inputs().columns(start, len), &mut self.workspace) else {
+            let Ok(out) =
+                net.evaluate_with(&data.inputs().columns(start, len), &mut self.workspace)
+            else {
                 // Shapes were checked at the start of fit.
                 return (f64::NAN, None);
             };
@@ -424,9 +478,15 @@ impl<T: Real> Trainer<T> {
 ///
 /// # Errors
 /// [`TrainError::Data`] if the data set does not fit the network.
-pub fn evaluate<T: Real>(net: &Network<T>, data: &Dataset<T>, loss: &dyn Loss<T>) -> Result<(f64, Option<f64>), TrainError> {
+pub fn evaluate<T: Real>(
+    net: &Network<T>,
+    data: &Dataset<T>,
+    loss: &dyn Loss<T>,
+) -> Result<(f64, Option<f64>), TrainError> {
     if data.inputs().nrows() != net.n_inputs() || data.targets().nrows() != net.n_outputs() {
-        return Err(TrainError::Data("the data set does not fit the network".into()));
+        return Err(TrainError::Data(
+            "the data set does not fit the network".into(),
+        ));
     }
     let out: Matrix<T> = net.evaluate(data.inputs())?;
     let classes = data.classes();

@@ -1,1 +1,11 @@
-//! Integration tests of nn-train.
+//! Integration tests of `nn-train`: data sets, optimizers against reference numbers,
+//! regularizer gradients against finite differences, and the training loop.
+//!
+//! `cargo xtask test` reruns the `gradients` module with a raised case count.
+
+mod common;
+mod custom_optimizer;
+mod dataset;
+mod gradients;
+mod optimizers;
+mod trainer;

@@ -22,26 +22,53 @@ pub struct Adam {
 
 impl Default for Adam {
     fn default() -> Self {
-        Self { beta1: 0.9, beta2: 0.999, eps: 1e-8 }
+        Self {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        }
     }
 }
 
 impl Adam {
     fn validate_named(&self, owner: &str) -> Result<(), TrainError> {
-        check_range(owner, "beta1", self.beta1, (0.0..1.0).contains(&self.beta1), "must be in [0, 1)")?;
-        check_range(owner, "beta2", self.beta2, (0.0..1.0).contains(&self.beta2), "must be in [0, 1)")?;
+        check_range(
+            owner,
+            "beta1",
+            self.beta1,
+            (0.0..1.0).contains(&self.beta1),
+            "must be in [0, 1)",
+        )?;
+        check_range(
+            owner,
+            "beta2",
+            self.beta2,
+            (0.0..1.0).contains(&self.beta2),
+            "must be in [0, 1)",
+        )?;
         check_range(owner, "eps", self.eps, self.eps > 0.0, "must be positive")
     }
 
     /// The Adam step shared with [`AdamW`], in PyTorch's order of operations.
-    fn adam_step<T: Real>(&self, ctx: &StepContext<T>, param: &mut [T], grad: &[T], state: &mut ParamState<T>) {
+    fn adam_step<T: Real>(
+        &self,
+        ctx: &StepContext<T>,
+        param: &mut [T],
+        grad: &[T],
+        state: &mut ParamState<T>,
+    ) {
         let (b1, b2, eps) = (T::lit(self.beta1), T::lit(self.beta2), T::lit(self.eps));
         let t = i32::try_from(ctx.step).unwrap_or(i32::MAX);
         let bias1 = T::one() - b1.powi(t);
         let bias2_sqrt = (T::one() - b2.powi(t)).sqrt();
         let step_size = ctx.learning_rate / bias1;
         let (m, v) = state.two_buffers(0, 1, param.len());
-        for (((p, &g), m), v) in param.iter_mut().zip(grad).zip(m.iter_mut()).zip(v.iter_mut()) {
+        for (((p, &g), m), v) in param
+            .iter_mut()
+            .zip(grad)
+            .zip(m.iter_mut())
+            .zip(v.iter_mut())
+        {
             *m = b1 * *m + (T::one() - b1) * g;
             *v = b2 * *v + (T::one() - b2) * g * g;
             let denom = v.sqrt() / bias2_sqrt + eps;
@@ -77,7 +104,10 @@ pub struct AdamW {
 
 impl Default for AdamW {
     fn default() -> Self {
-        Self { adam: Adam::default(), weight_decay: 0.01 }
+        Self {
+            adam: Adam::default(),
+            weight_decay: 0.01,
+        }
     }
 }
 
@@ -94,6 +124,12 @@ impl<T: Real> Optimizer<T> for AdamW {
 
     fn validate(&self) -> Result<(), TrainError> {
         self.adam.validate_named("AdamW")?;
-        check_range("AdamW", "weight_decay", self.weight_decay, self.weight_decay >= 0.0, "must be at least 0")
+        check_range(
+            "AdamW",
+            "weight_decay",
+            self.weight_decay,
+            self.weight_decay >= 0.0,
+            "must be at least 0",
+        )
     }
 }

@@ -135,7 +135,11 @@ pub trait Optimizer<T: Real> {
         net.visit_params_mut(grad, |id, param, g| {
             let s = &mut state.params[id.index()];
             s.step += 1;
-            let ctx = StepContext { id, learning_rate, step: s.step };
+            let ctx = StepContext {
+                id,
+                learning_rate,
+                step: s.step,
+            };
             self.update(&ctx, param, g, s);
         })?;
         Ok(())

@@ -34,7 +34,10 @@ pub struct Momentum {
 
 impl Default for Momentum {
     fn default() -> Self {
-        Self { momentum: 0.9, nesterov: false }
+        Self {
+            momentum: 0.9,
+            nesterov: false,
+        }
     }
 }
 
@@ -50,10 +53,20 @@ impl<T: Real> Optimizer<T> for Momentum {
     }
 
     fn name(&self) -> &str {
-        if self.nesterov { "nesterov" } else { "momentum" }
+        if self.nesterov {
+            "nesterov"
+        } else {
+            "momentum"
+        }
     }
 
     fn validate(&self) -> Result<(), TrainError> {
-        check_range("Momentum", "momentum", self.momentum, (0.0..1.0).contains(&self.momentum), "must be in [0, 1)")
+        check_range(
+            "Momentum",
+            "momentum",
+            self.momentum,
+            (0.0..1.0).contains(&self.momentum),
+            "must be in [0, 1)",
+        )
     }
 }

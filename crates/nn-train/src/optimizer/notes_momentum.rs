@@ -56,6 +56,12 @@ impl<T: Real> Optimizer<T> for NotesMomentum {
     }
 
     fn validate(&self) -> Result<(), TrainError> {
-        check_range("NotesMomentum", "gamma", self.gamma, (0.0..1.0).contains(&self.gamma), "must be in [0, 1)")
+        check_range(
+            "NotesMomentum",
+            "gamma",
+            self.gamma,
+            (0.0..1.0).contains(&self.gamma),
+            "must be in [0, 1)",
+        )
     }
 }

@@ -21,7 +21,10 @@ pub struct RmsProp {
 
 impl Default for RmsProp {
     fn default() -> Self {
-        Self { rho: 0.99, eps: 1e-8 }
+        Self {
+            rho: 0.99,
+            eps: 1e-8,
+        }
     }
 }
 
@@ -40,7 +43,19 @@ impl<T: Real> Optimizer<T> for RmsProp {
     }
 
     fn validate(&self) -> Result<(), TrainError> {
-        check_range("RmsProp", "rho", self.rho, (0.0..1.0).contains(&self.rho), "must be in [0, 1)")?;
-        check_range("RmsProp", "eps", self.eps, self.eps > 0.0, "must be positive")
+        check_range(
+            "RmsProp",
+            "rho",
+            self.rho,
+            (0.0..1.0).contains(&self.rho),
+            "must be in [0, 1)",
+        )?;
+        check_range(
+            "RmsProp",
+            "eps",
+            self.eps,
+            self.eps > 0.0,
+            "must be positive",
+        )
     }
 }

@@ -19,7 +19,13 @@ use super::{Optimizer, ParamState, StepContext};
 pub struct Sgd;
 
 impl<T: Real> Optimizer<T> for Sgd {
-    fn update(&self, ctx: &StepContext<T>, param: &mut [T], grad: &[T], _state: &mut ParamState<T>) {
+    fn update(
+        &self,
+        ctx: &StepContext<T>,
+        param: &mut [T],
+        grad: &[T],
+        _state: &mut ParamState<T>,
+    ) {
         for (p, &g) in param.iter_mut().zip(grad) {
             *p -= ctx.learning_rate * g;
         }

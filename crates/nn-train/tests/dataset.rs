@@ -1,0 +1,65 @@
+//! Data sets: validation of inputs, and the seeded, stratified split.
+
+use nn_math::Matrix;
+use nn_train::Dataset;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use crate::common::blobs;
+
+#[test]
+fn bad_data_is_rejected_with_a_clear_error() {
+    let err = Dataset::new(Matrix::<f64>::zeros(2, 3), Matrix::zeros(1, 4)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "data set: 3 inputs but 4 targets (one example per column)"
+    );
+    assert!(Dataset::new(Matrix::<f64>::zeros(2, 0), Matrix::zeros(1, 0)).is_err());
+    assert!(Dataset::new(Matrix::<f64>::zeros(0, 3), Matrix::zeros(1, 3)).is_err());
+    let mut x = Matrix::<f64>::zeros(2, 3);
+    x[(1, 2)] = f64::NAN;
+    let err = Dataset::new(x, Matrix::zeros(1, 3)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "data set: input of example 2 (row 1) is not finite"
+    );
+}
+
+#[test]
+fn split_is_seeded_disjoint_complete_and_stratified() {
+    let data = blobs(20, 1); // 60 examples, 20 per class
+    let (t1, v1) = data.split(0.25, &mut StdRng::seed_from_u64(9)).unwrap();
+    let (t2, v2) = data.split(0.25, &mut StdRng::seed_from_u64(9)).unwrap();
+    assert_eq!((&t1, &v1), (&t2, &v2), "the same seed gives the same split");
+    let (t3, _) = data.split(0.25, &mut StdRng::seed_from_u64(10)).unwrap();
+    assert_ne!(t1, t3);
+    assert_eq!((t1.len(), v1.len()), (45, 15));
+    // Stratified: 5 of each class in validation.
+    let count =
+        |d: &Dataset<f64>, c: usize| d.classes().unwrap().iter().filter(|&&k| k == c).count();
+    for c in 0..3 {
+        assert_eq!(count(&v1, c), 5);
+        assert_eq!(count(&t1, c), 15);
+    }
+    // Disjoint and complete: every example appears exactly once (inputs are distinct).
+    let mut all: Vec<(u64, u64)> = t1
+        .inputs()
+        .column_iter()
+        .chain(v1.inputs().column_iter())
+        .map(|c| (c[0].to_bits(), c[1].to_bits()))
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    assert_eq!(all.len(), 60);
+}
+
+#[test]
+fn split_rejects_bad_fractions() {
+    let data = blobs(2, 1);
+    for f in [0.0, 1.0, -0.5, f64::NAN] {
+        assert!(
+            data.split(f, &mut StdRng::seed_from_u64(0)).is_err(),
+            "fraction {f}"
+        );
+    }
+}
