@@ -34,6 +34,14 @@ pub enum TrainError {
         /// What went non-finite: `"the loss"`, `"the gradient"` or `"a weight"`.
         what: &'static str,
     },
+    /// A data file could not be read or parsed.
+    #[error("{file}: {reason}")]
+    Load {
+        /// The file (or a description of the bytes' origin).
+        file: String,
+        /// What was wrong, e.g. `"line 7, column 3: \"x\" is not a number"`.
+        reason: String,
+    },
     /// A checkpoint could not be read or does not fit the trainer.
     #[error("checkpoint: {0}")]
     Checkpoint(String),

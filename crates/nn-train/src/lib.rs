@@ -63,14 +63,22 @@
 //! | Algorithm 15–19 dropout | [`TrainerConfig::dropout`] |
 //! | §3.2 "the learning rate may vary over time" | [`Schedule`]: a number, [`StepDecay`], [`Exponential`], [`InverseTime`], [`Cosine`] |
 //! | §3.3.1–3.3.2 under- and overfitting | [`History::diagnose`] |
+//! | §4.1 preprocessing (TODO in the notes) | [`Scaling`], [`one_hot`], [`argmax_columns`], [`Model`] |
+//! | data files | [`load_mnist`], [`read_idx_images`], [`read_csv`] |
+//! | metrics | [`accuracy`], [`ConfusionMatrix`] |
 //!
 //! The library never prints; [`Trainer::fit_with`] hands each epoch's record to a closure.
 
 mod checkpoint;
 mod dataset;
+pub mod embedded;
 mod error;
 mod history;
+mod load;
+mod metrics;
+mod model;
 mod optimizer;
+mod preprocess;
 mod regularizer;
 mod schedule;
 mod trainer;
@@ -78,10 +86,17 @@ mod trainer;
 pub use dataset::Dataset;
 pub use error::TrainError;
 pub use history::{Diagnosis, EpochRecord, History, StopReason};
+pub use load::{
+    CsvOptions, Header, IdxImages, MnistSplit, load_mnist, parse_csv, parse_idx_images,
+    parse_idx_labels, read_csv, read_idx_images, read_idx_labels,
+};
+pub use metrics::{ConfusionMatrix, accuracy};
+pub use model::Model;
 pub use optimizer::{
     Adam, AdamW, Momentum, NotesMomentum, Optimizer, OptimizerState, ParamState, RmsProp, Sgd,
     StepContext,
 };
+pub use preprocess::{Scaling, ScalingKind, argmax_columns, one_hot};
 pub use regularizer::{ElasticNet, L1, L2, Regularizer};
 pub use schedule::{Cosine, Exponential, InverseTime, Schedule, StepDecay};
 pub use trainer::{Control, EarlyStopping, LastBatch, Trainer, TrainerConfig, evaluate};

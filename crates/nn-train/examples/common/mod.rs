@@ -1,0 +1,104 @@
+//! Shared by the classification examples: progress output, the learning-curve plot and
+//! the test report. (Examples print; the library never does.)
+
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use nn_core::Network;
+use nn_train::{ConfusionMatrix, Control, Dataset, EpochRecord, History, argmax_columns};
+use plotters::prelude::*;
+
+/// A progress bar over the epochs, and an observer that prints one line per epoch
+/// (`E_t`, `E_v`, accuracy) above it.
+pub fn epoch_progress(epochs: usize) -> (ProgressBar, impl FnMut(&EpochRecord) -> Control) {
+    let bar = ProgressBar::new(epochs as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} epoch {pos}/{len} [{elapsed_precise}]")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let observer_bar = bar.clone();
+    let observer = move |r: &EpochRecord| {
+        let pct = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{:.1}%", 100.0 * v));
+        // `suspend` prints even when the bar is hidden (output is not a terminal).
+        let line = format!(
+            "epoch {:3}: E_t {:.4}  E_v {:.4}  train acc {}  valid acc {}  lr {:.0e}  {:.2}s",
+            r.epoch,
+            r.train_loss,
+            r.validation_loss.unwrap_or(f64::NAN),
+            pct(r.train_accuracy),
+            pct(r.validation_accuracy),
+            r.learning_rate,
+            r.seconds
+        );
+        observer_bar.suspend(|| println!("{line}"));
+        observer_bar.inc(1);
+        Control::Continue
+    };
+    (bar, observer)
+}
+
+/// Draws `E_t` and `E_v` per epoch into an SVG file.
+pub fn plot_learning_curve(
+    history: &History,
+    title: &str,
+    path: &Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let train: Vec<(f64, f64)> = history
+        .epochs
+        .iter()
+        .map(|r| (r.epoch as f64, r.train_loss))
+        .collect();
+    let valid: Vec<(f64, f64)> = history
+        .epochs
+        .iter()
+        .filter_map(|r| r.validation_loss.map(|v| (r.epoch as f64, v)))
+        .collect();
+    let top = train.iter().chain(&valid).map(|p| p.1).fold(0.0, f64::max) * 1.05;
+    let last = history.epochs.len().max(2) as f64;
+    let root = SVGBackend::new(path, (720, 440)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(1.0..last, 0.0..top)?;
+    chart
+        .configure_mesh()
+        .x_desc("epoch")
+        .y_desc("mean loss per example")
+        .draw()?;
+    chart
+        .draw_series(LineSeries::new(train, &BLUE))?
+        .label("E_t (training)")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE));
+    chart
+        .draw_series(LineSeries::new(valid, &RED))?
+        .label("E_v (validation)")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RED));
+    chart
+        .configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}
+
+/// Evaluates on the test set, prints the confusion matrix, and returns the accuracy.
+pub fn test_report(
+    net: &Network<f32>,
+    test: &Dataset<f32>,
+    n_classes: usize,
+) -> Result<f64, Box<dyn std::error::Error>> {
+    let predicted = argmax_columns(&net.evaluate(test.inputs())?);
+    let actual = test.classes().ok_or("test targets are not one-hot")?;
+    let cm = ConfusionMatrix::new(&predicted, &actual, n_classes)?;
+    println!(
+        "\nconfusion matrix on {} test examples (rows: actual, columns: predicted):\n{cm}",
+        test.len()
+    );
+    Ok(cm.accuracy())
+}
