@@ -7,5 +7,7 @@ mod common;
 mod custom_optimizer;
 mod dataset;
 mod gradients;
+mod loaders;
 mod optimizers;
+mod preprocess;
 mod trainer;

@@ -188,11 +188,11 @@ pub fn load_mnist<T: Real>(
         ));
     }
     let n0 = images.rows * images.cols;
-    let scale = T::lit(1.0 / 255.0);
+    // p/255 in f64, rounded once to T.
     let x = Matrix::from_iterator(
         n0,
         images.count,
-        images.pixels.iter().map(|&p| T::lit(f64::from(p)) * scale),
+        images.pixels.iter().map(|&p| T::lit(f64::from(p) / 255.0)),
     );
     let mut y = Matrix::zeros(10, images.count);
     for (j, &l) in labels.iter().enumerate() {
