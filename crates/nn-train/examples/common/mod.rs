@@ -102,3 +102,96 @@ pub fn test_report(
     );
     Ok(cm.accuracy())
 }
+
+/// The `--data DIR` argument, or a message on where to get the files.
+pub fn data_dir(example: &str, files_from: &str) -> Option<std::path::PathBuf> {
+    let args: Vec<String> = std::env::args().collect();
+    match args
+        .iter()
+        .position(|a| a == "--data")
+        .and_then(|i| args.get(i + 1))
+    {
+        Some(dir) => Some(dir.into()),
+        None => {
+            eprintln!(
+                "usage: cargo run --release --example {example} -- --data DIR\n\n\
+                 DIR holds the four IDX files (gzip-compressed or raw):\n  \
+                 train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz],\n  \
+                 t10k-images-idx3-ubyte[.gz],  t10k-labels-idx1-ubyte[.gz]\n\n\
+                 {files_from}"
+            );
+            None
+        }
+    }
+}
+
+/// Trains a 784-256-128-10 ReLU network with softmax cross-entropy and Adam on an
+/// MNIST-style directory and reports the test accuracy (the last line of output).
+pub fn train_idx_classifier(
+    title: &str,
+    dir: &Path,
+    out: &Path,
+    epochs: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use nn_activations::{Identity, Relu};
+    use nn_core::SoftmaxCrossEntropy;
+    use nn_train::{Adam, Cosine, MnistSplit, Trainer, TrainerConfig, load_mnist};
+    use rand::SeedableRng;
+
+    let start = std::time::Instant::now();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let all = load_mnist::<f32>(dir, MnistSplit::Train)?;
+    let test = load_mnist::<f32>(dir, MnistSplit::Test)?;
+    // Hold out 1/12 of the training images (5,000) for validation, stratified.
+    let (train, valid) = all.split(1.0 / 12.0, &mut rng)?;
+    println!(
+        "{title}: {} training, {} validation, {} test images (loaded in {:.1} s)",
+        train.len(),
+        valid.len(),
+        test.len(),
+        start.elapsed().as_secs_f64()
+    );
+    let mut net = Network::<f32>::builder(784)
+        .layer(256, Relu)
+        .layer(128, Relu)
+        .layer(10, Identity)
+        .build(&mut rng)?;
+    let mut trainer = Trainer::new(TrainerConfig {
+        epochs,
+        batch_size: 64,
+        loss: Box::new(SoftmaxCrossEntropy),
+        optimizer: Box::new(Adam::default()),
+        schedule: Box::new(Cosine {
+            initial: 1e-3,
+            min: 5e-5,
+            period: epochs,
+        }),
+        seed: 7,
+        ..TrainerConfig::default()
+    })?;
+    let (bar, observer) = epoch_progress(epochs);
+    let history = trainer.fit_with(&mut net, &train, Some(&valid), observer)?;
+    bar.finish_and_clear();
+    let per_epoch =
+        history.epochs.iter().map(|r| r.seconds).sum::<f64>() / history.epochs.len() as f64;
+    println!(
+        "{:.2} s per epoch; diagnosis: {}",
+        per_epoch,
+        history.diagnose()
+    );
+    std::fs::create_dir_all(out)?;
+    net.save(out.join("model.safetensors"))?;
+    plot_learning_curve(
+        &history,
+        &format!("{title} 784-256-128-10: learning curve"),
+        &out.join("learning-curve.svg"),
+    )?;
+    println!(
+        "saved {} and {}",
+        out.join("model.safetensors").display(),
+        out.join("learning-curve.svg").display()
+    );
+    let acc = test_report(&net, &test, 10)?;
+    println!("test accuracy: {:.1}%", 100.0 * acc);
+    Ok(())
+}
