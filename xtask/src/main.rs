@@ -9,8 +9,10 @@
 //!   integration and doc tests, rustdoc with warnings denied, then the derivative
 //!   property tests with 2,000 cases each), with a one-line summary per step.
 //! - `bench [ARGS…]`: the criterion benchmarks of every crate (ARGS go to criterion).
+//! - `plots`: draws every activation function and its derivative into `docs/figures/`.
 
 mod bench;
+mod plots;
 mod run;
 mod test;
 
@@ -22,6 +24,7 @@ commands:
   test          format check, clippy (-D warnings), all tests, and the derivative
                 property tests with a raised case count; fails if any step fails
   bench [ARGS]  run the criterion benchmarks (ARGS are passed to criterion, e.g. a filter)
+  plots         draw the activation functions and their derivatives into docs/figures/
   help          show this message";
 
 fn main() -> ExitCode {
@@ -29,6 +32,7 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("test") => test::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("plots") => plots::run(),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");
             ExitCode::SUCCESS

@@ -115,7 +115,11 @@ pub fn summarize(title: &str, outcomes: &[Outcome]) -> bool {
     if !all_ok {
         println!("  {failed_steps} step(s) failed");
     }
-    println!("summary: {passed} passed, {failed} failed");
+    if passed + failed > 0 {
+        println!("summary: {passed} passed, {failed} failed");
+    } else {
+        println!("{title}: {}", if all_ok { "ok" } else { "failed" });
+    }
     all_ok
 }
 
