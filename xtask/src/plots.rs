@@ -7,7 +7,21 @@ use crate::run::{cargo, step, summarize, workspace_root};
 pub fn run() -> ExitCode {
     let dir = workspace_root().join("docs/figures");
     let mut plots = cargo();
-    plots.args(["run", "--quiet", "--package", "nn-activations", "--example", "plot_activations", "--"]).arg(&dir);
+    plots
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "nn-activations",
+            "--example",
+            "plot_activations",
+            "--",
+        ])
+        .arg(&dir);
     let outcome = step("activation figures", plots);
-    if summarize("xtask plots", &[outcome]) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if summarize("xtask plots", &[outcome]) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

@@ -6,11 +6,18 @@
 
 use std::path::PathBuf;
 
-use nn_activations::{Activation, Builtin, Elu, Identity, Mish, PRelu, Relu, Sigmoid, Sign, Silu, Softplus, Squareplus, Tanh, Threshold};
+use nn_activations::{
+    Activation, Builtin, Elu, Identity, Mish, PRelu, Relu, Sigmoid, Sign, Silu, Softplus,
+    Squareplus, Tanh, Threshold,
+};
 use plotters::prelude::*;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "docs/figures".into()));
+    let dir = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "docs/figures".into()),
+    );
     std::fs::create_dir_all(&dir)?;
     // (figure number in the notes, file stem, title, function): the notes' parameters.
     let figures: Vec<(&str, &str, &str, Builtin<f64>)> = vec![
@@ -21,14 +28,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("06", "prelu", "PReLU₀.₀₅(x)", PRelu::new(0.05)?.into()),
         ("07", "silu", "SiLU₁,₁(x)", Silu::default().into()),
         ("08", "elu", "ELU₁(x)", Elu::default().into()),
-        ("09", "softplus", "Softplus₁,₁(x)", Softplus::default().into()),
+        (
+            "09",
+            "softplus",
+            "Softplus₁,₁(x)",
+            Softplus::default().into(),
+        ),
         ("10", "mish", "Mish₁(x)", Mish::default().into()),
-        ("11", "squareplus", "Squareplus₁(x)", Squareplus::default().into()),
+        (
+            "11",
+            "squareplus",
+            "Squareplus₁(x)",
+            Squareplus::default().into(),
+        ),
         ("xx", "tanh", "tanh(x)", Tanh.into()),
         ("xx", "identity", "id(x)", Identity.into()),
     ];
     for (number, stem, title, f) in figures {
-        let name = if number == "xx" { format!("{stem}.svg") } else { format!("figure-{number}-{stem}.svg") };
+        let name = if number == "xx" {
+            format!("{stem}.svg")
+        } else {
+            format!("figure-{number}-{stem}.svg")
+        };
         let path = dir.join(&name);
         draw(&f, title, &path)?;
         println!("wrote {}", path.display());
@@ -38,11 +59,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// f (blue) and f' (red, dashed) on [−4, 4]; the derivative at the documented value where
 /// f has a kink.
-fn draw(f: &Builtin<f64>, title: &str, path: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
-    let xs: Vec<f64> = (0..=800).map(|i| -4.0 + 8.0 * f64::from(i) / 800.0).collect();
+fn draw(
+    f: &Builtin<f64>,
+    title: &str,
+    path: &std::path::Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let xs: Vec<f64> = (0..=800)
+        .map(|i| -4.0 + 8.0 * f64::from(i) / 800.0)
+        .collect();
     let fx: Vec<(f64, f64)> = xs.iter().map(|&x| (x, f.f(x))).collect();
     let dfx: Vec<(f64, f64)> = xs.iter().map(|&x| (x, f.df(x))).collect();
-    let (lo, hi) = fx.iter().chain(&dfx).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| (a.min(p.1), b.max(p.1)));
+    let (lo, hi) = fx
+        .iter()
+        .chain(&dfx)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+            (a.min(p.1), b.max(p.1))
+        });
     let pad = 0.1 * (hi - lo).max(1.0);
     let root = SVGBackend::new(path, (560, 380)).into_drawing_area();
     root.fill(&WHITE)?;
@@ -53,12 +85,20 @@ fn draw(f: &Builtin<f64>, title: &str, path: &std::path::Path) -> Result<(), Box
         .y_label_area_size(40)
         .build_cartesian_2d(-4.0..4.0, (lo - pad)..(hi + pad))?;
     chart.configure_mesh().draw()?;
-    chart.draw_series(LineSeries::new(fx, BLUE.stroke_width(2)))?.label("f(x)").legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE));
+    chart
+        .draw_series(LineSeries::new(fx, BLUE.stroke_width(2)))?
+        .label("f(x)")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], BLUE));
     chart
         .draw_series(DashedLineSeries::new(dfx, 6, 4, RED.stroke_width(2)))?
         .label("f'(x)")
         .legend(|(x, y)| PathElement::new([(x, y), (x + 20, y)], RED));
-    chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).border_style(BLACK).background_style(WHITE).draw()?;
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .border_style(BLACK)
+        .background_style(WHITE)
+        .draw()?;
     root.present()?;
     Ok(())
 }

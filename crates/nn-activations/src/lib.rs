@@ -68,8 +68,3 @@ pub use softplus::Softplus;
 pub use squareplus::Squareplus;
 pub use step::{Sign, Threshold};
 pub use tanh::Tanh;
-
-/// The README's code blocks, compiled and run as doc tests so that they stay true.
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-struct ReadmeDoctests;

@@ -100,3 +100,14 @@ pub use preprocess::{Scaling, ScalingKind, argmax_columns, one_hot};
 pub use regularizer::{ElasticNet, L1, L2, Regularizer};
 pub use schedule::{Cosine, Exponential, InverseTime, Schedule, StepDecay};
 pub use trainer::{Control, EarlyStopping, LastBatch, Trainer, TrainerConfig, evaluate};
+
+/// The guide's code blocks (`docs/guide.md`), compiled and run as doc tests so that they
+/// stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/guide.md")]
+struct GuideDoctests;
+
+/// The README's code blocks, compiled and run as doc tests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;
