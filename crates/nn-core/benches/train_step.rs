@@ -21,7 +21,7 @@ fn train_step(c: &mut Criterion) {
         .build(&mut rng)
         .expect("a valid architecture");
     let mut group = c.benchmark_group("train_step 784-128-64-10 f32");
-    for batch in [64usize, 1] {
+    for batch in [64usize, 32, 1] {
         let x = Matrix::from_fn(784, batch, |_, _| rng.random::<f32>());
         let y = Matrix::from_fn(10, batch, |i, j| if i == (j * 7) % 10 { 1.0 } else { 0.0 });
         let (mut ws, mut grad) = (net.workspace(), net.gradient());

@@ -4,6 +4,22 @@ use nn_math::{Matrix, Real, Vector};
 
 use crate::{CoreError, Network};
 
+/// Whether every value is finite, in one pass that the compiler can vectorize: `v − v`
+/// is 0 for finite `v` and NaN for ±∞ and NaN, and the sums over eight lanes keep the
+/// NaN (no early exit, which would prevent vectorization).
+pub fn all_finite<T: Real>(values: &[T]) -> bool {
+    let mut lanes = [T::zero(); 8];
+    let chunks = values.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for i in 0..8 {
+            lanes[i] += c[i] - c[i];
+        }
+    }
+    let tail = rest.iter().fold(T::zero(), |s, &v| s + (v - v));
+    lanes.iter().fold(tail, |s, &v| s + v).is_finite()
+}
+
 /// `∂C/∂W⁽ᵏ⁾` and `∂C/∂b⁽ᵏ⁾` of one layer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LayerGradient<T> {
@@ -92,14 +108,51 @@ impl<T: Real> Gradient<T> {
         }
     }
 
+    /// `self ← self + factor·other`, entry by entry (e.g. to combine the gradients of a
+    /// batch's parts computed on several threads).
+    ///
+    /// # Errors
+    /// [`CoreError::GradientMismatch`] if the shapes differ.
+    pub fn add_scaled(&mut self, other: &Gradient<T>, factor: T) -> Result<(), CoreError> {
+        if self.layers.len() != other.layers.len()
+            || self
+                .layers
+                .iter()
+                .zip(&other.layers)
+                .any(|(a, b)| a.weight.shape() != b.weight.shape())
+        {
+            return Err(CoreError::GradientMismatch {
+                op: "add_scaled",
+                detail: "the two gradients differ in shape".into(),
+            });
+        }
+        for (a, b) in self.layers.iter_mut().zip(&other.layers) {
+            for (x, y) in a.weight.as_mut_slice().iter_mut().zip(b.weight.as_slice()) {
+                *x += factor * *y;
+            }
+            for (x, y) in a.bias.as_mut_slice().iter_mut().zip(b.bias.as_slice()) {
+                *x += factor * *y;
+            }
+        }
+        Ok(())
+    }
+
     /// Whether every entry is finite.
     pub fn is_finite(&self) -> bool {
         self.layers
             .iter()
-            .all(|l| l.weight.iter().chain(l.bias.iter()).all(|v| v.is_finite()))
+            .all(|l| all_finite(l.weight.as_slice()) && all_finite(l.bias.as_slice()))
     }
 
     /// Checks that the gradient has `net`'s shapes.
+    ///
+    /// # Errors
+    /// [`CoreError::GradientMismatch`] naming the first difference.
+    pub fn check_shapes(&self, net: &Network<T>) -> Result<(), CoreError> {
+        self.check("check_shapes", net)
+    }
+
+    /// Checks that the gradient has `net`'s shapes, naming `op` in the error.
     pub(crate) fn check(&self, op: &'static str, net: &Network<T>) -> Result<(), CoreError> {
         if self.layers.len() != net.layers().len() {
             return Err(CoreError::GradientMismatch {

@@ -57,7 +57,7 @@ pub use activation::{LayerActivation, NeuronActivation};
 pub use builder::NetworkBuilder;
 pub use dropout::Dropout;
 pub use error::{CoreError, ModelFileError};
-pub use gradient::{Gradient, LayerGradient};
+pub use gradient::{Gradient, LayerGradient, all_finite};
 pub use init::Init;
 pub use layer::Dense;
 pub use loss::{HalfSquaredError, Loss, SoftmaxCrossEntropy};

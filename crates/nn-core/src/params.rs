@@ -87,6 +87,14 @@ impl<T: Real> Network<T> {
         Ok(())
     }
 
+    /// Whether every weight and bias is finite (one vectorized pass; see
+    /// [`crate::all_finite`]).
+    pub fn params_finite(&self) -> bool {
+        self.layers().iter().all(|l| {
+            crate::all_finite(l.weight().as_slice()) && crate::all_finite(l.bias().as_slice())
+        })
+    }
+
     /// Calls `f(id, parameters)` for every parameter tensor, in the order of
     /// [`visit_params_mut`](Network::visit_params_mut) (e.g. to compute a norm of all
     /// weights for regularization, eq. 24).

@@ -31,7 +31,7 @@ pub enum TrainError {
         epoch: usize,
         /// 1-based batch within the epoch.
         batch: usize,
-        /// What went non-finite: `"the loss"`, `"the gradient"` or `"a weight"`.
+        /// What went non-finite: `"the loss"` or `"the gradient or a weight"`.
         what: &'static str,
     },
     /// A data file could not be read or parsed.

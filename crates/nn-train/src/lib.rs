@@ -78,6 +78,7 @@ mod load;
 mod metrics;
 mod model;
 mod optimizer;
+mod parallel;
 mod preprocess;
 mod regularizer;
 mod schedule;

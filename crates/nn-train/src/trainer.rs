@@ -11,6 +11,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
 use crate::history::{EpochRecord, History, StopReason};
+use crate::parallel::{Batch, Parallel};
 use crate::{Dataset, Optimizer, OptimizerState, Regularizer, Schedule, Sgd, TrainError};
 
 /// What to do with the last batch of an epoch when the batch size does not divide the
@@ -71,8 +72,9 @@ pub struct TrainerConfig<T: Real> {
     /// Shuffle the training examples each epoch (drawing batches without replacement).
     /// Default `true`.
     pub shuffle: bool,
-    /// The error function. Default the notes' [`HalfSquaredError`] (eq. 5).
-    pub loss: Box<dyn Loss<T>>,
+    /// The error function. Default the notes' [`HalfSquaredError`] (eq. 5). `Send + Sync`
+    /// because threads share it (see `threads`).
+    pub loss: Box<dyn Loss<T> + Send + Sync>,
     /// The optimizer. Default [`Sgd`] (Algorithm 9/10).
     pub optimizer: Box<dyn Optimizer<T>>,
     /// The learning rate per epoch. Default the constant 0.01.
@@ -83,6 +85,9 @@ pub struct TrainerConfig<T: Real> {
     pub dropout: Option<Dropout>,
     /// Seed of every random choice of training (shuffling, dropout masks). Default 0.
     pub seed: u64,
+    /// Threads that share each batch's examples (data parallelism), `≥ 1`. Default 1.
+    /// With a fixed thread count, results are the same run to run.
+    pub threads: usize,
     /// Stop once the monitored error (`E_v`, or `E_t`) is at most this. Default none.
     pub target_error: Option<f64>,
     /// Early stopping. Default none.
@@ -102,6 +107,7 @@ impl<T: Real> Default for TrainerConfig<T> {
             regularizer: None,
             dropout: None,
             seed: 0,
+            threads: 1,
             target_error: None,
             early_stopping: None,
         }
@@ -121,6 +127,8 @@ pub struct Trainer<T: Real> {
     pub(crate) state: OptimizerState<T>,
     pub(crate) epochs_done: usize,
     workspace: Workspace<T>,
+    /// Per-thread state for data-parallel batches (created on first use).
+    parallel: Option<Parallel<T>>,
     batch_x: Vec<T>,
     batch_y: Vec<T>,
     order: Vec<usize>,
@@ -136,7 +144,7 @@ fn epoch_seed(seed: u64, epoch: usize) -> u64 {
 }
 
 /// The index of the largest entry (the predicted class).
-fn argmax<T: Real>(xs: &[T]) -> usize {
+pub(crate) fn argmax<T: Real>(xs: &[T]) -> usize {
     xs.iter()
         .enumerate()
         .fold((0, None::<T>), |(bi, bv), (i, &v)| match bv {
@@ -161,6 +169,9 @@ impl<T: Real> Trainer<T> {
         };
         if config.batch_size == 0 {
             return Err(bad("batch_size", 0.0, "must be at least 1"));
+        }
+        if config.threads == 0 {
+            return Err(bad("threads", 0.0, "must be at least 1"));
         }
         config.optimizer.validate()?;
         config.schedule.validate()?;
@@ -189,6 +200,7 @@ impl<T: Real> Trainer<T> {
             state: OptimizerState::default(),
             epochs_done: 0,
             workspace: Workspace::new(),
+            parallel: None,
             batch_x: Vec::new(),
             batch_y: Vec::new(),
             order: Vec::new(),
@@ -216,10 +228,10 @@ impl<T: Real> Trainer<T> {
     /// # Errors
     /// [`TrainError::Data`] if a data set does not fit the network,
     /// [`TrainError::NonFinite`] if the loss, the gradient or a weight becomes
-    /// non-finite (naming the epoch and batch; a non-finite loss or gradient is never
-    /// applied, so the network keeps its last finite weights, and if an update itself
-    /// overflows a weight, the network gets back its weights from the start of that
-    /// epoch), or a [`TrainError::Core`].
+    /// non-finite, naming the epoch and batch. A non-finite loss is never applied, so the
+    /// network keeps its last finite weights; if the gradient or an update makes a weight
+    /// non-finite, the network gets back its (finite) weights from the start of that
+    /// epoch. Otherwise a [`TrainError::Core`].
     pub fn fit(
         &mut self,
         net: &mut Network<T>,
@@ -396,19 +408,44 @@ impl<T: Real> Trainer<T> {
             let x = DMatrixView::from_slice(&self.batch_x[..n_in * len], n_in, len);
             let y = DMatrixView::from_slice(&self.batch_y[..n_out * len], n_out, len);
 
-            grad.clear();
-            let out = match &self.config.dropout {
-                Some(d) => net.evaluate_with_dropout(&x, &mut self.workspace, d, rng)?,
-                None => net.evaluate_with(&x, &mut self.workspace)?,
+            let (loss, right) = if self.config.threads > 1 && len > 1 {
+                let parallel = match &mut self.parallel {
+                    Some(p) => p,
+                    empty => empty.insert(Parallel::new(self.config.threads)?),
+                };
+                let batch = Batch {
+                    x: &x,
+                    y: &y,
+                    indices: chunk,
+                    classes,
+                };
+                parallel.gradient(
+                    net,
+                    &batch,
+                    &*self.config.loss,
+                    self.config.dropout.as_ref(),
+                    grad,
+                    rng,
+                )?
+            } else {
+                grad.clear();
+                let batch = Batch {
+                    x: &x,
+                    y: &y,
+                    indices: chunk,
+                    classes,
+                };
+                batch.part_gradient(
+                    net,
+                    (0, len),
+                    &*self.config.loss,
+                    self.config.dropout.as_ref(),
+                    rng,
+                    &mut self.workspace,
+                    grad,
+                )?
             };
-            if let Some(classes) = classes {
-                correct += chunk
-                    .iter()
-                    .enumerate()
-                    .filter(|&(c, &i)| argmax(out.column(c).as_slice()) == classes[i])
-                    .count();
-            }
-            let loss = net.adjust_gradient(&mut self.workspace, &y, &*self.config.loss, grad)?;
+            correct += right;
             if !loss.is_finite() {
                 return Err(TrainError::NonFinite {
                     epoch,
@@ -419,22 +456,15 @@ impl<T: Real> Trainer<T> {
             if let Some(r) = &self.config.regularizer {
                 r.regularize(net, grad);
             }
-            if !grad.is_finite() {
-                return Err(TrainError::NonFinite {
-                    epoch,
-                    batch: b + 1,
-                    what: "the gradient",
-                });
-            }
+            // A non-finite gradient shows up in the weights after the step, so one scan of
+            // the weights catches both (the loss was checked above).
             self.config.optimizer.step(net, grad, &mut self.state, lr)?;
-            let mut finite = true;
-            net.visit_params(|_, p| finite &= p.iter().all(|v| v.is_finite()));
-            if !finite {
+            if !net.params_finite() {
                 *net = snapshot;
                 return Err(TrainError::NonFinite {
                     epoch,
                     batch: b + 1,
-                    what: "a weight",
+                    what: "the gradient or a weight",
                 });
             }
             loss_sum += loss.as_f64() * len as f64;

@@ -345,3 +345,41 @@ fn diagnose_names_under_and_overfitting_with_the_figures() {
     assert!(matches!(good, Diagnosis::GoodFit { .. }), "{good:?}");
     assert_eq!(history(&[(1.0, 1.0)]).diagnose(), Diagnosis::NotEnoughData);
 }
+
+#[test]
+fn data_parallel_training_is_deterministic_and_agrees_with_one_thread() {
+    let (train, valid) = blobs(40, 6)
+        .split(0.25, &mut StdRng::seed_from_u64(5))
+        .unwrap();
+    let run = |threads: usize, dropout: bool| {
+        let mut config = adam_config(3);
+        config.threads = threads;
+        if !dropout {
+            config.dropout = None;
+        }
+        let mut net = classifier(8);
+        let history = Trainer::new(config)
+            .unwrap()
+            .fit(&mut net, &train, Some(&valid))
+            .unwrap();
+        (net, timeless(&history))
+    };
+    // With a fixed thread count, the same result every run (dropout included).
+    assert_eq!(run(3, true), run(3, true));
+    // Without dropout, splitting a batch across threads only reorders floating-point sums.
+    let (one, h1) = run(1, false);
+    let (two, h2) = run(2, false);
+    for (a, b) in one.layers().iter().zip(two.layers()) {
+        for (x, y) in a.weight().iter().zip(b.weight().iter()) {
+            assert!((x - y).abs() < 1e-9, "{x} vs {y}");
+        }
+    }
+    assert!((h1.last().unwrap().train_loss - h2.last().unwrap().train_loss).abs() < 1e-9);
+    assert!(
+        Trainer::<f64>::new(TrainerConfig {
+            threads: 0,
+            ..TrainerConfig::default()
+        })
+        .is_err()
+    );
+}

@@ -53,7 +53,11 @@ unsafe fn pack<T: KernelScalar>(
                 let col = unsafe {
                     core::slice::from_raw_parts(src.offset(p as isize * ps).add(r0), live)
                 };
-                dst[..live].copy_from_slice(col);
+                // A plain loop, not `copy_from_slice`: these copies are a few dozen bytes,
+                // too short to pay for a call to memcpy.
+                for (d, &v) in dst[..live].iter_mut().zip(col) {
+                    *d = v;
+                }
             }
         } else {
             // General strides.

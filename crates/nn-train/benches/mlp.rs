@@ -1,0 +1,110 @@
+//! The end-to-end training benchmark of `../shared/anchors/README.md`, through the public
+//! API as a user would write it (`Trainer` with plain SGD):
+//!
+//! - **W1**: a 784-128-64-10 ReLU MLP, softmax cross-entropy, SGD (learning rate 0.01, no
+//!   momentum), batch 64, one epoch over 60,000 seeded random f32 inputs in [0, 1) with
+//!   random labels 0–9, no shuffling; 27.3 GFLOP per epoch (454,400 flops per sample).
+//! - **W2**: the same network and data at batch size 1, 10,000 samples.
+//!
+//! Each workload runs once to warm up, then `reps` times (5; 1 with `--quick`), and the
+//! median wall time is reported, one line per workload and thread count:
+//! `W1 threads=1 median_s=0.452 samples_per_s=132743 gflops=60.4`.
+//!
+//! Run: `cargo xtask bench mlp [--quick]`, or
+//! `cargo bench -p nn-train --bench mlp -- [--quick] [--threads 1,2] [--workloads W1,W2]`.
+
+use std::time::Instant;
+
+use nn_activations::{Identity, Relu};
+use nn_core::{Network, SoftmaxCrossEntropy};
+use nn_math::Matrix;
+use nn_train::{Dataset, Sgd, Trainer, TrainerConfig};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+/// Floating-point operations per sample: forward, weight gradients, and the input
+/// gradients of layers 2 and 3 (the anchors' count).
+const FLOPS_PER_SAMPLE: f64 = 454_400.0;
+
+fn data(n: usize) -> Dataset<f32> {
+    let mut rng = StdRng::seed_from_u64(42);
+    let x = Matrix::from_fn(784, n, |_, _| rng.random::<f32>());
+    let mut y = Matrix::zeros(10, n);
+    for j in 0..n {
+        y[(rng.random_range(0..10usize), j)] = 1.0;
+    }
+    Dataset::new(x, y).expect("finite random data")
+}
+
+fn epoch_seconds(data: &Dataset<f32>, batch_size: usize, threads: usize) -> f64 {
+    let mut net = Network::<f32>::builder(784)
+        .layer(128, Relu)
+        .layer(64, Relu)
+        .layer(10, Identity)
+        .build(&mut StdRng::seed_from_u64(7))
+        .expect("a valid architecture");
+    let mut trainer = Trainer::new(TrainerConfig {
+        epochs: 1,
+        batch_size,
+        shuffle: false,
+        threads,
+        loss: Box::new(SoftmaxCrossEntropy),
+        optimizer: Box::new(Sgd),
+        schedule: Box::new(0.01),
+        ..TrainerConfig::default()
+    })
+    .expect("a valid configuration");
+    let start = Instant::now();
+    trainer.fit(&mut net, data, None).expect("training runs");
+    start.elapsed().as_secs_f64()
+}
+
+fn list(args: &[String], flag: &str, default: &str) -> Vec<String> {
+    let value = args
+        .iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1))
+        .map_or(default, String::as_str);
+    value.split(',').map(str::to_owned).collect()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let reps = if args.iter().any(|a| a == "--quick") {
+        1
+    } else {
+        5
+    };
+    let threads: Vec<usize> = list(&args, "--threads", "1,2")
+        .iter()
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    let workloads = list(&args, "--workloads", "W1,W2");
+    let w1 = data(60_000);
+    for workload in &workloads {
+        let (set, batch) = match workload.as_str() {
+            "W1" => (w1.clone(), 64),
+            "W2" => (
+                w1.subset(&(0..10_000).collect::<Vec<_>>())
+                    .expect("in range"),
+                1,
+            ),
+            other => {
+                eprintln!("unknown workload {other}");
+                continue;
+            }
+        };
+        for &t in &threads {
+            epoch_seconds(&set, batch, t); // warm-up
+            let mut times: Vec<f64> = (0..reps).map(|_| epoch_seconds(&set, batch, t)).collect();
+            times.sort_by(f64::total_cmp);
+            let median = times[times.len() / 2];
+            let n = set.len() as f64;
+            println!(
+                "{workload} threads={t} median_s={median:.3} samples_per_s={:.0} gflops={:.1}",
+                n / median,
+                n * FLOPS_PER_SAMPLE / median / 1e9
+            );
+        }
+    }
+}
