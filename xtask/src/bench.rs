@@ -1,18 +1,44 @@
-//! `cargo xtask bench`: the criterion benchmarks of every crate.
+//! `cargo xtask bench`: the criterion benchmarks of every crate, then the end-to-end
+//! MLP benchmark; `cargo xtask bench mlp [--quick]` runs only the latter.
 
 use std::process::ExitCode;
 
 use crate::run::{cargo, step, summarize};
 
 pub fn run(args: &[String]) -> ExitCode {
-    let mut bench = cargo();
-    bench
-        .args(["bench", "--workspace", "--benches", "--"])
-        .args(args);
-    let outcome = step("criterion benchmarks", bench);
-    if summarize("xtask bench", &[outcome]) {
+    let mut outcomes = Vec::new();
+    let mlp_only = args.first().is_some_and(|a| a == "mlp");
+    if !mlp_only {
+        let mut bench = cargo();
+        bench
+            .args([
+                "bench",
+                "--workspace",
+                "--benches",
+                "--exclude",
+                "nn-train",
+                "--",
+            ])
+            .args(args);
+        outcomes.push(step("criterion benchmarks", bench));
+    }
+    if mlp_only || args.is_empty() {
+        outcomes.push(step(
+            "end-to-end MLP (W1, W2)",
+            mlp(args.iter().skip(usize::from(mlp_only))),
+        ));
+    }
+    if summarize("xtask bench", &outcomes) {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// The end-to-end benchmark (a release build), with the given extra arguments.
+pub fn mlp<'a>(extra: impl Iterator<Item = &'a String>) -> std::process::Command {
+    let mut cmd = cargo();
+    cmd.args(["bench", "--package", "nn-train", "--bench", "mlp", "--"])
+        .args(extra);
+    cmd
 }

@@ -8,7 +8,8 @@
 //! - `test`: everything CI runs (format check, clippy with warnings denied, all unit,
 //!   integration and doc tests, rustdoc with warnings denied, then the derivative
 //!   property tests with 2,000 cases each), with a one-line summary per step.
-//! - `bench [ARGS…]`: the criterion benchmarks of every crate (ARGS go to criterion).
+//! - `bench [ARGS…]`: the criterion benchmarks of every crate (ARGS go to criterion),
+//!   then the end-to-end MLP benchmark; `bench mlp [--quick]` runs only the latter.
 //! - `plots`: draws every activation function and its derivative into `docs/figures/`.
 
 mod bench;
@@ -23,7 +24,10 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   test          format check, clippy (-D warnings), all tests, and the derivative
                 property tests with a raised case count; fails if any step fails
-  bench [ARGS]  run the criterion benchmarks (ARGS are passed to criterion, e.g. a filter)
+  bench [ARGS]  run the criterion benchmarks (ARGS are passed to criterion, e.g. a filter),
+                then the end-to-end MLP benchmark
+  bench mlp [--quick]
+                only the end-to-end MLP benchmark (W1, W2 at 1 and 2 threads)
   plots         draw the activation functions and their derivatives into docs/figures/
   help          show this message";
 

@@ -48,6 +48,20 @@ pub fn run(args: &[String]) -> ExitCode {
     props.args(PROPERTY_MODULES);
     outcomes.push(step("FD property tests ×2000", props));
 
+    // A smoke test of the end-to-end benchmark: one repetition, one thread, W2 only
+    // (a few seconds); `cargo xtask bench mlp` measures.
+    let quick = [
+        "--quick".to_owned(),
+        "--threads".to_owned(),
+        "1".to_owned(),
+        "--workloads".to_owned(),
+        "W2".to_owned(),
+    ];
+    outcomes.push(step(
+        "MLP benchmark smoke run",
+        crate::bench::mlp(quick.iter()),
+    ));
+
     if summarize("xtask test", &outcomes) {
         ExitCode::SUCCESS
     } else {

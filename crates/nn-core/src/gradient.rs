@@ -4,7 +4,7 @@ use nn_math::{Matrix, Real, Vector};
 
 use crate::{CoreError, Network};
 
-/// Whether every value is finite, in one pass that the compiler can vectorize: `v − v`
+/// Whether every value is finite, in one pass that the compiler can vectorize: `0·v`
 /// is 0 for finite `v` and NaN for ±∞ and NaN, and the sums over eight lanes keep the
 /// NaN (no early exit, which would prevent vectorization).
 pub fn all_finite<T: Real>(values: &[T]) -> bool {
@@ -13,10 +13,10 @@ pub fn all_finite<T: Real>(values: &[T]) -> bool {
     let rest = chunks.remainder();
     for c in chunks {
         for i in 0..8 {
-            lanes[i] += c[i] - c[i];
+            lanes[i] += c[i] * T::zero();
         }
     }
-    let tail = rest.iter().fold(T::zero(), |s, &v| s + (v - v));
+    let tail = rest.iter().fold(T::zero(), |s, &v| s + v * T::zero());
     lanes.iter().fold(tail, |s, &v| s + v).is_finite()
 }
 
@@ -190,5 +190,25 @@ impl<T: Real> Network<T> {
         grad.check("clear_gradient", self)?;
         grad.clear();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::all_finite;
+
+    #[test]
+    fn all_finite_finds_any_non_finite_value_in_lanes_and_tail() {
+        let mut v = vec![1.5_f32; 21];
+        assert!(all_finite(&v));
+        assert!(all_finite::<f64>(&[]));
+        for bad in [f32::INFINITY, f32::NEG_INFINITY, f32::NAN] {
+            for at in [0, 7, 15, 16, 20] {
+                v[at] = bad;
+                assert!(!all_finite(&v), "{bad} at {at}");
+                v[at] = 1.5;
+            }
+        }
+        assert!(all_finite(&[f32::MAX, -f32::MAX, f32::MIN_POSITIVE]));
     }
 }
