@@ -119,6 +119,11 @@ impl<T: Real> Dense<T> {
         &self.activation
     }
 
+    /// The weight matrix and the bias slice, mutably, for the fused descent.
+    pub(crate) fn weight_and_bias_mut(&mut self) -> (&mut Matrix<T>, &mut [T]) {
+        (&mut self.weight, self.bias.as_mut_slice())
+    }
+
     /// Weights and biases as mutable slices (column-major weights), for the parameter
     /// visitor and the optimizers.
     pub(crate) fn params_mut(&mut self) -> (&mut [T], &mut [T]) {

@@ -48,4 +48,20 @@ fn a_training_step_allocates_nothing_after_the_first_batch() {
     assert_eq!(allocations_during(|| step(&mut net, 4)), 0);
     // A smaller (last, partial) batch reuses the same buffers.
     assert_eq!(allocations_during(|| step(&mut net, 3)), 0);
+
+    // The fused descent allocates nothing either.
+    let x2 = x.clone();
+    let y2 = y.clone();
+    let mut ws2 = net.workspace();
+    net.evaluate_with(&x2, &mut ws2).unwrap();
+    net.descend(&mut ws2, &y2, &SoftmaxCrossEntropy, 0.01)
+        .unwrap();
+    assert_eq!(
+        allocations_during(|| {
+            net.evaluate_with(&x2, &mut ws2).unwrap();
+            net.descend(&mut ws2, &y2, &SoftmaxCrossEntropy, 0.01)
+                .unwrap();
+        }),
+        0
+    );
 }

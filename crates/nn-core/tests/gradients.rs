@@ -139,3 +139,31 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #[test]
+    fn descend_equals_adjust_then_apply(
+        (net, x, y) in net_and_batch(network(), real_targets),
+        rate in 0.01..1.0_f64,
+        seed in any::<u64>(),
+    ) {
+        // Algorithm 7 + 9 fused: the same update as clear, adjust and apply.
+        let dropout = Dropout::new(vec![0.2; net.layers().len()]).unwrap();
+        let mut separate = net.clone();
+        let mut ws = net.workspace();
+        let mut grad = net.gradient();
+        separate.evaluate_with_dropout(&x, &mut ws, &dropout, &mut StdRng::seed_from_u64(seed)).unwrap();
+        let l1 = separate.adjust_gradient(&mut ws, &y, &HalfSquaredError, &mut grad).unwrap();
+        separate.apply_gradient(&grad, rate).unwrap();
+
+        let mut fused = net.clone();
+        fused.evaluate_with_dropout(&x, &mut ws, &dropout, &mut StdRng::seed_from_u64(seed)).unwrap();
+        let l2 = fused.descend(&mut ws, &y, &HalfSquaredError, rate).unwrap();
+        prop_assert_eq!(l1, l2);
+        for (a, b) in separate.layers().iter().zip(fused.layers()) {
+            for (p, q) in a.weight().iter().chain(a.bias().iter()).zip(b.weight().iter().chain(b.bias().iter())) {
+                prop_assert!((p - q).abs() <= 1e-12 * (1.0 + p.abs()), "{p} vs {q}");
+            }
+        }
+    }
+}

@@ -33,20 +33,33 @@ impl<T: Real> Batch<'_, T> {
         ws: &mut Workspace<T>,
         grad: &mut Gradient<T>,
     ) -> Result<(T, usize), TrainError> {
-        let (x, y) = (self.x.columns(a, w), self.y.columns(a, w));
+        let right = self.forward(net, (a, w), dropout, rng, ws)?;
+        let l = net.adjust_gradient(ws, &self.y.columns(a, w), loss, grad)?;
+        Ok((l, right))
+    }
+
+    /// The forward pass over columns `a..a + w` (with dropout, if any); returns how many
+    /// of them were classified right.
+    pub(crate) fn forward(
+        &self,
+        net: &Network<T>,
+        (a, w): (usize, usize),
+        dropout: Option<&Dropout>,
+        rng: &mut StdRng,
+        ws: &mut Workspace<T>,
+    ) -> Result<usize, TrainError> {
+        let x = self.x.columns(a, w);
         let out = match dropout {
             Some(d) => net.evaluate_with_dropout(&x, ws, d, rng)?,
             None => net.evaluate_with(&x, ws)?,
         };
-        let right = self.classes.map_or(0, |classes| {
+        Ok(self.classes.map_or(0, |classes| {
             self.indices[a..a + w]
                 .iter()
                 .enumerate()
                 .filter(|&(c, &i)| argmax(out.column(c).as_slice()) == classes[i])
                 .count()
-        });
-        let l = net.adjust_gradient(ws, &y, loss, grad)?;
-        Ok((l, right))
+        }))
     }
 }
 

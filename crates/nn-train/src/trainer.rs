@@ -228,10 +228,11 @@ impl<T: Real> Trainer<T> {
     /// # Errors
     /// [`TrainError::Data`] if a data set does not fit the network,
     /// [`TrainError::NonFinite`] if the loss, the gradient or a weight becomes
-    /// non-finite, naming the epoch and batch. A non-finite loss is never applied, so the
+    /// non-finite, naming the epoch and batch. A non-finite loss is not applied, so the
     /// network keeps its last finite weights; if the gradient or an update makes a weight
-    /// non-finite, the network gets back its (finite) weights from the start of that
-    /// epoch. Otherwise a [`TrainError::Core`].
+    /// non-finite (or, with plain SGD's fused update, the loss is non-finite), the network
+    /// gets back its finite weights from the start of that epoch. Otherwise a
+    /// [`TrainError::Core`].
     pub fn fit(
         &mut self,
         net: &mut Network<T>,
@@ -408,16 +409,22 @@ impl<T: Real> Trainer<T> {
             let x = DMatrixView::from_slice(&self.batch_x[..n_in * len], n_in, len);
             let y = DMatrixView::from_slice(&self.batch_y[..n_out * len], n_out, len);
 
-            let (loss, right) = if self.config.threads > 1 && len > 1 {
+            // Plain SGD without regularization on one thread: backpropagation and the
+            // update in one pass (Algorithms 7 + 9 fused), the gradient never stored.
+            let parallel_path = self.config.threads > 1 && len > 1;
+            let fused_path = !parallel_path
+                && self.config.optimizer.is_plain_descent()
+                && self.config.regularizer.is_none();
+            let batch = Batch {
+                x: &x,
+                y: &y,
+                indices: chunk,
+                classes,
+            };
+            let (loss, right) = if parallel_path {
                 let parallel = match &mut self.parallel {
                     Some(p) => p,
                     empty => empty.insert(Parallel::new(self.config.threads)?),
-                };
-                let batch = Batch {
-                    x: &x,
-                    y: &y,
-                    indices: chunk,
-                    classes,
                 };
                 parallel.gradient(
                     net,
@@ -427,14 +434,20 @@ impl<T: Real> Trainer<T> {
                     grad,
                     rng,
                 )?
+            } else if fused_path {
+                let right = batch.forward(
+                    net,
+                    (0, len),
+                    self.config.dropout.as_ref(),
+                    rng,
+                    &mut self.workspace,
+                )?;
+                (
+                    net.descend(&mut self.workspace, &y, &*self.config.loss, lr)?,
+                    right,
+                )
             } else {
                 grad.clear();
-                let batch = Batch {
-                    x: &x,
-                    y: &y,
-                    indices: chunk,
-                    classes,
-                };
                 batch.part_gradient(
                     net,
                     (0, len),
@@ -447,18 +460,27 @@ impl<T: Real> Trainer<T> {
             };
             correct += right;
             if !loss.is_finite() {
+                if fused_path {
+                    // `descend` has already applied this batch's update.
+                    *net = snapshot;
+                }
                 return Err(TrainError::NonFinite {
                     epoch,
                     batch: b + 1,
                     what: "the loss",
                 });
             }
-            if let Some(r) = &self.config.regularizer {
-                r.regularize(net, grad);
+            if fused_path {
+                // The step happened inside `descend`; count it like the optimizer's.
+                self.state.count_steps(net);
+            } else {
+                if let Some(r) = &self.config.regularizer {
+                    r.regularize(net, grad);
+                }
+                self.config.optimizer.step(net, grad, &mut self.state, lr)?;
             }
             // A non-finite gradient shows up in the weights after the step, so one scan of
-            // the weights catches both (the loss was checked above).
-            self.config.optimizer.step(net, grad, &mut self.state, lr)?;
+            // the weights catches both.
             if !net.params_finite() {
                 *net = snapshot;
                 return Err(TrainError::NonFinite {

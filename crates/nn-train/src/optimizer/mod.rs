@@ -74,6 +74,18 @@ pub struct OptimizerState<T> {
     pub params: Vec<ParamState<T>>,
 }
 
+impl<T: Real> OptimizerState<T> {
+    /// Counts one update of every tensor of `net` without changing any buffer (for
+    /// updates made outside [`Optimizer::step`], such as the trainer's fused descent).
+    pub fn count_steps(&mut self, net: &Network<T>) {
+        let n = 2 * net.layers().len();
+        if self.params.len() != n {
+            self.params.resize_with(n, ParamState::default);
+        }
+        self.params.iter_mut().for_each(|p| p.step += 1);
+    }
+}
+
 /// An optimizer: updates one parameter tensor in place from its gradient.
 ///
 /// Only [`update`](Optimizer::update) is required. The learning rate comes from the
@@ -114,6 +126,14 @@ pub trait Optimizer<T: Real> {
     /// [`TrainError::HyperParameter`] naming the invalid one.
     fn validate(&self) -> Result<(), TrainError> {
         Ok(())
+    }
+
+    /// Whether this optimizer is plain gradient descent, `p ← p − α·g` with no state.
+    /// The trainer then fuses the update into backpropagation
+    /// (`nn_core::Network::descend`) and never materializes the gradient. Only [`Sgd`]
+    /// says yes; the default is `false`.
+    fn is_plain_descent(&self) -> bool {
+        false
     }
 
     /// Applies one update to every parameter tensor of `net` (in the order of
@@ -157,5 +177,9 @@ impl<T: Real, O: Optimizer<T> + ?Sized> Optimizer<T> for Box<O> {
 
     fn validate(&self) -> Result<(), TrainError> {
         (**self).validate()
+    }
+
+    fn is_plain_descent(&self) -> bool {
+        (**self).is_plain_descent()
     }
 }

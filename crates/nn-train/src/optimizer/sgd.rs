@@ -34,4 +34,8 @@ impl<T: Real> Optimizer<T> for Sgd {
     fn name(&self) -> &str {
         "sgd"
     }
+
+    fn is_plain_descent(&self) -> bool {
+        true
+    }
 }
