@@ -155,9 +155,7 @@ impl<T: Real> Network<T> {
         }
         let last = self.layers().len() - 1;
         let y = &mut ws.target[..n_out * batch];
-        for (dst, src) in y.iter_mut().zip(target.iter()) {
-            *dst = *src;
-        }
+        crate::forward::copy_columns(target, y);
         // ∂C/∂a per example, then ⊙ f'(S⁽ᴸ⁾).
         let mut total = T::zero();
         let a = &ws.act[last][..n_out * batch];

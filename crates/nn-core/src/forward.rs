@@ -128,9 +128,7 @@ impl<T: Real> Network<T> {
         let batch = input.ncols();
         let n0 = self.n_inputs();
         let a0 = &mut ws.input[..n0 * batch];
-        for (dst, src) in a0.iter_mut().zip(input.iter()) {
-            *dst = *src;
-        }
+        copy_columns(input, a0);
         if ws.masked[0] {
             for (a, r) in a0.iter_mut().zip(&ws.masks[0]) {
                 *a *= *r;
@@ -173,5 +171,26 @@ impl<T: Real> Network<T> {
             n_out,
             batch,
         ))
+    }
+}
+
+/// Copies a matrix into a column-major buffer of its size: one `memcpy` when the matrix is
+/// stored contiguously column by column (a `Matrix`, or a range of its columns), else
+/// element by element.
+pub(crate) fn copy_columns<T: Real, S>(m: &nn_math::nalgebra::Matrix<T, Dyn, Dyn, S>, out: &mut [T])
+where
+    S: RawStorage<T, Dyn, Dyn>,
+{
+    let (rows, cols) = m.shape();
+    if m.strides() == (1, rows) && rows * cols == out.len() {
+        // SAFETY: with row stride 1 and column stride `rows`, the `rows·cols` elements of
+        // `m` are exactly the contiguous run starting at its first element, which `m`
+        // borrows for this call.
+        let src = unsafe { core::slice::from_raw_parts(m.data.ptr(), rows * cols) };
+        out.copy_from_slice(src);
+    } else {
+        for (dst, src) in out.iter_mut().zip(m.iter()) {
+            *dst = *src;
+        }
     }
 }

@@ -388,7 +388,13 @@ fn data_parallel_training_is_deterministic_and_agrees_with_one_thread() {
 struct UnfusedSgd;
 
 impl nn_train::Optimizer<f64> for UnfusedSgd {
-    fn update(&self, ctx: &nn_train::StepContext<f64>, param: &mut [f64], grad: &[f64], _: &mut nn_train::ParamState<f64>) {
+    fn update(
+        &self,
+        ctx: &nn_train::StepContext<f64>,
+        param: &mut [f64],
+        grad: &[f64],
+        _: &mut nn_train::ParamState<f64>,
+    ) {
         for (p, g) in param.iter_mut().zip(grad) {
             *p -= ctx.learning_rate * g;
         }
@@ -397,13 +403,18 @@ impl nn_train::Optimizer<f64> for UnfusedSgd {
 
 #[test]
 fn fused_plain_sgd_trains_like_the_general_path() {
-    let (train, valid) = blobs(20, 7).split(0.25, &mut StdRng::seed_from_u64(6)).unwrap();
+    let (train, valid) = blobs(20, 7)
+        .split(0.25, &mut StdRng::seed_from_u64(6))
+        .unwrap();
     let run = |optimizer: Box<dyn nn_train::Optimizer<f64>>| {
         let mut config = adam_config(3);
         config.optimizer = optimizer;
         config.regularizer = None;
         let mut net = classifier(9);
-        let history = Trainer::new(config).unwrap().fit(&mut net, &train, Some(&valid)).unwrap();
+        let history = Trainer::new(config)
+            .unwrap()
+            .fit(&mut net, &train, Some(&valid))
+            .unwrap();
         (net, history)
     };
     let (fused, hf) = run(Box::new(Sgd));
