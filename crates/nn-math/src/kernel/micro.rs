@@ -85,13 +85,7 @@ fn step<T: KernelScalar, const MR: usize, const NR: usize, const FUSED: bool>(
 }
 
 macro_rules! kernel_scalar {
-    ($t:ty, $mr:expr, $nr:expr, $fast:ident) => {
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2,fma")]
-        fn $fast(kc: usize, a: &[$t], b: &[$t]) -> [[$t; $mr]; $nr] {
-            tile_product::<$t, $mr, $nr, true>(kc, a, b)
-        }
-
+    ($t:ty, $mr:expr, $nr:expr, $fast:path) => {
         impl KernelScalar for $t {
             const MR: usize = $mr;
             const NR: usize = $nr;
@@ -123,7 +117,15 @@ macro_rules! kernel_scalar {
     };
 }
 
-kernel_scalar!(f32, 16, 4, kernel_avx2_f32);
+/// The auto-vectorized AVX2 + FMA kernel for f64 (8×4: eight accumulator registers).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn kernel_avx2_f64(kc: usize, a: &[f64], b: &[f64]) -> [[f64; 8]; 4] {
+    tile_product::<f64, 8, 4, true>(kc, a, b)
+}
+
+// f32: the hand-written 16×6 kernel of `avx2.rs` (its MR and NR are 16 and 6).
+kernel_scalar!(f32, 16, 6, super::avx2::kernel_16x6);
 kernel_scalar!(f64, 8, 4, kernel_avx2_f64);
 
 /// The best kernel this CPU runs.

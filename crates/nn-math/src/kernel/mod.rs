@@ -14,6 +14,8 @@
 //! the micro-kernel is compiled for those instructions; elsewhere a portable build of the
 //! same code runs.
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 mod micro;
 mod pack;
 mod thin;
