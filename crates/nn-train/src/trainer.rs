@@ -4,8 +4,8 @@
 use std::time::Instant;
 
 use nn_core::{Dropout, Gradient, HalfSquaredError, Loss, Network, Workspace};
+use nn_math::Real;
 use nn_math::nalgebra::DMatrixView;
-use nn_math::{Matrix, Real};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -499,29 +499,38 @@ impl<T: Real> Trainer<T> {
     /// `(E_v, accuracy)` on a data set, without dropout (Algorithm 11's Validate), in
     /// chunks of the batch size through the trainer's workspace.
     pub(crate) fn evaluate(&mut self, net: &Network<T>, data: &Dataset<T>) -> (f64, Option<f64>) {
-        let classes = data.classes();
-        let bs = self.config.batch_size.min(data.len());
-        let (mut loss_sum, mut correct) = (0.0, 0usize);
-        for start in (0..data.len()).step_by(bs) {
-            let len = bs.min(data.len() - start);
-            let Ok(out) =
-                net.evaluate_with(&data.inputs().columns(start, len), &mut self.workspace)
-            else {
-                // Shapes were checked at the start of fit.
-                return (f64::NAN, None);
-            };
-            for c in 0..len {
-                let o = out.column(c);
-                let y = data.targets().column(start + c);
-                loss_sum += self.config.loss.loss(o.as_slice(), y.as_slice()).as_f64();
-                if let Some(cl) = &classes {
-                    correct += usize::from(argmax(o.as_slice()) == cl[start + c]);
-                }
+        let chunk = self.config.batch_size;
+        // Shapes were checked at the start of `fit`, so this cannot fail.
+        evaluate_in_chunks(net, data, &*self.config.loss, &mut self.workspace, chunk)
+            .unwrap_or((f64::NAN, None))
+    }
+}
+
+/// `(mean loss, accuracy)` over a data set, evaluated `chunk` examples at a time through
+/// `ws` (no dropout, no allocation per chunk).
+fn evaluate_in_chunks<T: Real>(
+    net: &Network<T>,
+    data: &Dataset<T>,
+    loss: &dyn Loss<T>,
+    ws: &mut Workspace<T>,
+    chunk: usize,
+) -> Result<(f64, Option<f64>), TrainError> {
+    let classes = data.classes();
+    let chunk = chunk.clamp(1, data.len());
+    let (mut loss_sum, mut correct) = (0.0, 0usize);
+    for start in (0..data.len()).step_by(chunk) {
+        let len = chunk.min(data.len() - start);
+        let out = net.evaluate_with(&data.inputs().columns(start, len), ws)?;
+        for c in 0..len {
+            let (o, y) = (out.column(c), data.targets().column(start + c));
+            loss_sum += loss.loss(o.as_slice(), y.as_slice()).as_f64();
+            if let Some(cl) = &classes {
+                correct += usize::from(argmax(o.as_slice()) == cl[start + c]);
             }
         }
-        let n = data.len() as f64;
-        (loss_sum / n, classes.map(|_| correct as f64 / n))
     }
+    let n = data.len() as f64;
+    Ok((loss_sum / n, classes.map(|_| correct as f64 / n)))
 }
 
 /// Evaluates a network on a data set: the mean loss per example and, for one-hot
@@ -540,17 +549,5 @@ pub fn evaluate<T: Real>(
             "the data set does not fit the network".into(),
         ));
     }
-    let out: Matrix<T> = net.evaluate(data.inputs())?;
-    let classes = data.classes();
-    let mut loss_sum = 0.0;
-    let mut correct = 0;
-    for (j, o) in out.column_iter().enumerate() {
-        let y = data.targets().column(j);
-        loss_sum += loss.loss(o.as_slice(), y.as_slice()).as_f64();
-        if let Some(cl) = &classes {
-            correct += usize::from(argmax(o.as_slice()) == cl[j]);
-        }
-    }
-    let n = data.len() as f64;
-    Ok((loss_sum / n, classes.map(|_| correct as f64 / n)))
+    evaluate_in_chunks(net, data, loss, &mut net.workspace(), 256)
 }
