@@ -70,6 +70,7 @@
 //! The library never prints; [`Trainer::fit_with`] hands each epoch's record to a closure.
 
 mod checkpoint;
+mod config;
 mod dataset;
 pub mod embedded;
 mod error;
@@ -84,6 +85,7 @@ mod regularizer;
 mod schedule;
 mod trainer;
 
+pub use config::{Control, EarlyStopping, LastBatch, TrainerConfig};
 pub use dataset::Dataset;
 pub use error::TrainError;
 pub use history::{Diagnosis, EpochRecord, History, StopReason};
@@ -100,7 +102,7 @@ pub use optimizer::{
 pub use preprocess::{Scaling, ScalingKind, argmax_columns, one_hot};
 pub use regularizer::{ElasticNet, L1, L2, Regularizer};
 pub use schedule::{Cosine, Exponential, InverseTime, Schedule, StepDecay};
-pub use trainer::{Control, EarlyStopping, LastBatch, Trainer, TrainerConfig, evaluate};
+pub use trainer::{Trainer, evaluate};
 
 /// The guide's code blocks (`docs/guide.md`), compiled and run as doc tests so that they
 /// stay true.

@@ -3,116 +3,17 @@
 
 use std::time::Instant;
 
-use nn_core::{Dropout, Gradient, HalfSquaredError, Loss, Network, Workspace};
+use nn_core::{Gradient, Loss, Network, Workspace};
 use nn_math::Real;
 use nn_math::nalgebra::DMatrixView;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
+use crate::config::{Control, LastBatch, TrainerConfig};
 use crate::history::{EpochRecord, History, StopReason};
 use crate::parallel::{Batch, Parallel};
-use crate::{Dataset, Optimizer, OptimizerState, Regularizer, Schedule, Sgd, TrainError};
-
-/// What to do with the last batch of an epoch when the batch size does not divide the
-/// number of training examples.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum LastBatch {
-    /// Train on it: its gradient is the mean over its (fewer) examples. The default.
-    #[default]
-    Keep,
-    /// Skip it (unless it is the epoch's only batch).
-    Drop,
-}
-
-/// Stop when the monitored error (`E_v`, or `E_t` without a validation set) has not
-/// improved by more than `min_delta` for `patience` epochs; the network then gets back
-/// the weights of its best epoch.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct EarlyStopping {
-    /// Epochs without improvement before stopping, `≥ 1`.
-    pub patience: usize,
-    /// The smallest decrease that counts as an improvement, `≥ 0`.
-    pub min_delta: f64,
-}
-
-/// An observer's answer after each epoch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Control {
-    /// Go on training.
-    Continue,
-    /// Stop after this epoch.
-    Stop,
-}
-
-/// Everything about how to train, with defaults for all of it.
-///
-/// ```
-/// use nn_train::{Adam, EarlyStopping, TrainerConfig, L2};
-/// use nn_core::SoftmaxCrossEntropy;
-///
-/// let config = TrainerConfig::<f32> {
-///     epochs: 20,
-///     batch_size: 64,
-///     loss: Box::new(SoftmaxCrossEntropy),
-///     optimizer: Box::new(Adam::default()),
-///     schedule: Box::new(1e-3),
-///     regularizer: Some(Box::new(L2 { lambda: 1e-4, include_biases: false })),
-///     early_stopping: Some(EarlyStopping { patience: 3, min_delta: 0.0 }),
-///     ..TrainerConfig::default()
-/// };
-/// ```
-pub struct TrainerConfig<T: Real> {
-    /// Epochs to run (at most). Default 10.
-    pub epochs: usize,
-    /// Examples per mini-batch, `≥ 1`. Default 32.
-    pub batch_size: usize,
-    /// The policy for a last, partial batch. Default [`LastBatch::Keep`].
-    pub last_batch: LastBatch,
-    /// Shuffle the training examples each epoch (drawing batches without replacement).
-    /// Default `true`.
-    pub shuffle: bool,
-    /// The error function. Default the notes' [`HalfSquaredError`] (eq. 5). `Send + Sync`
-    /// because threads share it (see `threads`).
-    pub loss: Box<dyn Loss<T> + Send + Sync>,
-    /// The optimizer. Default [`Sgd`] (Algorithm 9/10).
-    pub optimizer: Box<dyn Optimizer<T>>,
-    /// The learning rate per epoch. Default the constant 0.01.
-    pub schedule: Box<dyn Schedule>,
-    /// Norm-based regularization, applied once per batch. Default none.
-    pub regularizer: Option<Box<dyn Regularizer<T>>>,
-    /// Dropout rates for training batches (never for validation). Default none.
-    pub dropout: Option<Dropout>,
-    /// Seed of every random choice of training (shuffling, dropout masks). Default 0.
-    pub seed: u64,
-    /// Threads that share each batch's examples (data parallelism), `≥ 1`. Default 1.
-    /// With a fixed thread count, results are the same run to run.
-    pub threads: usize,
-    /// Stop once the monitored error (`E_v`, or `E_t`) is at most this. Default none.
-    pub target_error: Option<f64>,
-    /// Early stopping. Default none.
-    pub early_stopping: Option<EarlyStopping>,
-}
-
-impl<T: Real> Default for TrainerConfig<T> {
-    fn default() -> Self {
-        Self {
-            epochs: 10,
-            batch_size: 32,
-            last_batch: LastBatch::Keep,
-            shuffle: true,
-            loss: Box::new(HalfSquaredError),
-            optimizer: Box::new(Sgd),
-            schedule: Box::new(0.01),
-            regularizer: None,
-            dropout: None,
-            seed: 0,
-            threads: 1,
-            target_error: None,
-            early_stopping: None,
-        }
-    }
-}
+use crate::{Dataset, OptimizerState, TrainError};
 
 /// Runs Algorithm 11 on a network: for each epoch, shuffled mini-batches of the training
 /// set (ClearGradient, Evaluate, AdjustGradient, regularization, the optimizer's step),
