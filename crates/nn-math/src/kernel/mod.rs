@@ -127,8 +127,11 @@ unsafe fn gemm_blocked<T: KernelScalar>(
     let kernel = micro::select::<T>();
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
-        for pc in (0..k).step_by(KC) {
-            let kc = KC.min(k - pc);
+        // Depth blocks of equal size (at most KC): 784 = 4 × 196, not 3 × 256 + 16, so that
+        // no block is too thin to pay for its tile write-backs.
+        let kc_even = k.div_ceil(k.div_ceil(KC));
+        for pc in (0..k).step_by(kc_even) {
+            let kc = kc_even.min(k - pc);
             // The first depth block applies β; the others accumulate.
             let beta_here = if pc == 0 { beta } else { T::ONE };
             // SAFETY: the block lies inside B (rows pc..pc+kc, columns jc..jc+nc).
