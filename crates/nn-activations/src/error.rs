@@ -62,3 +62,17 @@ pub(crate) fn check_param<T: nn_math::Real>(
         })
     }
 }
+
+/// Checks γ of the sigmoid family (sigmoid, SiLU, Softplus): finite and non-zero.
+pub(crate) fn check_gamma<T: nn_math::Real>(
+    activation: &'static str,
+    gamma: T,
+) -> Result<T, ActivationError> {
+    check_param(
+        activation,
+        "gamma",
+        gamma,
+        |g| g != T::zero(),
+        "must be finite and non-zero",
+    )
+}

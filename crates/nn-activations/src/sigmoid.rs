@@ -2,7 +2,7 @@
 
 use nn_math::Real;
 
-use crate::error::check_param;
+use crate::error::{check_gamma, check_param};
 use crate::stable::logistic_pair;
 use crate::{Activation, ActivationError};
 
@@ -43,13 +43,7 @@ impl<T: Real> Sigmoid<T> {
     pub fn new(beta: T, gamma: T) -> Result<Self, ActivationError> {
         Ok(Self {
             beta: check_param("sigmoid", "beta", beta, |_| true, "must be finite")?,
-            gamma: check_param(
-                "sigmoid",
-                "gamma",
-                gamma,
-                |g| g != T::zero(),
-                "must be finite and non-zero",
-            )?,
+            gamma: check_gamma("sigmoid", gamma)?,
         })
     }
 

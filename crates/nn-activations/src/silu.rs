@@ -2,7 +2,7 @@
 
 use nn_math::Real;
 
-use crate::error::check_param;
+use crate::error::{check_gamma, check_param};
 use crate::stable::logistic_pair;
 use crate::{Activation, ActivationError};
 
@@ -46,13 +46,7 @@ impl<T: Real> Silu<T> {
     pub fn new(beta: T, gamma: T) -> Result<Self, ActivationError> {
         Ok(Self {
             beta: check_param("silu", "beta", beta, |_| true, "must be finite")?,
-            gamma: check_param(
-                "silu",
-                "gamma",
-                gamma,
-                |g| g != T::zero(),
-                "must be finite and non-zero",
-            )?,
+            gamma: check_gamma("silu", gamma)?,
         })
     }
 

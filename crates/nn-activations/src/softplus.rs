@@ -2,7 +2,7 @@
 
 use nn_math::Real;
 
-use crate::error::check_param;
+use crate::error::{check_gamma, check_param};
 use crate::stable::{logistic_pair, softplus_unit};
 use crate::{Activation, ActivationError};
 
@@ -53,13 +53,7 @@ impl<T: Real> Softplus<T> {
                 |b| b > T::zero(),
                 "must be finite and positive",
             )?,
-            gamma: check_param(
-                "softplus",
-                "gamma",
-                gamma,
-                |g| g != T::zero(),
-                "must be finite and non-zero",
-            )?,
+            gamma: check_gamma("softplus", gamma)?,
         })
     }
 

@@ -37,17 +37,7 @@ pub struct Workspace<T> {
 impl<T: Real> Workspace<T> {
     /// An empty workspace (see [`crate::Network::workspace`]).
     pub fn new() -> Self {
-        Self {
-            widths: Vec::new(),
-            batch: 0,
-            input: Vec::new(),
-            pre: Vec::new(),
-            act: Vec::new(),
-            delta: Vec::new(),
-            target: Vec::new(),
-            masks: Vec::new(),
-            masked: Vec::new(),
-        }
+        Self::default()
     }
 
     /// The batch size of the stored forward pass (0 if none).

@@ -170,7 +170,7 @@ where
         // valid nalgebra matrices whose element (i, j) lies at `ptr + i·rs + j·cs` for the
         // shapes checked above; `c` is borrowed mutably, so it aliases neither input.
         unsafe {
-            kernel::sgemm(
+            kernel::gemm::<f32>(
                 m,
                 k,
                 n,
@@ -197,7 +197,7 @@ where
         let (alpha, beta) = (alpha.as_f64(), beta.as_f64());
         // SAFETY: as above, with T = f64.
         unsafe {
-            kernel::dgemm(
+            kernel::gemm::<f64>(
                 m,
                 k,
                 n,

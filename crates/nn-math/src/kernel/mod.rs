@@ -48,59 +48,55 @@ pub(crate) struct Strided<P> {
     pub cs: isize,
 }
 
-/// `C ← α·A·B + β·C` for `A` of `m × k`, `B` of `k × n`, `C` of `m × n`, all `f32`.
-/// When `β = 0`, `C` is not read.
+/// The thread's reused packing buffers (for `A` and `B`) of one scalar type.
+pub(crate) trait PackBuffers: KernelScalar {
+    /// Runs `f` with this thread's buffers.
+    fn with_buffers<R>(f: impl FnOnce(&mut Vec<Self>, &mut Vec<Self>) -> R) -> R;
+}
+
+macro_rules! pack_buffers {
+    ($t:ty, $tls:ident) => {
+        impl PackBuffers for $t {
+            fn with_buffers<R>(f: impl FnOnce(&mut Vec<Self>, &mut Vec<Self>) -> R) -> R {
+                $tls.with(|bufs| {
+                    let mut bufs = bufs.borrow_mut();
+                    let (pa, pb) = &mut *bufs;
+                    f(pa, pb)
+                })
+            }
+        }
+    };
+}
+
+pack_buffers!(f32, PACK_F32);
+pack_buffers!(f64, PACK_F64);
+
+/// `C ← α·A·B + β·C` for `A` of `m × k`, `B` of `k × n`, `C` of `m × n`, with this
+/// thread's reused packing buffers. When `β = 0`, `C` is not read.
 ///
 /// # Safety
 /// For every `i < m`, `j < n`, `p < k`: `a.ptr + i·a.rs + p·a.cs` and
 /// `b.ptr + p·b.rs + j·b.cs` must be valid for reads, `c.ptr + i·c.rs + j·c.cs` valid
 /// for reads and writes, and `C` must not overlap `A` or `B`.
 #[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn sgemm(
+pub(crate) unsafe fn gemm<T: PackBuffers>(
     m: usize,
     k: usize,
     n: usize,
-    alpha: f32,
-    a: Strided<*const f32>,
-    b: Strided<*const f32>,
-    beta: f32,
-    c: Strided<*mut f32>,
+    alpha: T,
+    a: Strided<*const T>,
+    b: Strided<*const T>,
+    beta: T,
+    c: Strided<*mut T>,
 ) {
-    PACK_F32.with(|bufs| {
-        let mut bufs = bufs.borrow_mut();
-        let (pa, pb) = &mut *bufs;
-        // SAFETY: forwarded from the caller.
-        unsafe { gemm_blocked(m, k, n, alpha, a, b, beta, c, pa, pb) }
-    });
-}
-
-/// As [`sgemm`], for `f64`.
-///
-/// # Safety
-/// As [`sgemm`].
-#[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn dgemm(
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: f64,
-    a: Strided<*const f64>,
-    b: Strided<*const f64>,
-    beta: f64,
-    c: Strided<*mut f64>,
-) {
-    PACK_F64.with(|bufs| {
-        let mut bufs = bufs.borrow_mut();
-        let (pa, pb) = &mut *bufs;
-        // SAFETY: forwarded from the caller.
-        unsafe { gemm_blocked(m, k, n, alpha, a, b, beta, c, pa, pb) }
-    });
+    // SAFETY: forwarded from the caller.
+    T::with_buffers(|pa, pb| unsafe { gemm_blocked(m, k, n, alpha, a, b, beta, c, pa, pb) });
 }
 
 /// The blocked loops around the micro-kernel.
 ///
 /// # Safety
-/// As [`sgemm`].
+/// As [`gemm`].
 #[allow(clippy::too_many_arguments)]
 unsafe fn gemm_blocked<T: KernelScalar>(
     m: usize,

@@ -74,7 +74,7 @@ unsafe fn pack<T: KernelScalar>(
 /// Packs rows `i0..i0+mc`, columns `p0..p0+kc` of `A` into panels of `mr` rows.
 ///
 /// # Safety
-/// The block must lie inside `A` (see [`super::sgemm`]).
+/// The block must lie inside `A` (see [`super::gemm`]).
 pub(super) unsafe fn pack_a<T: KernelScalar>(
     buf: &mut Vec<T>,
     a: Strided<*const T>,
@@ -95,7 +95,7 @@ pub(super) unsafe fn pack_a<T: KernelScalar>(
 /// same as packing `Bᵀ` into panels of `nr` rows.
 ///
 /// # Safety
-/// The block must lie inside `B` (see [`super::sgemm`]).
+/// The block must lie inside `B` (see [`super::gemm`]).
 pub(super) unsafe fn pack_b<T: KernelScalar>(
     buf: &mut Vec<T>,
     b: Strided<*const T>,

@@ -29,7 +29,7 @@ fn dot<T: KernelScalar>(x: &[T], y: &[T]) -> T {
 /// `C ← α·A·B + β·C` column by column, without packing (`C` not read when `β = 0`).
 ///
 /// # Safety
-/// As [`super::sgemm`].
+/// As [`super::gemm`].
 #[allow(clippy::too_many_arguments)]
 pub(super) unsafe fn gemm_thin<T: KernelScalar>(
     m: usize,
