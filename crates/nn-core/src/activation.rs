@@ -172,36 +172,38 @@ impl<T: Real> LayerActivation<T> {
         }
     }
 
-    /// `A = f(S)` for a batch: `s` and `a` hold `n × B` values column by column, `n` the
-    /// layer's width. Lengths are the caller's invariant.
-    pub(crate) fn forward(&self, s: &[T], a: &mut [T], n: usize) -> Result<(), ActivationError> {
+    /// `a = f(s)` for rows `first..first + s.len()` of one column of the layer's
+    /// pre-activations (`s` and `a` of equal length, the caller's invariant).
+    pub(crate) fn forward(
+        &self,
+        s: &[T],
+        a: &mut [T],
+        first: usize,
+    ) -> Result<(), ActivationError> {
         match self {
             Self::Shared(f) => f.f_slice(s, a)?,
             Self::PerNeuron(fs) => {
-                for (sc, ac) in s.chunks_exact(n).zip(a.chunks_exact_mut(n)) {
-                    for ((x, y), f) in sc.iter().zip(ac.iter_mut()).zip(fs) {
-                        *y = f.f(*x);
-                    }
+                for ((x, y), f) in s.iter().zip(a.iter_mut()).zip(&fs[first..]) {
+                    *y = f.f(*x);
                 }
             }
         }
         Ok(())
     }
 
-    /// `D ← D ⊙ f'(S)` for a batch, as in [`LayerActivation::forward`].
+    /// `d ← d ⊙ f'(s)` for rows `first..first + s.len()` of one column, as in
+    /// [`LayerActivation::forward`].
     pub(crate) fn mul_derivative(
         &self,
         s: &[T],
         d: &mut [T],
-        n: usize,
+        first: usize,
     ) -> Result<(), ActivationError> {
         match self {
             Self::Shared(f) => f.mul_df_slice(s, d)?,
             Self::PerNeuron(fs) => {
-                for (sc, dc) in s.chunks_exact(n).zip(d.chunks_exact_mut(n)) {
-                    for ((x, y), f) in sc.iter().zip(dc.iter_mut()).zip(fs) {
-                        *y *= f.df(*x);
-                    }
+                for ((x, y), f) in s.iter().zip(d.iter_mut()).zip(&fs[first..]) {
+                    *y *= f.df(*x);
                 }
             }
         }

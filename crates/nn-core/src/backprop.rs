@@ -1,11 +1,16 @@
 //! The backward pass: the notes' AdjustGradient (Algorithm 7/8, with the sign of
 //! errata 2 and the batch mean of errata 5) and ApplyGradient (Algorithm 9/10).
 
-use nn_math::nalgebra::{DMatrixView, DMatrixViewMut, Dyn, RawStorage};
-use nn_math::{Op, Real, gemm, mul_tn_to};
+use std::ops::Range;
 
+use nn_math::nalgebra::{DMatrixView, Dyn, RawStorage};
+use nn_math::{Matrix, Op, Real, gemm, mul_tn_to};
+
+use crate::aligned::Aligned;
 use crate::error::shape_err;
-use crate::{CoreError, Gradient, Loss, Network, Workspace};
+use crate::rows::Rows;
+use crate::workspace::fork;
+use crate::{CoreError, Dense, Gradient, LayerActivation, LayerGradient, Loss, Network, Workspace};
 
 impl<T: Real> Network<T> {
     /// Backpropagates the error of the batch stored in `ws` by the last
@@ -48,45 +53,17 @@ impl<T: Real> Network<T> {
         L: Loss<T> + ?Sized,
     {
         grad.check("adjust_gradient", self)?;
-        let batch = ws.batch;
         let total = self.output_delta("adjust_gradient", ws, target, loss)?;
-        let inv_b = T::one() / T::lit(batch as f64);
-        self.propagate_deltas(ws, batch)?;
-        for (k, g) in grad.layers_mut().iter_mut().enumerate() {
-            // ∇C⁽ᵏ⁾ += (1/B)·D⁽ᵏ⁾·A⁽ᵏ⁻¹⁾ᵀ and ∇b⁽ᵏ⁾ += (1/B)·D⁽ᵏ⁾·1.
-            let (gw, gb) = g.parts_mut();
-            add_weight_gradient(ws, k, batch, inv_b, gw, gb.as_mut_slice())?;
-        }
+        let inv_b = T::one() / T::lit(ws.batch as f64);
+        backward(
+            ws,
+            Accumulate {
+                layers: self.layers(),
+                grads: grad.layers_mut(),
+                scale: inv_b,
+            },
+        )?;
         Ok(total * inv_b)
-    }
-
-    /// Backpropagates the stored deltas from the output layer down (Algorithm 8's
-    /// loop): `D⁽ᵏ⁻¹⁾ = (W⁽ᵏ⁾ᵀ·D⁽ᵏ⁾) ⊙ f'(S⁽ᵏ⁻¹⁾)`, times the dropout mask `r⁽ᵏ⁻¹⁾` if the
-    /// pass dropped, using the weights of the forward pass.
-    fn propagate_deltas(&self, ws: &mut Workspace<T>, batch: usize) -> Result<(), CoreError> {
-        for k in (1..self.layers().len()).rev() {
-            let layer = &self.layers()[k];
-            let (n, n_prev) = (layer.n_outputs(), layer.n_inputs());
-            let (lower, upper) = ws.delta.split_at_mut(k);
-            let d_view = DMatrixView::from_slice(&upper[0][..n * batch], n, batch);
-            let d_prev = &mut lower[k - 1][..n_prev * batch];
-            mul_tn_to(
-                layer.weight(),
-                &d_view,
-                &mut DMatrixViewMut::from_slice(d_prev, n_prev, batch),
-            )?;
-            self.layers()[k - 1].activation().mul_derivative(
-                &ws.pre[k - 1][..n_prev * batch],
-                d_prev,
-                n_prev,
-            )?;
-            if ws.masked[k] {
-                for (x, r) in d_prev.iter_mut().zip(&ws.masks[k]) {
-                    *x *= *r;
-                }
-            }
-        }
-        Ok(())
     }
 
     /// AdjustGradient and ApplyGradient in one (Algorithms 7 + 9), for plain gradient
@@ -112,14 +89,15 @@ impl<T: Real> Network<T> {
         L: Loss<T> + ?Sized,
     {
         check_learning_rate("descend", learning_rate)?;
-        let batch = ws.batch;
         let total = self.output_delta("descend", ws, target, loss)?;
-        self.propagate_deltas(ws, batch)?;
-        let inv_b = T::one() / T::lit(batch as f64);
-        for (k, layer) in self.layers_mut().iter_mut().enumerate() {
-            let (w, b) = layer.weight_and_bias_mut();
-            add_weight_gradient(ws, k, batch, -learning_rate * inv_b, w, b)?;
-        }
+        let inv_b = T::one() / T::lit(ws.batch as f64);
+        backward(
+            ws,
+            Descend {
+                layers: self.layers_mut(),
+                scale: -learning_rate * inv_b,
+            },
+        )?;
         Ok(total * inv_b)
     }
 
@@ -168,11 +146,13 @@ impl<T: Real> Network<T> {
             total += loss.loss(ac, yc);
             loss.gradient(ac, yc, dc);
         }
-        self.layers()[last].activation().mul_derivative(
-            &ws.pre[last][..n_out * batch],
-            d,
-            n_out,
-        )?;
+        let f = self.layers()[last].activation();
+        for (sc, dc) in ws.pre[last]
+            .chunks_exact(n_out)
+            .zip(d.chunks_exact_mut(n_out))
+        {
+            f.mul_derivative(sc, dc, 0)?;
+        }
         Ok(total)
     }
 
@@ -217,36 +197,197 @@ fn check_learning_rate<T: Real>(op: &'static str, learning_rate: T) -> Result<()
     }
 }
 
-/// `W += scale·D⁽ᵏ⁾·A⁽ᵏ⁻¹⁾ᵀ` and `b += scale·D⁽ᵏ⁾·1` for layer `k` of the pass in `ws`:
-/// the gradient's accumulation (`scale = 1/B`) or plain descent (`scale = −α/B`).
-fn add_weight_gradient<T: Real>(
-    ws: &Workspace<T>,
-    k: usize,
-    batch: usize,
+/// Where the backward pass adds each layer's term `scale·D⁽ᵏ⁾·A⁽ᵏ⁻¹⁾ᵀ` (and
+/// `scale·D⁽ᵏ⁾·1`): into a gradient ([`Accumulate`]) or straight into the weights
+/// ([`Descend`]).
+trait Sink<T: Real> {
+    /// Runs phase `l` of [`backward`] with the weights `W⁽ˡ⁾` and the activation of layer
+    /// `l − 1` to propagate through (for `l ≥ 1`) and the updates due in this phase: layer
+    /// `l + 1`'s for `l ≥ 1`, layers 0 and 1 for `l = 0`.
+    fn phase(
+        &mut self,
+        l: usize,
+        run: &mut dyn FnMut(
+            Option<(&Matrix<T>, &LayerActivation<T>)>,
+            [Option<Update<'_, T>>; 2],
+        ) -> Result<(), CoreError>,
+    ) -> Result<(), CoreError>;
+}
+
+/// One layer's update target: `W[r] += scale·D[r]·Aᵀ`, `b[r] += scale·D[r]·1` for each
+/// part's rows `r`.
+struct Update<'a, T> {
+    layer: usize,
+    w: Rows<'a, T>,
+    b: Rows<'a, T>,
     scale: T,
-    w: &mut nn_math::Matrix<T>,
-    b: &mut [T],
-) -> Result<(), CoreError> {
-    let (n, n_prev) = (w.nrows(), w.ncols());
-    let d = &ws.delta[k][..n * batch];
-    let a_prev: &[T] = if k == 0 {
-        &ws.input[..n_prev * batch]
-    } else {
-        &ws.act[k - 1][..n_prev * batch]
-    };
-    gemm(
-        scale,
-        &DMatrixView::from_slice(d, n, batch),
-        Op::NoTrans,
-        &DMatrixView::from_slice(a_prev, n_prev, batch),
-        Op::Trans,
-        T::one(),
-        w,
-    )?;
-    for col in d.chunks_exact(n) {
-        for (g, x) in b.iter_mut().zip(col) {
-            *g += scale * *x;
+}
+
+impl<'a, T: Real> Update<'a, T> {
+    fn new(layer: usize, w: &'a mut Matrix<T>, b: &'a mut [T], scale: T) -> Self {
+        let (rows, cols) = w.shape();
+        let n = b.len();
+        Self {
+            layer,
+            w: Rows::new(w.as_mut_slice(), rows, cols),
+            b: Rows::new(b, n, 1),
+            scale,
         }
     }
+}
+
+/// AdjustGradient's sink: `∇C⁽ᵏ⁾ += (1/B)·D⁽ᵏ⁾·A⁽ᵏ⁻¹⁾ᵀ`.
+struct Accumulate<'a, T: Real> {
+    layers: &'a [Dense<T>],
+    grads: &'a mut [LayerGradient<T>],
+    scale: T,
+}
+
+impl<T: Real> Sink<T> for Accumulate<'_, T> {
+    fn phase(
+        &mut self,
+        l: usize,
+        run: &mut dyn FnMut(
+            Option<(&Matrix<T>, &LayerActivation<T>)>,
+            [Option<Update<'_, T>>; 2],
+        ) -> Result<(), CoreError>,
+    ) -> Result<(), CoreError> {
+        let read = (l >= 1).then(|| (self.layers[l].weight(), self.layers[l - 1].activation()));
+        let (lo, hi) = self.grads.split_at_mut(l + 1);
+        fn update<T: Real>(j: usize, g: &mut LayerGradient<T>, scale: T) -> Update<'_, T> {
+            let (w, b) = g.parts_mut();
+            Update::new(j, w, b.as_mut_slice(), scale)
+        }
+        let first = hi.first_mut().map(|g| update(l + 1, g, self.scale));
+        let second = (l == 0).then(|| update(0, &mut lo[0], self.scale));
+        run(read, [first, second])
+    }
+}
+
+/// Descend's sink: `W⁽ᵏ⁾ ← W⁽ᵏ⁾ − (α/B)·D⁽ᵏ⁾·A⁽ᵏ⁻¹⁾ᵀ`, each layer updated only after
+/// the delta below it, which reads its weights, is done.
+struct Descend<'a, T: Real> {
+    layers: &'a mut [Dense<T>],
+    scale: T,
+}
+
+impl<T: Real> Sink<T> for Descend<'_, T> {
+    fn phase(
+        &mut self,
+        l: usize,
+        run: &mut dyn FnMut(
+            Option<(&Matrix<T>, &LayerActivation<T>)>,
+            [Option<Update<'_, T>>; 2],
+        ) -> Result<(), CoreError>,
+    ) -> Result<(), CoreError> {
+        let scale = self.scale;
+        let (lo, hi) = self.layers.split_at_mut(l + 1);
+        let first = hi.first_mut().map(|d| {
+            let (w, b) = d.weight_and_bias_mut();
+            Update::new(l + 1, w, b, scale)
+        });
+        if l == 0 {
+            let (w, b) = lo[0].weight_and_bias_mut();
+            run(None, [first, Some(Update::new(0, w, b, scale))])
+        } else {
+            run(
+                Some((lo[l].weight(), lo[l - 1].activation())),
+                [first, None],
+            )
+        }
+    }
+}
+
+/// The backward pass over the pass stored in `ws`, whose output delta `D⁽ᴸ⁾` is set, in
+/// `L` phases (layers `l = L−1..0`, counted from 0), each a fork over the team's threads.
+/// Phase `l` computes each part's rows of `D⁽ˡ⁻¹⁾ = (W⁽ˡ⁾ᵀ·D⁽ˡ⁾) ⊙ f'(S⁽ˡ⁻¹⁾)` (times
+/// the dropout mask `r⁽ˡ⁾` if the pass dropped) and adds layer `l + 1`'s term, whose
+/// weights the previous phase was the last to read. Every part adds the terms of the
+/// rows whose deltas it computed, so no part waits for another's rows.
+fn backward<T: Real>(ws: &mut Workspace<T>, mut sink: impl Sink<T>) -> Result<(), CoreError> {
+    let layers = ws.widths.len() - 1;
+    for l in (0..layers).rev() {
+        sink.phase(l, &mut |read, updates| {
+            backward_phase(ws, l, read, &updates)
+        })?;
+    }
     Ok(())
+}
+
+/// Phase `l` of [`backward`].
+fn backward_phase<T: Real>(
+    ws: &mut Workspace<T>,
+    l: usize,
+    read: Option<(&Matrix<T>, &LayerActivation<T>)>,
+    updates: &[Option<Update<'_, T>>; 2],
+) -> Result<(), CoreError> {
+    let batch = ws.batch;
+    let team = ws.team_for(batch);
+    let widths = &ws.widths;
+    let (input, act, pre) = (&ws.input, &ws.act, &ws.pre);
+    let mask = (l >= 1 && ws.masked[l]).then(|| &ws.masks[l][..widths[l] * batch]);
+    let (lower, upper) = ws.delta.split_at_mut(l);
+    let d_prev = lower.last_mut().map(|d| Rows::new(d, widths[l], batch));
+    let upper: &[Aligned<T>] = upper;
+    let d_view = |j: usize| {
+        DMatrixView::from_slice(&upper[j - l][..widths[j + 1] * batch], widths[j + 1], batch)
+    };
+    // D⁽ˡ⁻¹⁾[r] = (W⁽ˡ⁾[:, r])ᵀ·D⁽ˡ⁾ ⊙ f'(S⁽ˡ⁻¹⁾[r]) (⊙ r⁽ˡ⁾[r]) for a block of rows r.
+    let delta_rows = |r: Range<usize>, w: &Matrix<T>, f: &LayerActivation<T>, dp: Rows<'_, T>| {
+        let n_prev = widths[l];
+        // SAFETY: in this fork, part t alone touches rows r of D⁽ˡ⁻¹⁾.
+        mul_tn_to(&w.columns_range(r.clone()), &d_view(l), &mut unsafe {
+            dp.block_mut(r.clone())
+        })?;
+        for c in 0..batch {
+            let at = c * n_prev + r.start..c * n_prev + r.end;
+            // SAFETY: as above; the block view above is gone.
+            let dc = unsafe { dp.segment_mut(c, r.clone()) };
+            f.mul_derivative(&pre[l - 1][at.clone()], dc, r.start)?;
+            if let Some(m) = mask {
+                for (x, m) in dc.iter_mut().zip(&m[at]) {
+                    *x *= *m;
+                }
+            }
+        }
+        Ok::<(), CoreError>(())
+    };
+    // W[r] += scale·D[r]·Aᵀ and b[r] += scale·D[r]·1 for a block of rows r of layer j
+    // (whose weights were last read in the previous phase).
+    let update_rows = |r: Range<usize>, u: &Update<'_, T>| {
+        let j = u.layer;
+        let n_prev = widths[j];
+        let a_prev = if j == 0 { &input[..] } else { &act[j - 1][..] };
+        let d = d_view(j);
+        // SAFETY: in this fork, part t alone touches rows r of this layer's target.
+        let (w, b) = unsafe { (u.w.block_mut(r.clone()), u.b.segment_mut(0, r.clone())) };
+        gemm(
+            u.scale,
+            &d.rows_range(r.clone()),
+            Op::NoTrans,
+            &DMatrixView::from_slice(&a_prev[..n_prev * batch], n_prev, batch),
+            Op::Trans,
+            T::one(),
+            &mut { w },
+        )?;
+        for col in d.column_iter() {
+            for (g, x) in b.iter_mut().zip(&col.as_slice()[r.clone()]) {
+                *g += u.scale * *x;
+            }
+        }
+        Ok::<(), CoreError>(())
+    };
+    fork(team.as_deref(), |t, p| {
+        if let (Some((w, f)), Some(dp)) = (read, d_prev) {
+            for r in dp.part(t, p).into_iter().filter(|r| !r.is_empty()) {
+                delta_rows(r, w, f, dp)?;
+            }
+        }
+        for u in updates.iter().flatten() {
+            for r in u.w.part(t, p).into_iter().filter(|r| !r.is_empty()) {
+                update_rows(r, u)?;
+            }
+        }
+        Ok(())
+    })
 }

@@ -63,6 +63,9 @@ pub enum CoreError {
     /// A model file could not be read or written.
     #[error("model file: {0}")]
     ModelFile(#[from] ModelFileError),
+    /// The operating system refused to start a thread of a [`crate::Team`].
+    #[error("cannot start a training thread: {0}")]
+    Threads(String),
 }
 
 /// Why a model file could not be saved or loaded.

@@ -1,11 +1,13 @@
 //! The forward pass: the notes' Evaluate (Algorithm 5/6) and EvaluateWithDropout
 //! (Algorithm 16, errata 4), batched.
 
-use nn_math::nalgebra::{DMatrixView, DMatrixViewMut, Dyn, RawStorage};
+use nn_math::nalgebra::{DMatrixView, Dyn, RawStorage};
 use nn_math::{Matrix, MatrixView, Real, mul_to};
 use rand::{Rng, RngExt};
 
 use crate::error::shape_err;
+use crate::rows::Rows;
+use crate::workspace::fork;
 use crate::{CoreError, Dropout, Network, Workspace};
 
 impl<T: Real> Network<T> {
@@ -127,6 +129,7 @@ impl<T: Real> Network<T> {
     {
         let batch = input.ncols();
         let n0 = self.n_inputs();
+        let team = ws.team_for(batch);
         let a0 = &mut ws.input[..n0 * batch];
         copy_columns(input, a0);
         if ws.masked[0] {
@@ -143,26 +146,37 @@ impl<T: Real> Network<T> {
             } else {
                 &done[k - 1][..n_prev * batch]
             };
-            let s = &mut ws.pre[k][..n * batch];
-            let a = &mut rest[0][..n * batch];
-            mul_to(
-                layer.weight(),
-                &DMatrixView::from_slice(prev, n_prev, batch),
-                &mut DMatrixViewMut::from_slice(s, n, batch),
-            )?;
-            let bias = layer.bias().as_slice();
-            for col in s.chunks_exact_mut(n) {
-                for (x, b) in col.iter_mut().zip(bias) {
-                    *x += *b;
-                }
-            }
-            layer.activation().forward(s, a, n)?;
+            let prev = DMatrixView::from_slice(prev, n_prev, batch);
+            let s = Rows::new(&mut ws.pre[k], n, batch);
+            let a = Rows::new(&mut rest[0], n, batch);
             // Hidden layer k + 1 (in the notes' numbering) may be dropped; never the output.
-            if k < last && ws.masked[k + 1] {
-                for (x, r) in a.iter_mut().zip(&ws.masks[k + 1]) {
-                    *x *= *r;
+            let mask = (k < last && ws.masked[k + 1]).then(|| &ws.masks[k + 1][..n * batch]);
+            let (w, bias, f) = (layer.weight(), layer.bias().as_slice(), layer.activation());
+            // Each part computes its block `r` of neurons: S[r] = W[r]·A⁽ᵏ⁻¹⁾ + b[r]·1ᵀ,
+            // A[r] = f(S[r]) (⊙ r⁽ᵏ⁾[r]).
+            fork(team.as_deref(), |t, p| {
+                for r in s.part(t, p).into_iter().filter(|r| !r.is_empty()) {
+                    // SAFETY: in this fork, part t alone touches rows r of S⁽ᵏ⁾ and A⁽ᵏ⁾.
+                    mul_to(&w.rows_range(r.clone()), &prev, &mut unsafe {
+                        s.block_mut(r.clone())
+                    })?;
+                    for c in 0..batch {
+                        // SAFETY: as above; the block view above is gone.
+                        let (sc, ac) =
+                            unsafe { (s.segment_mut(c, r.clone()), a.segment_mut(c, r.clone())) };
+                        for (x, b) in sc.iter_mut().zip(&bias[r.clone()]) {
+                            *x += *b;
+                        }
+                        f.forward(sc, ac, r.start)?;
+                        if let Some(m) = mask {
+                            for (x, m) in ac.iter_mut().zip(&m[c * n + r.start..c * n + r.end]) {
+                                *x *= *m;
+                            }
+                        }
+                    }
                 }
-            }
+                Ok(())
+            })?;
         }
         ws.batch = batch;
         let n_out = self.n_outputs();

@@ -38,6 +38,7 @@
 //! ```
 
 mod activation;
+mod aligned;
 mod backprop;
 mod builder;
 mod dropout;
@@ -51,6 +52,8 @@ mod model_file;
 mod network;
 mod params;
 mod perceptron;
+mod rows;
+mod team;
 mod workspace;
 
 pub use activation::{LayerActivation, NeuronActivation};
@@ -65,4 +68,5 @@ pub use model_file::{ActivationResolver, Extras, FORMAT_NAME, FORMAT_VERSION, re
 pub use network::Network;
 pub use params::{ParamId, ParamKind};
 pub use perceptron::train_perceptron;
-pub use workspace::Workspace;
+pub use team::Team;
+pub use workspace::{DEFAULT_MIN_PARALLEL_BATCH, Workspace};

@@ -1,8 +1,11 @@
 //! Scratch buffers of the forward and backward passes, owned by the caller.
 
+use std::sync::{Arc, Mutex};
+
 use nn_math::Real;
 
-use crate::Network;
+use crate::aligned::{Aligned, LINE};
+use crate::{CoreError, Network, Team};
 
 /// The intermediate values of a batch: pre-activations `S⁽ᵏ⁾`, activations `A⁽ᵏ⁾`,
 /// deltas `D⁽ᵏ⁾`, and dropout masks `r⁽ᵏ⁾`, each `n_k × B`, column by column.
@@ -10,22 +13,52 @@ use crate::Network;
 /// A workspace keeps these out of the [`crate::Network`], so evaluating takes `&self`.
 /// Its buffers grow to the largest batch they have served and are then reused: after the
 /// first batch, passes of that size or smaller allocate nothing. One workspace serves
-/// one thread; [`crate::Network::adjust_gradient`] uses the pass that the last
+/// one training step; [`crate::Network::adjust_gradient`] uses the pass that the last
 /// `evaluate_with` call on it stored.
+///
+/// # Threads
+/// A workspace made by [`Workspace::with_threads`] splits every layer's neurons (the rows
+/// of `W⁽ᵏ⁾`, `S⁽ᵏ⁾`, `A⁽ᵏ⁾`, `D⁽ᵏ⁾`) between its threads in the forward pass, the
+/// backward pass and the update: each thread computes, and updates the weights of, its
+/// own block of neurons of each layer, so there is no gradient to combine. Row `j` is
+/// computed by the same arithmetic whichever thread owns it, so results do not depend
+/// on scheduling: the same thread count gives the same bits every run.
+///
+/// ```
+/// use nn_core::{Network, Workspace};
+/// use nn_activations::{Identity, Relu};
+/// use nn_math::Matrix;
+/// use rand::{SeedableRng, rngs::StdRng};
+///
+/// let mut rng = StdRng::seed_from_u64(1);
+/// let net = Network::<f64>::builder(3).layer(8, Relu).layer(2, Identity).build(&mut rng)?;
+/// let x = Matrix::from_fn(3, 5, |i, j| (i + j) as f64 / 7.0);
+/// let mut one = Workspace::new();
+/// let mut two = Workspace::with_threads(2)?;
+/// assert_eq!(two.threads(), 2);
+/// let a = net.evaluate_with(&x, &mut one)?.clone_owned();
+/// let b = net.evaluate_with(&x, &mut two)?.clone_owned();
+/// assert!((a - b).amax() < 1e-12);
+/// # Ok::<(), nn_core::CoreError>(())
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct Workspace<T> {
+    /// The threads that share each step, if more than the caller's.
+    pub(crate) team: Option<Arc<Team>>,
+    /// Batches smaller than this run on the calling thread alone.
+    pub(crate) min_parallel_batch: usize,
     /// Widths `n₀..n_L` of the network of the stored pass.
     pub(crate) widths: Vec<usize>,
     /// Columns of the stored pass; 0 when there is none.
     pub(crate) batch: usize,
     /// `A⁽⁰⁾`: the (possibly dropped-out) input.
     pub(crate) input: Vec<T>,
-    /// `S⁽ᵏ⁾` at index `k − 1`.
-    pub(crate) pre: Vec<Vec<T>>,
+    /// `S⁽ᵏ⁾` at index `k − 1` (cache-line aligned: threads write row blocks of these).
+    pub(crate) pre: Vec<Aligned<T>>,
     /// `A⁽ᵏ⁾` at index `k − 1`.
-    pub(crate) act: Vec<Vec<T>>,
+    pub(crate) act: Vec<Aligned<T>>,
     /// `D⁽ᵏ⁾` at index `k − 1`.
-    pub(crate) delta: Vec<Vec<T>>,
+    pub(crate) delta: Vec<Aligned<T>>,
     /// The targets of the last `adjust_gradient`, copied to contiguous columns.
     pub(crate) target: Vec<T>,
     /// `r⁽ᵏ⁾` at index `k` for `k = 0..L−1`, valid where `masked[k]`.
@@ -38,6 +71,43 @@ impl<T: Real> Workspace<T> {
     /// An empty workspace (see [`crate::Network::workspace`]).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty workspace whose passes are split between `threads` threads (the caller and
+    /// `threads − 1` workers it starts; `1` is [`Workspace::new`]). See the type's
+    /// documentation for how the work is split.
+    ///
+    /// # Errors
+    /// [`CoreError::InvalidHyperParameter`] for 0 threads, [`CoreError::Threads`] if a
+    /// thread cannot be started.
+    pub fn with_threads(threads: usize) -> Result<Self, CoreError> {
+        let team = Team::new(threads)?;
+        Ok(Self {
+            team: (threads > 1).then(|| Arc::new(team)),
+            min_parallel_batch: DEFAULT_MIN_PARALLEL_BATCH,
+            ..Self::default()
+        })
+    }
+
+    /// Sets the smallest batch that is split between the threads (default
+    /// [`DEFAULT_MIN_PARALLEL_BATCH`]); smaller batches run on the calling thread alone,
+    /// with the same results. Below a few dozen examples a step is too short for the
+    /// split to pay for its synchronization (`docs/performance.md` has the measurements).
+    pub fn set_min_parallel_batch(&mut self, batch: usize) {
+        self.min_parallel_batch = batch;
+    }
+
+    /// The team for a pass over `batch` columns: `None` (run alone) without one or for a
+    /// batch below [`Workspace::set_min_parallel_batch`].
+    pub(crate) fn team_for(&self, batch: usize) -> Option<Arc<Team>> {
+        self.team
+            .clone()
+            .filter(|_| batch >= self.min_parallel_batch)
+    }
+
+    /// The number of threads that share each pass (1 for [`Workspace::new`]).
+    pub fn threads(&self) -> usize {
+        self.team.as_ref().map_or(1, |t| t.threads())
     }
 
     /// The batch size of the stored forward pass (0 if none).
@@ -57,7 +127,7 @@ impl<T: Real> Workspace<T> {
         }
         self.batch = 0;
         for bufs in [&mut self.pre, &mut self.act, &mut self.delta] {
-            bufs.resize_with(layers, Vec::new);
+            bufs.resize_with(layers, Aligned::default);
         }
         self.masks.resize_with(layers, Vec::new);
         self.masked.resize(layers, false);
@@ -71,10 +141,48 @@ impl<T: Real> Workspace<T> {
         grow(&mut self.input, n0 * batch);
         for k in 0..layers {
             let n = self.widths[k + 1];
-            grow(&mut self.pre[k], n * batch);
-            grow(&mut self.act[k], n * batch);
-            grow(&mut self.delta[k], n * batch);
+            // With threads, S, A and D take the weights' phase, so that one row split
+            // puts the cache lines of all four on the same sides (see `Rows::part`).
+            let phase = if self.team.is_some() {
+                net.layers()[k].weight().as_ptr() as usize % LINE
+            } else {
+                0
+            };
+            self.pre[k].grow(n * batch, phase);
+            self.act[k].grow(n * batch, phase);
+            self.delta[k].grow(n * batch, phase);
         }
         grow(&mut self.target, self.widths[layers] * batch);
+    }
+}
+
+/// The default of [`Workspace::set_min_parallel_batch`]: on the 2-core machine of
+/// `docs/performance.md`, splitting a 784-128-64-10 step between two threads loses below
+/// this batch size.
+pub const DEFAULT_MIN_PARALLEL_BATCH: usize = 48;
+
+/// Runs `job(t, p)` for every part `t` of `p` at once, `p` the team's threads (just
+/// `job(0, 1)` without a team), and returns the error of the lowest-numbered part that
+/// failed, if any. Part `t` works on rows `part_rows(n, t, p)` of each matrix.
+pub(crate) fn fork<F>(team: Option<&Team>, job: F) -> Result<(), CoreError>
+where
+    F: Fn(usize, usize) -> Result<(), CoreError> + Sync,
+{
+    let Some(team) = team else {
+        return job(0, 1);
+    };
+    let p = team.threads();
+    let failed: Mutex<Option<(usize, CoreError)>> = Mutex::new(None);
+    team.run(&|t| {
+        if let Err(e) = job(t, p) {
+            let mut slot = failed.lock().unwrap_or_else(|p| p.into_inner());
+            if slot.as_ref().is_none_or(|(u, _)| t < *u) {
+                *slot = Some((t, e));
+            }
+        }
+    });
+    match failed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        Some((_, e)) => Err(e),
+        None => Ok(()),
     }
 }

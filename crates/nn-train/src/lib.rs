@@ -69,6 +69,7 @@
 //!
 //! The library never prints; [`Trainer::fit_with`] hands each epoch's record to a closure.
 
+mod batch;
 mod checkpoint;
 mod config;
 mod dataset;
@@ -79,7 +80,6 @@ mod load;
 mod metrics;
 mod model;
 mod optimizer;
-mod parallel;
 mod preprocess;
 mod regularizer;
 mod schedule;

@@ -10,9 +10,9 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
+use crate::batch::Batch;
 use crate::config::{Control, LastBatch, TrainerConfig};
 use crate::history::{EpochRecord, History, StopReason};
-use crate::parallel::{Batch, Parallel};
 use crate::{Dataset, OptimizerState, TrainError};
 
 /// Runs Algorithm 11 on a network: for each epoch, shuffled mini-batches of the training
@@ -27,9 +27,8 @@ pub struct Trainer<T: Real> {
     config: TrainerConfig<T>,
     pub(crate) state: OptimizerState<T>,
     pub(crate) epochs_done: usize,
+    /// The forward and backward passes' buffers, and the threads that share each step.
     workspace: Workspace<T>,
-    /// Per-thread state for data-parallel batches (created on first use).
-    parallel: Option<Parallel<T>>,
     batch_x: Vec<T>,
     batch_y: Vec<T>,
     order: Vec<usize>,
@@ -101,7 +100,6 @@ impl<T: Real> Trainer<T> {
             state: OptimizerState::default(),
             epochs_done: 0,
             workspace: Workspace::new(),
-            parallel: None,
             batch_x: Vec::new(),
             batch_y: Vec::new(),
             order: Vec::new(),
@@ -178,6 +176,9 @@ impl<T: Real> Trainer<T> {
                 d.rates().len(),
                 net.layers().len()
             ))));
+        }
+        if self.workspace.threads() != self.config.threads {
+            self.workspace = Workspace::with_threads(self.config.threads)?;
         }
         let mut grad = net.gradient();
         let train_classes = train.classes();
@@ -310,54 +311,22 @@ impl<T: Real> Trainer<T> {
             let x = DMatrixView::from_slice(&self.batch_x[..n_in * len], n_in, len);
             let y = DMatrixView::from_slice(&self.batch_y[..n_out * len], n_out, len);
 
-            // Plain SGD without regularization on one thread: backpropagation and the
-            // update in one pass (Algorithms 7 + 9 fused), the gradient never stored.
-            let parallel_path = self.config.threads > 1 && len > 1;
-            let fused_path = !parallel_path
-                && self.config.optimizer.is_plain_descent()
-                && self.config.regularizer.is_none();
+            // Plain SGD without regularization: backpropagation and the update in one
+            // pass (Algorithms 7 + 9 fused), the gradient never stored.
+            let fused_path =
+                self.config.optimizer.is_plain_descent() && self.config.regularizer.is_none();
             let batch = Batch {
-                x: &x,
-                y: &y,
+                x,
                 indices: chunk,
                 classes,
             };
-            let (loss, right) = if parallel_path {
-                let parallel = match &mut self.parallel {
-                    Some(p) => p,
-                    empty => empty.insert(Parallel::new(self.config.threads)?),
-                };
-                parallel.gradient(
-                    net,
-                    &batch,
-                    &*self.config.loss,
-                    self.config.dropout.as_ref(),
-                    grad,
-                    rng,
-                )?
-            } else if fused_path {
-                let right = batch.forward(
-                    net,
-                    (0, len),
-                    self.config.dropout.as_ref(),
-                    rng,
-                    &mut self.workspace,
-                )?;
-                (
-                    net.descend(&mut self.workspace, &y, &*self.config.loss, lr)?,
-                    right,
-                )
+            let dropout = self.config.dropout.as_ref();
+            let right = batch.forward(net, dropout, rng, &mut self.workspace)?;
+            let loss = if fused_path {
+                net.descend(&mut self.workspace, &y, &*self.config.loss, lr)?
             } else {
                 grad.clear();
-                batch.part_gradient(
-                    net,
-                    (0, len),
-                    &*self.config.loss,
-                    self.config.dropout.as_ref(),
-                    rng,
-                    &mut self.workspace,
-                    grad,
-                )?
+                net.adjust_gradient(&mut self.workspace, &y, &*self.config.loss, grad)?
             };
             correct += right;
             if !loss.is_finite() {
