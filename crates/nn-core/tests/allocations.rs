@@ -1,7 +1,7 @@
 //! After the first batch, a training step allocates nothing of its own.
 
 use nn_activations::{Identity, Relu, Sigmoid, Tanh};
-use nn_core::{Dropout, Network, NeuronActivation, SoftmaxCrossEntropy};
+use nn_core::{Dropout, Network, NeuronActivation, SoftmaxCrossEntropy, Workspace};
 use nn_math::Matrix;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -64,4 +64,15 @@ fn a_training_step_allocates_nothing_after_the_first_batch() {
         }),
         0
     );
+
+    // Nor does a step split between two threads (the workers' own buffers included).
+    let mut ws3 = Workspace::with_threads(2).unwrap();
+    ws3.set_min_parallel_batch(1);
+    let mut threaded = |net: &mut Network<f32>| {
+        net.evaluate_with(&x2, &mut ws3).unwrap();
+        net.descend(&mut ws3, &y2, &SoftmaxCrossEntropy, 0.01)
+            .unwrap();
+    };
+    threaded(&mut net);
+    assert_eq!(allocations_during(|| threaded(&mut net)), 0);
 }

@@ -1,6 +1,7 @@
 //! The training loop: reproducibility, dropout only in training, early stopping,
 //! save and resume, divergence, stopping rules, batching policy, diagnosis.
 
+use nn_activations::{Identity, Relu};
 use nn_core::{Dropout, HalfSquaredError, Network, SoftmaxCrossEntropy};
 use nn_train::{
     Adam, Control, Diagnosis, EarlyStopping, EpochRecord, History, L2, LastBatch, Momentum, Sgd,
@@ -347,34 +348,52 @@ fn diagnose_names_under_and_overfitting_with_the_figures() {
 }
 
 #[test]
-fn data_parallel_training_is_deterministic_and_agrees_with_one_thread() {
-    let (train, valid) = blobs(40, 6)
-        .split(0.25, &mut StdRng::seed_from_u64(5))
+fn multithreaded_training_is_deterministic_and_agrees_with_one_thread() {
+    // Batches of 48 or more are split between the threads (nn-core's
+    // DEFAULT_MIN_PARALLEL_BATCH); 240 training examples give batches of 64, 64, 64
+    // and 48.
+    assert!(nn_core::DEFAULT_MIN_PARALLEL_BATCH <= 64);
+    let (train, valid) = blobs(100, 6)
+        .split(0.2, &mut StdRng::seed_from_u64(5))
         .unwrap();
-    let run = |threads: usize, dropout: bool| {
+    let run = |threads: usize, dropout: bool, fused: bool| {
         let mut config = adam_config(3);
+        config.batch_size = 64;
         config.threads = threads;
         if !dropout {
             config.dropout = None;
         }
-        let mut net = classifier(8);
+        if fused {
+            // Plain SGD without a regularizer: the fused update, split by rows.
+            config.optimizer = Box::new(nn_train::Sgd);
+            config.regularizer = None;
+        }
+        let mut net = Network::builder(2)
+            .layer(64, Relu)
+            .layer(3, Identity)
+            .build(&mut StdRng::seed_from_u64(8))
+            .unwrap();
         let history = Trainer::new(config)
             .unwrap()
             .fit(&mut net, &train, Some(&valid))
             .unwrap();
         (net, timeless(&history))
     };
-    // With a fixed thread count, the same result every run (dropout included).
-    assert_eq!(run(3, true), run(3, true));
-    // Without dropout, splitting a batch across threads only reorders floating-point sums.
-    let (one, h1) = run(1, false);
-    let (two, h2) = run(2, false);
-    for (a, b) in one.layers().iter().zip(two.layers()) {
-        for (x, y) in a.weight().iter().zip(b.weight().iter()) {
-            assert!((x - y).abs() < 1e-9, "{x} vs {y}");
+    for fused in [false, true] {
+        // With a fixed thread count, the same result every run (dropout included).
+        assert_eq!(run(3, true, fused), run(3, true, fused));
+        assert_eq!(run(2, true, fused), run(2, true, fused));
+        // Each neuron's arithmetic does not depend on the thread that owns it, so the
+        // split agrees with one thread up to the rounding of a different blocking.
+        let (one, h1) = run(1, true, fused);
+        let (two, h2) = run(2, true, fused);
+        for (a, b) in one.layers().iter().zip(two.layers()) {
+            for (x, y) in a.weight().iter().zip(b.weight().iter()) {
+                assert!((x - y).abs() < 1e-9, "{x} vs {y}");
+            }
         }
+        assert!((h1.last().unwrap().train_loss - h2.last().unwrap().train_loss).abs() < 1e-9);
     }
-    assert!((h1.last().unwrap().train_loss - h2.last().unwrap().train_loss).abs() < 1e-9);
     assert!(
         Trainer::<f64>::new(TrainerConfig {
             threads: 0,
