@@ -1,14 +1,12 @@
 //! The backward pass: the notes' AdjustGradient (Algorithm 7/8, with the sign of
 //! errata 2 and the batch mean of errata 5) and ApplyGradient (Algorithm 9/10).
 
-use std::ops::Range;
-
 use nn_math::nalgebra::{DMatrixView, Dyn, RawStorage};
-use nn_math::{Matrix, Op, Real, gemm, mul_tn_to};
+use nn_math::{Op, Real, gemm, mul_tn_to};
 
-use crate::aligned::Aligned;
 use crate::error::shape_err;
-use crate::rows::Rows;
+use crate::rows::{Cols, Rows};
+use crate::team::part_rows;
 use crate::workspace::fork;
 use crate::{CoreError, Dense, Gradient, LayerActivation, LayerGradient, Loss, Network, Workspace};
 
@@ -201,39 +199,25 @@ fn check_learning_rate<T: Real>(op: &'static str, learning_rate: T) -> Result<()
 /// `scale·D⁽ᵏ⁾·1`): into a gradient ([`Accumulate`]) or straight into the weights
 /// ([`Descend`]).
 trait Sink<T: Real> {
-    /// Runs phase `l` of [`backward`] with the weights `W⁽ˡ⁾` and the activation of layer
-    /// `l − 1` to propagate through (for `l ≥ 1`) and the updates due in this phase: layer
-    /// `l + 1`'s for `l ≥ 1`, layers 0 and 1 for `l = 0`.
+    /// Runs `phase` with layer `l`'s weights to propagate through, the activation of
+    /// layer `l − 1` (for `l ≥ 1`) and the target of layer `l`'s term.
     fn phase(
         &mut self,
         l: usize,
-        run: &mut dyn FnMut(
-            Option<(&Matrix<T>, &LayerActivation<T>)>,
-            [Option<Update<'_, T>>; 2],
-        ) -> Result<(), CoreError>,
+        phase: &mut dyn FnMut(Phase<'_, T>) -> Result<(), CoreError>,
     ) -> Result<(), CoreError>;
 }
 
-/// One layer's update target: `W[r] += scale·D[r]·Aᵀ`, `b[r] += scale·D[r]·1` for each
-/// part's rows `r`.
-struct Update<'a, T> {
-    layer: usize,
+/// What phase `l` of [`backward`] reads and writes besides the workspace.
+struct Phase<'a, T: Real> {
+    /// `W⁽ˡ⁾` as it was in the forward pass (each thread reads only its own columns).
+    weight: Cols<'a, T>,
+    /// The activation of layer `l − 1`, whose delta this phase computes.
+    below: Option<&'a LayerActivation<T>>,
+    /// `W += scale·D·Aᵀ` and `b += scale·D·1` go into these.
     w: Rows<'a, T>,
     b: Rows<'a, T>,
     scale: T,
-}
-
-impl<'a, T: Real> Update<'a, T> {
-    fn new(layer: usize, w: &'a mut Matrix<T>, b: &'a mut [T], scale: T) -> Self {
-        let (rows, cols) = w.shape();
-        let n = b.len();
-        Self {
-            layer,
-            w: Rows::new(w.as_mut_slice(), rows, cols),
-            b: Rows::new(b, n, 1),
-            scale,
-        }
-    }
 }
 
 /// AdjustGradient's sink: `∇C⁽ᵏ⁾ += (1/B)·D⁽ᵏ⁾·A⁽ᵏ⁻¹⁾ᵀ`.
@@ -247,25 +231,22 @@ impl<T: Real> Sink<T> for Accumulate<'_, T> {
     fn phase(
         &mut self,
         l: usize,
-        run: &mut dyn FnMut(
-            Option<(&Matrix<T>, &LayerActivation<T>)>,
-            [Option<Update<'_, T>>; 2],
-        ) -> Result<(), CoreError>,
+        phase: &mut dyn FnMut(Phase<'_, T>) -> Result<(), CoreError>,
     ) -> Result<(), CoreError> {
-        let read = (l >= 1).then(|| (self.layers[l].weight(), self.layers[l - 1].activation()));
-        let (lo, hi) = self.grads.split_at_mut(l + 1);
-        fn update<T: Real>(j: usize, g: &mut LayerGradient<T>, scale: T) -> Update<'_, T> {
-            let (w, b) = g.parts_mut();
-            Update::new(j, w, b.as_mut_slice(), scale)
-        }
-        let first = hi.first_mut().map(|g| update(l + 1, g, self.scale));
-        let second = (l == 0).then(|| update(0, &mut lo[0], self.scale));
-        run(read, [first, second])
+        let (w, b) = self.grads[l].parts_mut();
+        let n = b.len();
+        phase(Phase {
+            weight: Cols::new(self.layers[l].weight()),
+            below: l.checked_sub(1).map(|k| self.layers[k].activation()),
+            w: Rows::of(w),
+            b: Rows::new(b.as_mut_slice(), n, 1),
+            scale: self.scale,
+        })
     }
 }
 
-/// Descend's sink: `W⁽ᵏ⁾ ← W⁽ᵏ⁾ − (α/B)·D⁽ᵏ⁾·A⁽ᵏ⁻¹⁾ᵀ`, each layer updated only after
-/// the delta below it, which reads its weights, is done.
+/// Descend's sink: `W⁽ᵏ⁾ ← W⁽ᵏ⁾ − (α/B)·D⁽ᵏ⁾·A⁽ᵏ⁻¹⁾ᵀ`. Each thread updates its own
+/// columns of `W⁽ᵏ⁾` after it has propagated the delta through them.
 struct Descend<'a, T: Real> {
     layers: &'a mut [Dense<T>],
     scale: T,
@@ -275,41 +256,34 @@ impl<T: Real> Sink<T> for Descend<'_, T> {
     fn phase(
         &mut self,
         l: usize,
-        run: &mut dyn FnMut(
-            Option<(&Matrix<T>, &LayerActivation<T>)>,
-            [Option<Update<'_, T>>; 2],
-        ) -> Result<(), CoreError>,
+        phase: &mut dyn FnMut(Phase<'_, T>) -> Result<(), CoreError>,
     ) -> Result<(), CoreError> {
-        let scale = self.scale;
-        let (lo, hi) = self.layers.split_at_mut(l + 1);
-        let first = hi.first_mut().map(|d| {
-            let (w, b) = d.weight_and_bias_mut();
-            Update::new(l + 1, w, b, scale)
-        });
-        if l == 0 {
-            let (w, b) = lo[0].weight_and_bias_mut();
-            run(None, [first, Some(Update::new(0, w, b, scale))])
-        } else {
-            run(
-                Some((lo[l].weight(), lo[l - 1].activation())),
-                [first, None],
-            )
-        }
+        let (below, rest) = self.layers.split_at_mut(l);
+        let (w, b) = rest[0].weight_and_bias_mut();
+        let n = b.len();
+        let w = Rows::of(w);
+        phase(Phase {
+            weight: w.read(),
+            below: below.last().map(Dense::activation),
+            w,
+            b: Rows::new(b, n, 1),
+            scale: self.scale,
+        })
     }
 }
 
-/// The backward pass over the pass stored in `ws`, whose output delta `D⁽ᴸ⁾` is set, in
-/// `L` phases (layers `l = L−1..0`, counted from 0), each a fork over the team's threads.
-/// Phase `l` computes each part's rows of `D⁽ˡ⁻¹⁾ = (W⁽ˡ⁾ᵀ·D⁽ˡ⁾) ⊙ f'(S⁽ˡ⁻¹⁾)` (times
-/// the dropout mask `r⁽ˡ⁾` if the pass dropped) and adds layer `l + 1`'s term, whose
-/// weights the previous phase was the last to read. Every part adds the terms of the
-/// rows whose deltas it computed, so no part waits for another's rows.
+/// The backward pass over the pass stored in `ws`, whose output delta `D⁽ᴸ⁾` is set: one
+/// fork per layer, `l = L−1..0` (counted from 0). In phase `l`, thread `t` owns block
+/// `C_t` of layer `l`'s inputs: it computes those rows of the delta below,
+/// `D⁽ˡ⁻¹⁾[C_t] = (W⁽ˡ⁾[:, C_t])ᵀ·D⁽ˡ⁾ ⊙ f'(S⁽ˡ⁻¹⁾[C_t])` (times the dropout mask
+/// `r⁽ˡ⁾[C_t]` if the pass dropped), then adds its columns of the layer's term,
+/// `W[:, C_t] += scale·D⁽ˡ⁾·A⁽ˡ⁻¹⁾[C_t, :]ᵀ`, and its block of the biases' term. Its
+/// columns of `W⁽ˡ⁾` are read and written by it alone, so with [`Descend`] the update
+/// follows the read without a join.
 fn backward<T: Real>(ws: &mut Workspace<T>, mut sink: impl Sink<T>) -> Result<(), CoreError> {
     let layers = ws.widths.len() - 1;
     for l in (0..layers).rev() {
-        sink.phase(l, &mut |read, updates| {
-            backward_phase(ws, l, read, &updates)
-        })?;
+        sink.phase(l, &mut |phase| backward_phase(ws, l, &phase))?;
     }
     Ok(())
 }
@@ -318,74 +292,59 @@ fn backward<T: Real>(ws: &mut Workspace<T>, mut sink: impl Sink<T>) -> Result<()
 fn backward_phase<T: Real>(
     ws: &mut Workspace<T>,
     l: usize,
-    read: Option<(&Matrix<T>, &LayerActivation<T>)>,
-    updates: &[Option<Update<'_, T>>; 2],
+    phase: &Phase<'_, T>,
 ) -> Result<(), CoreError> {
     let batch = ws.batch;
     let team = ws.team_for(batch);
-    let widths = &ws.widths;
-    let (input, act, pre) = (&ws.input, &ws.act, &ws.pre);
-    let mask = (l >= 1 && ws.masked[l]).then(|| &ws.masks[l][..widths[l] * batch]);
-    let (lower, upper) = ws.delta.split_at_mut(l);
-    let d_prev = lower.last_mut().map(|d| Rows::new(d, widths[l], batch));
-    let upper: &[Aligned<T>] = upper;
-    let d_view = |j: usize| {
-        DMatrixView::from_slice(&upper[j - l][..widths[j + 1] * batch], widths[j + 1], batch)
+    let (n_prev, n) = (ws.widths[l], ws.widths[l + 1]);
+    let a_prev = match l {
+        0 => &ws.input[..n_prev * batch],
+        _ => &ws.act[l - 1][..n_prev * batch],
     };
-    // D⁽ˡ⁻¹⁾[r] = (W⁽ˡ⁾[:, r])ᵀ·D⁽ˡ⁾ ⊙ f'(S⁽ˡ⁻¹⁾[r]) (⊙ r⁽ˡ⁾[r]) for a block of rows r.
-    let delta_rows = |r: Range<usize>, w: &Matrix<T>, f: &LayerActivation<T>, dp: Rows<'_, T>| {
-        let n_prev = widths[l];
-        // SAFETY: in this fork, part t alone touches rows r of D⁽ˡ⁻¹⁾.
-        mul_tn_to(&w.columns_range(r.clone()), &d_view(l), &mut unsafe {
-            dp.block_mut(r.clone())
-        })?;
-        for c in 0..batch {
-            let at = c * n_prev + r.start..c * n_prev + r.end;
-            // SAFETY: as above; the block view above is gone.
-            let dc = unsafe { dp.segment_mut(c, r.clone()) };
-            f.mul_derivative(&pre[l - 1][at.clone()], dc, r.start)?;
-            if let Some(m) = mask {
-                for (x, m) in dc.iter_mut().zip(&m[at]) {
-                    *x *= *m;
+    let a_prev = DMatrixView::from_slice(a_prev, n_prev, batch);
+    let pre = l.checked_sub(1).map(|k| &ws.pre[k][..n_prev * batch]);
+    let mask = (l >= 1 && ws.masked[l]).then(|| &ws.masks[l][..n_prev * batch]);
+    let (lower, upper) = ws.delta.split_at_mut(l);
+    let d = DMatrixView::from_slice(&upper[0][..n * batch], n, batch);
+    let d_prev = lower.last_mut().map(|d| Rows::new(d, n_prev, batch));
+    fork(team.as_deref(), |t, p| {
+        let c = part_rows(n_prev, t, p);
+        if let (Some(f), Some(dp), Some(pre)) = (phase.below, d_prev, pre) {
+            // SAFETY: in this fork, thread t alone reads or writes columns c of W⁽ˡ⁾ and
+            // rows c of D⁽ˡ⁻¹⁾.
+            let (w, mut out) =
+                unsafe { (phase.weight.columns(c.clone()), dp.block_mut(c.clone())) };
+            mul_tn_to(&w, &d, &mut out)?;
+            for col in 0..batch {
+                let at = col * n_prev + c.start..col * n_prev + c.end;
+                // SAFETY: as above; the block view is no longer used.
+                let dc = unsafe { dp.segment_mut(col, c.clone()) };
+                f.mul_derivative(&pre[at.clone()], dc, c.start)?;
+                if let Some(m) = mask {
+                    for (x, m) in dc.iter_mut().zip(&m[at]) {
+                        *x *= *m;
+                    }
                 }
             }
         }
-        Ok::<(), CoreError>(())
-    };
-    // W[r] += scale·D[r]·Aᵀ and b[r] += scale·D[r]·1 for a block of rows r of layer j
-    // (whose weights were last read in the previous phase).
-    let update_rows = |r: Range<usize>, u: &Update<'_, T>| {
-        let j = u.layer;
-        let n_prev = widths[j];
-        let a_prev = if j == 0 { &input[..] } else { &act[j - 1][..] };
-        let d = d_view(j);
-        // SAFETY: in this fork, part t alone touches rows r of this layer's target.
-        let (w, b) = unsafe { (u.w.block_mut(r.clone()), u.b.segment_mut(0, r.clone())) };
+        // SAFETY: as above: columns c of the target are thread t's alone, and (with
+        // `Descend`) its reads of them above are done.
+        let mut w = unsafe { phase.w.columns_mut(c.clone()) };
         gemm(
-            u.scale,
-            &d.rows_range(r.clone()),
+            phase.scale,
+            &d,
             Op::NoTrans,
-            &DMatrixView::from_slice(&a_prev[..n_prev * batch], n_prev, batch),
+            &a_prev.rows_range(c),
             Op::Trans,
             T::one(),
-            &mut { w },
+            &mut w,
         )?;
+        let r = part_rows(n, t, p);
+        // SAFETY: rows r of the biases are thread t's alone in this fork.
+        let b = unsafe { phase.b.segment_mut(0, r.clone()) };
         for col in d.column_iter() {
             for (g, x) in b.iter_mut().zip(&col.as_slice()[r.clone()]) {
-                *g += u.scale * *x;
-            }
-        }
-        Ok::<(), CoreError>(())
-    };
-    fork(team.as_deref(), |t, p| {
-        if let (Some((w, f)), Some(dp)) = (read, d_prev) {
-            for r in dp.part(t, p).into_iter().filter(|r| !r.is_empty()) {
-                delta_rows(r, w, f, dp)?;
-            }
-        }
-        for u in updates.iter().flatten() {
-            for r in u.w.part(t, p).into_iter().filter(|r| !r.is_empty()) {
-                update_rows(r, u)?;
+                *g += phase.scale * *x;
             }
         }
         Ok(())

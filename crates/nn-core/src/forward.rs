@@ -6,9 +6,12 @@ use nn_math::{Matrix, MatrixView, Real, mul_to};
 use rand::{Rng, RngExt};
 
 use crate::error::shape_err;
+use std::ops::Range;
+
 use crate::rows::Rows;
+use crate::team::part_rows;
 use crate::workspace::fork;
-use crate::{CoreError, Dropout, Network, Workspace};
+use crate::{CoreError, Dense, Dropout, Network, Workspace};
 
 impl<T: Real> Network<T> {
     /// The network's outputs for a batch of inputs (Algorithm 5/6), as a new matrix.
@@ -137,47 +140,61 @@ impl<T: Real> Network<T> {
                 *a *= *r;
             }
         }
-        let last = self.layers().len() - 1;
-        for (k, layer) in self.layers().iter().enumerate() {
+        let layers = self.layers().len();
+        let p = team.as_ref().map_or(1, |t| t.threads());
+        let input = DMatrixView::from_slice(&ws.input[..n0 * batch], n0, batch);
+        // Phase k (a fork) finishes layer k − 1 and multiplies for layer k: thread t owns
+        // block C_t of layer k's inputs, finishes those rows of A⁽ᵏ⁻¹⁾ and computes its
+        // share W⁽ᵏ⁾[:, C_t]·A⁽ᵏ⁻¹⁾[C_t, :] of S⁽ᵏ⁾ (see `Finish`).
+        for k in 0..layers {
+            let layer = &self.layers()[k];
             let (n, n_prev) = (layer.n_outputs(), layer.n_inputs());
-            let (done, rest) = ws.act.split_at_mut(k);
-            let prev: &[T] = if k == 0 {
-                &ws.input[..n_prev * batch]
-            } else {
-                &done[k - 1][..n_prev * batch]
+            let (pre_done, pre_rest) = ws.pre.split_at_mut(k);
+            let (part_done, part_rest) = ws.partial.split_at_mut(k);
+            let s = Rows::new(&mut pre_rest[0], n, batch);
+            let partial = Rows::new(&mut part_rest[0], n, (p - 1) * batch);
+            let finish = match k {
+                0 => None,
+                _ => Some(Finish::new(
+                    &self.layers()[k - 1],
+                    Rows::new(&mut pre_done[k - 1], n_prev, batch),
+                    Rows::new(&mut ws.act[k - 1], n_prev, batch),
+                    &part_done[k - 1],
+                    ws.masked[k].then(|| &ws.masks[k][..n_prev * batch]),
+                    batch,
+                )),
             };
-            let prev = DMatrixView::from_slice(prev, n_prev, batch);
-            let s = Rows::new(&mut ws.pre[k], n, batch);
-            let a = Rows::new(&mut rest[0], n, batch);
-            // Hidden layer k + 1 (in the notes' numbering) may be dropped; never the output.
-            let mask = (k < last && ws.masked[k + 1]).then(|| &ws.masks[k + 1][..n * batch]);
-            let (w, bias, f) = (layer.weight(), layer.bias().as_slice(), layer.activation());
-            // Each part computes its block `r` of neurons: S[r] = W[r]·A⁽ᵏ⁻¹⁾ + b[r]·1ᵀ,
-            // A[r] = f(S[r]) (⊙ r⁽ᵏ⁾[r]).
+            let w = layer.weight();
             fork(team.as_deref(), |t, p| {
-                for r in s.part(t, p).into_iter().filter(|r| !r.is_empty()) {
-                    // SAFETY: in this fork, part t alone touches rows r of S⁽ᵏ⁾ and A⁽ᵏ⁾.
-                    mul_to(&w.rows_range(r.clone()), &prev, &mut unsafe {
-                        s.block_mut(r.clone())
-                    })?;
-                    for c in 0..batch {
-                        // SAFETY: as above; the block view above is gone.
-                        let (sc, ac) =
-                            unsafe { (s.segment_mut(c, r.clone()), a.segment_mut(c, r.clone())) };
-                        for (x, b) in sc.iter_mut().zip(&bias[r.clone()]) {
-                            *x += *b;
-                        }
-                        f.forward(sc, ac, r.start)?;
-                        if let Some(m) = mask {
-                            for (x, m) in ac.iter_mut().zip(&m[c * n + r.start..c * n + r.end]) {
-                                *x *= *m;
-                            }
-                        }
+                let c = part_rows(n_prev, t, p);
+                let a_prev = match &finish {
+                    Some(f) => f.rows(c.clone(), p)?,
+                    None => input.rows_range(c.clone()),
+                };
+                // SAFETY: in this fork, thread 0 alone writes S⁽ᵏ⁾ and thread t ≥ 1 alone
+                // its block of the partial products.
+                let mut out = unsafe {
+                    match t {
+                        0 => s.block_mut(0..n),
+                        _ => partial.columns_mut((t - 1) * batch..t * batch),
                     }
-                }
+                };
+                mul_to(&w.columns_range(c), &a_prev, &mut out)?;
                 Ok(())
             })?;
         }
+        // The output layer's rows, on this thread.
+        let last = layers - 1;
+        let n = self.n_outputs();
+        Finish::new(
+            &self.layers()[last],
+            Rows::new(&mut ws.pre[last], n, batch),
+            Rows::new(&mut ws.act[last], n, batch),
+            &ws.partial[last],
+            None,
+            batch,
+        )
+        .rows(0..n, p)?;
         ws.batch = batch;
         let n_out = self.n_outputs();
         Ok(DMatrixView::from_slice(
@@ -206,5 +223,70 @@ where
         for (dst, src) in out.iter_mut().zip(m.iter()) {
             *dst = *src;
         }
+    }
+}
+
+/// The end of layer `k`'s forward pass for a block of its neurons `r`, once every thread's
+/// share of `S⁽ᵏ⁾` is in: `S[r] += Σ_t partial_t[r] + b[r]·1ᵀ` (threads in order), then
+/// `A[r] = f(S[r])`, times the dropout mask `r⁽ᵏ⁾[r]` of a dropped hidden layer.
+struct Finish<'a, T: Real> {
+    layer: &'a Dense<T>,
+    s: Rows<'a, T>,
+    a: Rows<'a, T>,
+    partial: &'a [T],
+    mask: Option<&'a [T]>,
+    batch: usize,
+}
+
+impl<'a, T: Real> Finish<'a, T> {
+    fn new(
+        layer: &'a Dense<T>,
+        s: Rows<'a, T>,
+        a: Rows<'a, T>,
+        partial: &'a [T],
+        mask: Option<&'a [T]>,
+        batch: usize,
+    ) -> Self {
+        Self {
+            layer,
+            s,
+            a,
+            partial,
+            mask,
+            batch,
+        }
+    }
+
+    /// Finishes rows `r` (with `p` threads' shares) and returns them, `A[r, :]`.
+    fn rows(&self, r: Range<usize>, p: usize) -> Result<DMatrixView<'a, T>, CoreError> {
+        let (n, batch) = (self.layer.n_outputs(), self.batch);
+        let bias = &self.layer.bias().as_slice()[r.clone()];
+        let f = self.layer.activation();
+        for c in 0..batch {
+            // SAFETY: the caller's thread alone touches rows r of S and A in this fork.
+            let (sc, ac) = unsafe {
+                (
+                    self.s.segment_mut(c, r.clone()),
+                    self.a.segment_mut(c, r.clone()),
+                )
+            };
+            for u in 1..p {
+                let at = ((u - 1) * batch + c) * n;
+                for (x, y) in sc.iter_mut().zip(&self.partial[at + r.start..at + r.end]) {
+                    *x += *y;
+                }
+            }
+            for (x, b) in sc.iter_mut().zip(bias) {
+                *x += *b;
+            }
+            f.forward(sc, ac, r.start)?;
+            if let Some(m) = self.mask {
+                for (x, m) in ac.iter_mut().zip(&m[c * n + r.start..c * n + r.end]) {
+                    *x *= *m;
+                }
+            }
+        }
+        // SAFETY: as above; the segments are gone.
+        Ok(unsafe { self.a.read().block(r) })
     }
 }

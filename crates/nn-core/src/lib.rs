@@ -38,7 +38,6 @@
 //! ```
 
 mod activation;
-mod aligned;
 mod backprop;
 mod builder;
 mod dropout;

@@ -1,22 +1,21 @@
-//! Column-major buffers that the parts of a [`crate::Team`] share, each part reading or
-//! writing its own block of rows (neurons).
+//! Column-major buffers that the parts of a [`crate::Team`] share, each part writing its
+//! own block of rows or columns.
 //!
-//! In a column-major `n × B` matrix a block of rows is not contiguous (it is one run per
-//! column), so two parts' blocks interleave in memory and cannot be handed out as two
-//! `&mut` slices. A [`Rows`] keeps the buffer as a raw pointer instead and hands out views
-//! of row blocks; the caller promises that blocks written at the same time do not overlap
-//! and that nobody reads a block while another part writes it. The training step keeps
-//! that promise by giving part `t` the rows [`Rows::part`]`(t, p)` of every matrix it
-//! writes, and by separating a matrix's writes from other parts' reads of it by
-//! a join.
+//! A training step split between threads gives thread `t` of `p` the block
+//! `part_rows(n, t, p)` of each layer's inputs: the columns of `W⁽ᵏ⁾` (contiguous in
+//! memory, so each thread keeps its share of the weights to itself) and the rows of
+//! `A⁽ᵏ⁻¹⁾`, `S⁽ᵏ⁻¹⁾` and `D⁽ᵏ⁻¹⁾`. A block of rows of a column-major matrix is one run
+//! per column, so two threads' blocks interleave and cannot be handed out as two `&mut`
+//! slices. A [`Rows`] keeps the buffer as a raw pointer and hands out views of blocks;
+//! the caller promises that blocks written at the same time do not overlap and that
+//! nobody reads a block while another thread writes it. The training step keeps that
+//! promise with the partition above and a join between phases.
 
 use std::marker::PhantomData;
 use std::ops::Range;
 
-use nn_math::nalgebra::{DMatrixViewMut, Dyn, U1, ViewStorageMut};
-
-use crate::aligned::LINE;
-use crate::team::part_rows;
+use nn_math::Matrix;
+use nn_math::nalgebra::{DMatrixView, DMatrixViewMut, Dyn, U1, ViewStorage, ViewStorageMut};
 
 /// An `rows × cols` column-major buffer, borrowed mutably for `'a`, shared by the parts
 /// of a fork.
@@ -57,42 +56,29 @@ impl<'a, T> Rows<'a, T> {
         }
     }
 
-    /// Part `t` of `p` of the rows, as one or two ranges (the second often empty), about
-    /// `rows/p` rows in all, cut where no cache line is shared between parts.
-    ///
-    /// When a column is a whole number of 64-byte lines but the buffer does not start on a
-    /// line, one line of every column holds the last rows of that column and the first
-    /// rows of the next. The parts are therefore counted from the first row that starts
-    /// a line, round the column, with cuts on line starts: the last part wraps round to
-    /// take the first rows too, and two parts never write the same line (false sharing
-    /// would make the line bounce between the cores' caches on every write). Otherwise
-    /// the rows [`part_rows`] gives. Depends only on `t`, `p`, the shape and the buffer's
-    /// address; the parts cover every row once.
-    pub(crate) fn part(&self, t: usize, p: usize) -> [Range<usize>; 2] {
-        let (n, size) = (self.rows, size_of::<T>());
-        if size == 0 || LINE % size != 0 || (n * size) % LINE != 0 {
-            return [part_rows(n, t, p), 0..0];
-        }
-        let per_line = LINE / size;
-        // The first row whose element starts a line (the same row in every column).
-        let first = (self.ptr as usize).wrapping_neg() % LINE / size % n;
-        // Cuts on multiples of a line, counted from `first`.
-        let cut = |i: usize| (i * n / p + per_line / 2) / per_line * per_line;
-        let (a, b) = (cut(t), if t + 1 == p { n } else { cut(t + 1) });
-        let (a, b) = (a.min(n) + first, b.min(n) + first);
-        if b <= n {
-            [a..b, 0..0]
-        } else if a >= n {
-            [a - n..b - n, 0..0]
-        } else {
-            [a..n, 0..b - n]
+    /// A matrix, whole.
+    pub(crate) fn of(m: &'a mut Matrix<T>) -> Self
+    where
+        T: nn_math::nalgebra::Scalar,
+    {
+        let (rows, cols) = m.shape();
+        Self::new(m.as_mut_slice(), rows, cols)
+    }
+
+    /// The same buffer, for reading only.
+    pub(crate) fn read(&self) -> Cols<'a, T> {
+        Cols {
+            ptr: self.ptr.cast_const(),
+            rows: self.rows,
+            cols: self.cols,
+            _borrow: PhantomData,
         }
     }
 
     /// Rows `r` of every column, as a mutable view.
     ///
     /// # Safety
-    /// While the view lives, no other view or segment of these rows may exist.
+    /// While the view lives, nobody else may read or write these elements.
     pub(crate) unsafe fn block_mut(&self, r: Range<usize>) -> DMatrixViewMut<'a, T> {
         debug_assert!(r.start <= r.end && r.end <= self.rows);
         // SAFETY: the elements `(i, c)` for `i ∈ r`, `c < cols` lie inside the buffer (at
@@ -101,6 +87,24 @@ impl<'a, T> Rows<'a, T> {
             let storage = ViewStorageMut::from_raw_parts(
                 self.ptr.add(r.start),
                 (Dyn(r.len()), Dyn(self.cols)),
+                (U1, Dyn(self.rows)),
+            );
+            DMatrixViewMut::from_data(storage)
+        }
+    }
+
+    /// Columns `c` (one contiguous run), as a mutable view.
+    ///
+    /// # Safety
+    /// As [`block_mut`](Rows::block_mut), for these elements.
+    pub(crate) unsafe fn columns_mut(&self, c: Range<usize>) -> DMatrixViewMut<'a, T> {
+        debug_assert!(c.start <= c.end && c.end <= self.cols);
+        // SAFETY: columns `c` are the elements `c.start·rows .. c.end·rows` of the buffer;
+        // exclusivity is the caller's promise.
+        unsafe {
+            let storage = ViewStorageMut::from_raw_parts(
+                self.ptr.add(c.start * self.rows),
+                (Dyn(self.rows), Dyn(c.len())),
                 (U1, Dyn(self.rows)),
             );
             DMatrixViewMut::from_data(storage)
@@ -118,43 +122,72 @@ impl<'a, T> Rows<'a, T> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// A read-only `rows × cols` column-major matrix shared by the parts of a fork, some of
+/// whose columns another part may be updating (its own, never these).
+pub(crate) struct Cols<'a, T> {
+    ptr: *const T,
+    rows: usize,
+    cols: usize,
+    _borrow: PhantomData<&'a [T]>,
+}
 
-    #[test]
-    fn parts_cover_the_rows_once_and_share_no_line() {
-        for offset in 0..16 {
-            for rows in [1, 5, 10, 16, 64, 100, 128, 784] {
-                let cols = 3;
-                let mut buf = vec![0f32; rows * cols + 32];
-                let start = buf.as_ptr().align_offset(LINE) + offset;
-                let m = Rows::new(&mut buf[start..], rows, cols);
-                for p in 1..5 {
-                    let mut all: Vec<usize> = (0..p).flat_map(|t| m.part(t, p)).flatten().collect();
-                    all.sort_unstable();
-                    assert_eq!(all, (0..rows).collect::<Vec<_>>(), "{rows} rows, {p} parts");
-                    if rows % 16 == 0 {
-                        // The cache line of every element, per part: no line in two parts.
-                        let lines = |t: usize| -> std::collections::BTreeSet<usize> {
-                            m.part(t, p)
-                                .into_iter()
-                                .flatten()
-                                .flat_map(|r| (0..cols).map(move |c| r + c * rows))
-                                .map(|i| (m.ptr as usize + i * 4) / LINE)
-                                .collect()
-                        };
-                        for t in 0..p {
-                            for u in t + 1..p {
-                                assert!(
-                                    lines(t).is_disjoint(&lines(u)),
-                                    "{rows} rows, offset {offset}, parts {t} and {u} of {p}"
-                                );
-                            }
-                        }
-                    }
-                }
-            }
+impl<T> Clone for Cols<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Cols<'_, T> {}
+
+// SAFETY: as for `Rows`: a shared slice whose readers the callers keep apart from writers.
+unsafe impl<T: Sync> Send for Cols<'_, T> {}
+// SAFETY: as above.
+unsafe impl<T: Sync> Sync for Cols<'_, T> {}
+
+impl<'a, T: nn_math::nalgebra::Scalar> Cols<'a, T> {
+    /// A matrix nobody writes while this lives.
+    pub(crate) fn new(m: &'a Matrix<T>) -> Self {
+        Self {
+            ptr: m.as_ptr(),
+            rows: m.nrows(),
+            cols: m.ncols(),
+            _borrow: PhantomData,
+        }
+    }
+}
+
+impl<'a, T> Cols<'a, T> {
+    /// Rows `r` of every column, read-only.
+    ///
+    /// # Safety
+    /// Nobody may write these elements while the view lives.
+    pub(crate) unsafe fn block(&self, r: Range<usize>) -> DMatrixView<'a, T> {
+        debug_assert!(r.start <= r.end && r.end <= self.rows);
+        // SAFETY: in bounds as in `Rows::block_mut`; no writer by the caller's promise.
+        unsafe {
+            let storage = ViewStorage::from_raw_parts(
+                self.ptr.add(r.start),
+                (Dyn(r.len()), Dyn(self.cols)),
+                (U1, Dyn(self.rows)),
+            );
+            DMatrixView::from_data(storage)
+        }
+    }
+
+    /// Columns `c`, read-only.
+    ///
+    /// # Safety
+    /// Nobody may write these columns while the view lives.
+    pub(crate) unsafe fn columns(&self, c: Range<usize>) -> DMatrixView<'a, T> {
+        debug_assert!(c.start <= c.end && c.end <= self.cols);
+        // SAFETY: in bounds as in `Rows::columns_mut`; no writer by the caller's promise.
+        unsafe {
+            let storage = ViewStorage::from_raw_parts(
+                self.ptr.add(c.start * self.rows),
+                (Dyn(self.rows), Dyn(c.len())),
+                (U1, Dyn(self.rows)),
+            );
+            DMatrixView::from_data(storage)
         }
     }
 }

@@ -4,7 +4,6 @@ use std::sync::{Arc, Mutex};
 
 use nn_math::Real;
 
-use crate::aligned::{Aligned, LINE};
 use crate::{CoreError, Network, Team};
 
 /// The intermediate values of a batch: pre-activations `S⁽ᵏ⁾`, activations `A⁽ᵏ⁾`,
@@ -53,12 +52,16 @@ pub struct Workspace<T> {
     pub(crate) batch: usize,
     /// `A⁽⁰⁾`: the (possibly dropped-out) input.
     pub(crate) input: Vec<T>,
-    /// `S⁽ᵏ⁾` at index `k − 1` (cache-line aligned: threads write row blocks of these).
-    pub(crate) pre: Vec<Aligned<T>>,
+    /// `S⁽ᵏ⁾` at index `k − 1`.
+    pub(crate) pre: Vec<Vec<T>>,
     /// `A⁽ᵏ⁾` at index `k − 1`.
-    pub(crate) act: Vec<Aligned<T>>,
+    pub(crate) act: Vec<Vec<T>>,
     /// `D⁽ᵏ⁾` at index `k − 1`.
-    pub(crate) delta: Vec<Aligned<T>>,
+    pub(crate) delta: Vec<Vec<T>>,
+    /// With `p` threads, the partial products `W⁽ᵏ⁾[:, C_t]·A⁽ᵏ⁻¹⁾[C_t, :]` of threads
+    /// `t = 1..p` at index `k − 1`, one `n_k × B` block after the other (thread 0 writes
+    /// its share straight into `S⁽ᵏ⁾`).
+    pub(crate) partial: Vec<Vec<T>>,
     /// The targets of the last `adjust_gradient`, copied to contiguous columns.
     pub(crate) target: Vec<T>,
     /// `r⁽ᵏ⁾` at index `k` for `k = 0..L−1`, valid where `masked[k]`.
@@ -126,8 +129,13 @@ impl<T: Real> Workspace<T> {
                 .extend(net.layers().iter().map(|l| l.n_outputs()));
         }
         self.batch = 0;
-        for bufs in [&mut self.pre, &mut self.act, &mut self.delta] {
-            bufs.resize_with(layers, Aligned::default);
+        for bufs in [
+            &mut self.pre,
+            &mut self.act,
+            &mut self.delta,
+            &mut self.partial,
+        ] {
+            bufs.resize_with(layers, Vec::new);
         }
         self.masks.resize_with(layers, Vec::new);
         self.masked.resize(layers, false);
@@ -138,19 +146,14 @@ impl<T: Real> Workspace<T> {
             }
         };
         let n0 = self.widths[0];
+        let threads = self.threads();
         grow(&mut self.input, n0 * batch);
         for k in 0..layers {
             let n = self.widths[k + 1];
-            // With threads, S, A and D take the weights' phase, so that one row split
-            // puts the cache lines of all four on the same sides (see `Rows::part`).
-            let phase = if self.team.is_some() {
-                net.layers()[k].weight().as_ptr() as usize % LINE
-            } else {
-                0
-            };
-            self.pre[k].grow(n * batch, phase);
-            self.act[k].grow(n * batch, phase);
-            self.delta[k].grow(n * batch, phase);
+            grow(&mut self.pre[k], n * batch);
+            grow(&mut self.act[k], n * batch);
+            grow(&mut self.delta[k], n * batch);
+            grow(&mut self.partial[k], (threads - 1) * n * batch);
         }
         grow(&mut self.target, self.widths[layers] * batch);
     }
