@@ -63,6 +63,16 @@ pub enum CoreError {
     /// A model file could not be read or written.
     #[error("model file: {0}")]
     ModelFile(#[from] ModelFileError),
+    /// A column index past the end of a data set.
+    #[error("{op}: column {index} is out of range for a data set of {columns} columns")]
+    ColumnIndex {
+        /// The operation, e.g. `"evaluate_columns"`.
+        op: &'static str,
+        /// The index passed.
+        index: usize,
+        /// The data set's number of columns.
+        columns: usize,
+    },
     /// The operating system refused to start a thread of a [`crate::Team`].
     #[error("cannot start a training thread: {0}")]
     Threads(String),

@@ -57,7 +57,73 @@ impl<T: Real> Network<T> {
     {
         self.check_input("evaluate_with", input.nrows())?;
         ws.prepare(self, input.ncols());
-        self.forward(input, ws)
+        self.forward(Source::Matrix(input), ws)
+    }
+
+    /// Evaluates the examples `columns` of `data` (one example per column) as one batch,
+    /// in that order: the same as [`evaluate_with`](Network::evaluate_with) on a matrix
+    /// of those columns, without the caller gathering them first. With a
+    /// [`Workspace::with_threads`] each thread gathers its own block of the inputs, which
+    /// it alone reads again (see `docs/performance.md`).
+    ///
+    /// ```
+    /// use nn_core::Network;
+    /// use nn_activations::{Identity, Tanh};
+    /// use nn_math::Matrix;
+    /// use rand::{SeedableRng, rngs::StdRng};
+    ///
+    /// let net = Network::<f64>::builder(2).layer(3, Tanh).layer(1, Identity)
+    ///     .build(&mut StdRng::seed_from_u64(3))?;
+    /// let data = Matrix::from_fn(2, 5, |i, j| (i + 2 * j) as f64 / 10.0);
+    /// let mut ws = net.workspace();
+    /// let picked = net.evaluate_columns(&data, &[4, 0, 2], &mut ws)?.clone_owned();
+    /// let gathered = Matrix::from_columns(&[data.column(4), data.column(0), data.column(2)]);
+    /// assert_eq!(picked, net.evaluate(&gathered)?);
+    /// assert!(net.evaluate_columns(&data, &[5], &mut ws).is_err());
+    /// # Ok::<(), nn_core::CoreError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`CoreError::Shape`] if `data` does not have `n₀` rows or `columns` is empty,
+    /// [`CoreError::ColumnIndex`] for an index past `data`'s last column.
+    pub fn evaluate_columns<'w>(
+        &self,
+        data: &Matrix<T>,
+        columns: &[usize],
+        ws: &'w mut Workspace<T>,
+    ) -> Result<MatrixView<'w, T>, CoreError> {
+        self.check_columns("evaluate_columns", data, columns)?;
+        ws.prepare(self, columns.len());
+        self.forward(
+            Source::<T, nn_math::nalgebra::VecStorage<T, Dyn, Dyn>>::Columns(data, columns),
+            ws,
+        )
+    }
+
+    /// [`evaluate_columns`](Network::evaluate_columns) with dropout, as
+    /// [`evaluate_with_dropout`](Network::evaluate_with_dropout) (the masks are drawn
+    /// from `rng` in the same order, so the two agree for the same seed).
+    ///
+    /// # Errors
+    /// As [`evaluate_columns`](Network::evaluate_columns) and
+    /// [`evaluate_with_dropout`](Network::evaluate_with_dropout).
+    pub fn evaluate_columns_with_dropout<'w, R>(
+        &self,
+        data: &Matrix<T>,
+        columns: &[usize],
+        ws: &'w mut Workspace<T>,
+        dropout: &Dropout,
+        rng: &mut R,
+    ) -> Result<MatrixView<'w, T>, CoreError>
+    where
+        R: Rng + ?Sized,
+    {
+        self.check_columns("evaluate_columns_with_dropout", data, columns)?;
+        self.draw_masks(ws, columns.len(), dropout, rng)?;
+        self.forward(
+            Source::<T, nn_math::nalgebra::VecStorage<T, Dyn, Dyn>>::Columns(data, columns),
+            ws,
+        )
     }
 
     /// Evaluates a batch with dropout, as in training (Algorithm 16 with errata 4):
@@ -82,6 +148,20 @@ impl<T: Real> Network<T> {
         R: Rng + ?Sized,
     {
         self.check_input("evaluate_with_dropout", input.nrows())?;
+        self.draw_masks(ws, input.ncols(), dropout, rng)?;
+        self.forward(Source::Matrix(input), ws)
+    }
+
+    /// Prepares `ws` for a batch of `batch` columns and draws the dropout masks of
+    /// Algorithm 16 (errata 4): each `r_j` is 0 with probability `δ` and `1/(1 − δ)`
+    /// otherwise.
+    fn draw_masks<R: Rng + ?Sized>(
+        &self,
+        ws: &mut Workspace<T>,
+        batch: usize,
+        dropout: &Dropout,
+        rng: &mut R,
+    ) -> Result<(), CoreError> {
         if dropout.rates().len() != self.layers().len() {
             return Err(CoreError::Architecture(format!(
                 "dropout has {} rates, the network needs {} (the input layer and each hidden layer)",
@@ -89,7 +169,6 @@ impl<T: Real> Network<T> {
                 self.layers().len()
             )));
         }
-        let batch = input.ncols();
         ws.prepare(self, batch);
         for (k, &rate) in dropout.rates().iter().enumerate() {
             if rate == 0.0 {
@@ -110,7 +189,27 @@ impl<T: Real> Network<T> {
             }
             ws.masked[k] = true;
         }
-        self.forward(input, ws)
+        Ok(())
+    }
+
+    fn check_columns(
+        &self,
+        op: &'static str,
+        data: &Matrix<T>,
+        columns: &[usize],
+    ) -> Result<(), CoreError> {
+        self.check_input(op, data.nrows())?;
+        if columns.is_empty() {
+            return Err(shape_err(op, "the column list", "entries", 1, 0));
+        }
+        match columns.iter().find(|&&c| c >= data.ncols()) {
+            Some(&index) => Err(CoreError::ColumnIndex {
+                op,
+                index,
+                columns: data.ncols(),
+            }),
+            None => Ok(()),
+        }
     }
 
     fn check_input(&self, op: &'static str, rows: usize) -> Result<(), CoreError> {
@@ -124,25 +223,26 @@ impl<T: Real> Network<T> {
     /// The forward pass proper, on a workspace already prepared for this batch.
     fn forward<'w, S>(
         &self,
-        input: &nn_math::nalgebra::Matrix<T, Dyn, Dyn, S>,
+        source: Source<'_, T, S>,
         ws: &'w mut Workspace<T>,
     ) -> Result<MatrixView<'w, T>, CoreError>
     where
         S: RawStorage<T, Dyn, Dyn>,
     {
-        let batch = input.ncols();
+        let batch = source.batch();
         let n0 = self.n_inputs();
         let team = ws.team_for(batch);
-        let a0 = &mut ws.input[..n0 * batch];
-        copy_columns(input, a0);
-        if ws.masked[0] {
-            for (a, r) in a0.iter_mut().zip(&ws.masks[0]) {
-                *a *= *r;
-            }
+        if let Source::Matrix(input) = source {
+            copy_columns(input, &mut ws.input[..n0 * batch]);
         }
         let layers = self.layers().len();
         let p = team.as_ref().map_or(1, |t| t.threads());
-        let input = DMatrixView::from_slice(&ws.input[..n0 * batch], n0, batch);
+        let input = Rows::new(&mut ws.input, n0, batch);
+        let input_mask = ws.masked[0].then(|| &ws.masks[0][..n0 * batch]);
+        let gather = match source {
+            Source::Columns(data, columns) => Some((data, columns)),
+            Source::Matrix(_) => None,
+        };
         // Phase k (a fork) finishes layer k − 1 and multiplies for layer k: thread t owns
         // block C_t of layer k's inputs, finishes those rows of A⁽ᵏ⁻¹⁾ and computes its
         // share W⁽ᵏ⁾[:, C_t]·A⁽ᵏ⁻¹⁾[C_t, :] of S⁽ᵏ⁾ (see `Finish`).
@@ -169,7 +269,7 @@ impl<T: Real> Network<T> {
                 let c = part_rows(n_prev, t, p);
                 let a_prev = match &finish {
                     Some(f) => f.rows(c.clone(), p)?,
-                    None => input.rows_range(c.clone()),
+                    None => gather_rows(input, c.clone(), gather, input_mask),
                 };
                 // SAFETY: in this fork, thread 0 alone writes S⁽ᵏ⁾ and thread t ≥ 1 alone
                 // its block of the partial products.
@@ -224,6 +324,49 @@ where
             *dst = *src;
         }
     }
+}
+
+/// The forward pass's input: a matrix (copied into the workspace before the layers), or
+/// columns of a data set (gathered by each thread, its own rows).
+enum Source<'a, T: Real, S> {
+    Matrix(&'a nn_math::nalgebra::Matrix<T, Dyn, Dyn, S>),
+    Columns(&'a Matrix<T>, &'a [usize]),
+}
+
+impl<T: Real, S: RawStorage<T, Dyn, Dyn>> Source<'_, T, S> {
+    fn batch(&self) -> usize {
+        match self {
+            Self::Matrix(m) => m.ncols(),
+            Self::Columns(_, columns) => columns.len(),
+        }
+    }
+}
+
+/// Rows `r` of the input `A⁽⁰⁾`, for the thread that owns them in phase 0: gathered from
+/// the data set's columns if the source is one (else copied already), times the input's
+/// dropout mask `r⁽⁰⁾[r]` if any.
+fn gather_rows<'a, T: Real>(
+    input: Rows<'a, T>,
+    r: Range<usize>,
+    gather: Option<(&Matrix<T>, &[usize])>,
+    mask: Option<&[T]>,
+) -> DMatrixView<'a, T> {
+    let n0 = input.read().nrows();
+    let batch = input.read().ncols();
+    for j in 0..batch {
+        // SAFETY: in phase 0, the calling thread alone touches rows r of the input.
+        let a = unsafe { input.segment_mut(j, r.clone()) };
+        if let Some((data, columns)) = gather {
+            a.copy_from_slice(&data.as_slice()[columns[j] * n0..][r.clone()]);
+        }
+        if let Some(m) = mask {
+            for (x, m) in a.iter_mut().zip(&m[j * n0 + r.start..j * n0 + r.end]) {
+                *x *= *m;
+            }
+        }
+    }
+    // SAFETY: as above; the segments are gone.
+    unsafe { input.read().block(r) }
 }
 
 /// The end of layer `k`'s forward pass for a block of its neurons `r`, once every thread's

@@ -157,6 +157,16 @@ impl<'a, T: nn_math::nalgebra::Scalar> Cols<'a, T> {
 }
 
 impl<'a, T> Cols<'a, T> {
+    /// The number of rows.
+    pub(crate) fn nrows(&self) -> usize {
+        self.rows
+    }
+
+    /// The number of columns.
+    pub(crate) fn ncols(&self) -> usize {
+        self.cols
+    }
+
     /// Rows `r` of every column, read-only.
     ///
     /// # Safety

@@ -65,7 +65,7 @@ fn a_training_step_allocates_nothing_after_the_first_batch() {
         0
     );
 
-    // Nor does a step split between two threads (the workers' own buffers included).
+    // Nor does a step split between two threads (counted on the calling thread).
     let mut ws3 = Workspace::with_threads(2).unwrap();
     ws3.set_min_parallel_batch(1);
     let mut threaded = |net: &mut Network<f32>| {

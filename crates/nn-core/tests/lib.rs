@@ -4,6 +4,7 @@
 //! `cargo xtask test` reruns the `gradients` module with a raised case count.
 
 mod allocations;
+mod columns;
 mod common;
 mod errata;
 mod errors;

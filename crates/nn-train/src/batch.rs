@@ -2,17 +2,16 @@
 //! the network classified right.
 
 use nn_core::{Dropout, Network, Workspace};
-use nn_math::Real;
-use nn_math::nalgebra::DMatrixView;
+use nn_math::{Matrix, Real};
 use rand::rngs::StdRng;
 
 use crate::TrainError;
 use crate::trainer::argmax;
 
-/// One batch: its inputs (one example per column), the examples' indices in the data
-/// set, and their classes (for accuracy) if the targets are one-hot.
-pub(crate) struct Batch<'a, T> {
-    pub x: DMatrixView<'a, T>,
+/// One batch: the data set's inputs (one example per column), the batch's examples'
+/// indices in it, and their classes (for accuracy) if the targets are one-hot.
+pub(crate) struct Batch<'a, T: Real> {
+    pub inputs: &'a Matrix<T>,
     pub indices: &'a [usize],
     pub classes: Option<&'a [usize]>,
 }
@@ -28,8 +27,8 @@ impl<T: Real> Batch<'_, T> {
         ws: &mut Workspace<T>,
     ) -> Result<usize, TrainError> {
         let out = match dropout {
-            Some(d) => net.evaluate_with_dropout(&self.x, ws, d, rng)?,
-            None => net.evaluate_with(&self.x, ws)?,
+            Some(d) => net.evaluate_columns_with_dropout(self.inputs, self.indices, ws, d, rng)?,
+            None => net.evaluate_columns(self.inputs, self.indices, ws)?,
         };
         Ok(self.classes.map_or(0, |classes| {
             self.indices

@@ -29,7 +29,6 @@ pub struct Trainer<T: Real> {
     pub(crate) epochs_done: usize,
     /// The forward and backward passes' buffers, and the threads that share each step.
     workspace: Workspace<T>,
-    batch_x: Vec<T>,
     batch_y: Vec<T>,
     order: Vec<usize>,
 }
@@ -100,7 +99,6 @@ impl<T: Real> Trainer<T> {
             state: OptimizerState::default(),
             epochs_done: 0,
             workspace: Workspace::new(),
-            batch_x: Vec::new(),
             batch_y: Vec::new(),
             order: Vec::new(),
         })
@@ -284,13 +282,12 @@ impl<T: Real> Trainer<T> {
     ) -> Result<(f64, Option<f64>), TrainError> {
         let n = train.len();
         let bs = self.config.batch_size.min(n);
-        let (n_in, n_out) = (net.n_inputs(), net.n_outputs());
+        let n_out = net.n_outputs();
         self.order.clear();
         self.order.extend(0..n);
         if self.config.shuffle {
             self.order.shuffle(rng);
         }
-        self.batch_x.resize(n_in * bs, T::zero());
         self.batch_y.resize(n_out * bs, T::zero());
         let snapshot = net.clone();
         let (mut loss_sum, mut seen, mut correct) = (0.0, 0usize, 0usize);
@@ -300,15 +297,13 @@ impl<T: Real> Trainer<T> {
             if len < bs && b > 0 && self.config.last_batch == LastBatch::Drop {
                 continue;
             }
-            // Gather the batch's columns into the reused buffers.
-            let (xs, ys) = (train.inputs().as_slice(), train.targets().as_slice());
+            // Gather the batch's targets into the reused buffer (the forward pass
+            // gathers the inputs itself, each thread its own rows).
+            let ys = train.targets().as_slice();
             for (c, &i) in chunk.iter().enumerate() {
-                self.batch_x[c * n_in..(c + 1) * n_in]
-                    .copy_from_slice(&xs[i * n_in..(i + 1) * n_in]);
                 self.batch_y[c * n_out..(c + 1) * n_out]
                     .copy_from_slice(&ys[i * n_out..(i + 1) * n_out]);
             }
-            let x = DMatrixView::from_slice(&self.batch_x[..n_in * len], n_in, len);
             let y = DMatrixView::from_slice(&self.batch_y[..n_out * len], n_out, len);
 
             // Plain SGD without regularization: backpropagation and the update in one
@@ -316,7 +311,7 @@ impl<T: Real> Trainer<T> {
             let fused_path =
                 self.config.optimizer.is_plain_descent() && self.config.regularizer.is_none();
             let batch = Batch {
-                x,
+                inputs: train.inputs(),
                 indices: chunk,
                 classes,
             };
