@@ -5,10 +5,15 @@ use nn_math::nalgebra::{DMatrixView, Dyn, RawStorage};
 use nn_math::{Op, Real, gemm, mul_tn_to};
 
 use crate::error::shape_err;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::rows::{Cols, Rows};
 use crate::team::part_rows;
 use crate::workspace::fork;
-use crate::{CoreError, Dense, Gradient, LayerActivation, LayerGradient, Loss, Network, Workspace};
+use crate::{
+    CoreError, Dense, Gradient, LayerActivation, LayerGradient, Loss, Network, Workspace,
+    all_finite,
+};
 
 impl<T: Real> Network<T> {
     /// Backpropagates the error of the batch stored in `ws` by the last
@@ -282,9 +287,12 @@ impl<T: Real> Sink<T> for Descend<'_, T> {
 /// follows the read without a join.
 fn backward<T: Real>(ws: &mut Workspace<T>, mut sink: impl Sink<T>) -> Result<(), CoreError> {
     let layers = ws.widths.len() - 1;
+    let finite = AtomicBool::new(true);
+    ws.update_finite = false;
     for l in (0..layers).rev() {
-        sink.phase(l, &mut |phase| backward_phase(ws, l, &phase))?;
+        sink.phase(l, &mut |phase| backward_phase(ws, l, &phase, &finite))?;
     }
+    ws.update_finite = finite.into_inner();
     Ok(())
 }
 
@@ -293,6 +301,7 @@ fn backward_phase<T: Real>(
     ws: &mut Workspace<T>,
     l: usize,
     phase: &Phase<'_, T>,
+    finite: &AtomicBool,
 ) -> Result<(), CoreError> {
     let batch = ws.batch;
     let team = ws.team_for(batch);
@@ -334,7 +343,7 @@ fn backward_phase<T: Real>(
             phase.scale,
             &d,
             Op::NoTrans,
-            &a_prev.rows_range(c),
+            &a_prev.rows_range(c.clone()),
             Op::Trans,
             T::one(),
             &mut w,
@@ -346,6 +355,12 @@ fn backward_phase<T: Real>(
             for (g, x) in b.iter_mut().zip(&col.as_slice()[r.clone()]) {
                 *g += phase.scale * *x;
             }
+        }
+        // The values just written, while they are in this core's cache.
+        // SAFETY: as above.
+        let written = unsafe { phase.w.column_run(c) };
+        if !(all_finite(written) && all_finite(b)) {
+            finite.store(false, Ordering::Relaxed);
         }
         Ok(())
     })

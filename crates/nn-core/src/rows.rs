@@ -111,6 +111,19 @@ impl<'a, T> Rows<'a, T> {
         }
     }
 
+    /// Columns `c` as one contiguous run, read-only.
+    ///
+    /// # Safety
+    /// Nobody may write these columns while the slice lives.
+    pub(crate) unsafe fn column_run(&self, c: Range<usize>) -> &'a [T] {
+        debug_assert!(c.start <= c.end && c.end <= self.cols);
+        // SAFETY: columns `c` are the elements `c.start·rows .. c.end·rows`; no writer by
+        // the caller's promise.
+        unsafe {
+            std::slice::from_raw_parts(self.ptr.add(c.start * self.rows), c.len() * self.rows)
+        }
+    }
+
     /// Rows `r` of column `c`: one contiguous run, mutably.
     ///
     /// # Safety

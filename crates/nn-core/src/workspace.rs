@@ -46,6 +46,8 @@ pub struct Workspace<T> {
     pub(crate) team: Option<Arc<Team>>,
     /// Batches smaller than this run on the calling thread alone.
     pub(crate) min_parallel_batch: usize,
+    /// Whether every value the last backward pass wrote (weights or gradient) was finite.
+    pub(crate) update_finite: bool,
     /// Widths `n₀..n_L` of the network of the stored pass.
     pub(crate) widths: Vec<usize>,
     /// Columns of the stored pass; 0 when there is none.
@@ -111,6 +113,14 @@ impl<T: Real> Workspace<T> {
     /// The number of threads that share each pass (1 for [`Workspace::new`]).
     pub fn threads(&self) -> usize {
         self.team.as_ref().map_or(1, |t| t.threads())
+    }
+
+    /// Whether every value the last [`descend`](Network::descend) wrote into the network
+    /// (or [`adjust_gradient`](Network::adjust_gradient) into the gradient) is finite;
+    /// `false` before the first. Each thread checks the values it has just written, so
+    /// this costs less than [`Network::params_finite`] afterwards.
+    pub fn last_update_finite(&self) -> bool {
+        self.update_finite
     }
 
     /// The batch size of the stored forward pass (0 if none).

@@ -171,3 +171,29 @@ fn dropout_rates_are_validated() {
         "{err}"
     );
 }
+
+#[test]
+fn the_workspace_reports_a_non_finite_update() {
+    use nn_core::Workspace;
+    for threads in [1, 2] {
+        let mut net = Network::<f32>::builder(3)
+            .layer(4, Relu)
+            .layer(2, Identity)
+            .build(&mut StdRng::seed_from_u64(4))
+            .unwrap();
+        let mut ws = Workspace::with_threads(threads).unwrap();
+        ws.set_min_parallel_batch(1);
+        assert!(!ws.last_update_finite(), "no update yet");
+        let x = Matrix::from_element(3, 2, 1.0f32);
+        let y = Matrix::from_element(2, 2, 0.5f32);
+        net.evaluate_with(&x, &mut ws).unwrap();
+        net.descend(&mut ws, &y, &HalfSquaredError, 0.01).unwrap();
+        assert!(ws.last_update_finite() && net.params_finite());
+        // Inputs near f32::MAX make the update term overflow to infinity.
+        let huge = Matrix::from_element(3, 2, 3e38f32);
+        net.evaluate_with(&huge, &mut ws).unwrap();
+        net.descend(&mut ws, &y, &HalfSquaredError, 1e30).unwrap();
+        assert!(!ws.last_update_finite(), "{threads} threads");
+        assert!(!net.params_finite());
+    }
+}

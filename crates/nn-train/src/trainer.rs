@@ -345,8 +345,13 @@ impl<T: Real> Trainer<T> {
                 self.config.optimizer.step(net, grad, &mut self.state, lr)?;
             }
             // A non-finite gradient shows up in the weights after the step, so one scan of
-            // the weights catches both.
-            if !net.params_finite() {
+            // the weights catches both; the fused step scanned what it wrote as it went.
+            let finite = if fused_path {
+                self.workspace.last_update_finite()
+            } else {
+                net.params_finite()
+            };
+            if !finite {
                 *net = snapshot;
                 return Err(TrainError::NonFinite {
                     epoch,
