@@ -336,18 +336,28 @@ fn backward_phase<T: Real>(
                 }
             }
         }
-        // SAFETY: as above: columns c of the target are thread t's alone, and (with
-        // `Descend`) its reads of them above are done.
-        let mut w = unsafe { phase.w.columns_mut(c.clone()) };
-        gemm(
-            phase.scale,
-            &d,
-            Op::NoTrans,
-            &a_prev.rows_range(c.clone()),
-            Op::Trans,
-            T::one(),
-            &mut w,
-        )?;
+        // Columns c of the target, in chunks that stay in the L1 cache when the batch is
+        // a few examples (the product then streams the weights once, and the finiteness
+        // check reads each chunk while it is still there); in one product otherwise.
+        let chunk = if batch < 4 { (4096 / n).max(1) } else { c.len().max(1) };
+        let mut ok = true;
+        for start in c.clone().step_by(chunk) {
+            let cols = start..(start + chunk).min(c.end);
+            // SAFETY: as above: columns c of the target are thread t's alone, and (with
+            // `Descend`) its reads of them above are done.
+            let mut w = unsafe { phase.w.columns_mut(cols.clone()) };
+            gemm(
+                phase.scale,
+                &d,
+                Op::NoTrans,
+                &a_prev.rows_range(cols.clone()),
+                Op::Trans,
+                T::one(),
+                &mut w,
+            )?;
+            // SAFETY: as above; the view is no longer used.
+            ok &= all_finite(unsafe { phase.w.column_run(cols) });
+        }
         let r = part_rows(n, t, p);
         // SAFETY: rows r of the biases are thread t's alone in this fork.
         let b = unsafe { phase.b.segment_mut(0, r.clone()) };
@@ -356,10 +366,7 @@ fn backward_phase<T: Real>(
                 *g += phase.scale * *x;
             }
         }
-        // The values just written, while they are in this core's cache.
-        // SAFETY: as above.
-        let written = unsafe { phase.w.column_run(c) };
-        if !(all_finite(written) && all_finite(b)) {
+        if !(ok && all_finite(b)) {
             finite.store(false, Ordering::Relaxed);
         }
         Ok(())
