@@ -304,7 +304,7 @@ fn backward_phase<T: Real>(
     finite: &AtomicBool,
 ) -> Result<(), CoreError> {
     let batch = ws.batch;
-    let team = ws.team_for(batch);
+    let team = ws.team();
     let (n_prev, n) = (ws.widths[l], ws.widths[l + 1]);
     let a_prev = match l {
         0 => &ws.input[..n_prev * batch],

@@ -231,7 +231,7 @@ impl<T: Real> Network<T> {
     {
         let batch = source.batch();
         let n0 = self.n_inputs();
-        let team = ws.team_for(batch);
+        let team = ws.team();
         if let Source::Matrix(input) = source {
             copy_columns(input, &mut ws.input[..n0 * batch]);
         }

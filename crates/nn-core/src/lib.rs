@@ -68,4 +68,4 @@ pub use network::Network;
 pub use params::{ParamId, ParamKind};
 pub use perceptron::train_perceptron;
 pub use team::Team;
-pub use workspace::{DEFAULT_MIN_PARALLEL_BATCH, Workspace};
+pub use workspace::Workspace;

@@ -44,8 +44,6 @@ use crate::{CoreError, Network, Team};
 pub struct Workspace<T> {
     /// The threads that share each step, if more than the caller's.
     pub(crate) team: Option<Arc<Team>>,
-    /// Batches smaller than this run on the calling thread alone.
-    pub(crate) min_parallel_batch: usize,
     /// Whether every value the last backward pass wrote (weights or gradient) was finite.
     pub(crate) update_finite: bool,
     /// Widths `n₀..n_L` of the network of the stored pass.
@@ -89,25 +87,13 @@ impl<T: Real> Workspace<T> {
         let team = Team::new(threads)?;
         Ok(Self {
             team: (threads > 1).then(|| Arc::new(team)),
-            min_parallel_batch: DEFAULT_MIN_PARALLEL_BATCH,
             ..Self::default()
         })
     }
 
-    /// Sets the smallest batch that is split between the threads (default
-    /// [`DEFAULT_MIN_PARALLEL_BATCH`]); smaller batches run on the calling thread alone,
-    /// with the same results. Below a few dozen examples a step is too short for the
-    /// split to pay for its synchronization (`docs/performance.md` has the measurements).
-    pub fn set_min_parallel_batch(&mut self, batch: usize) {
-        self.min_parallel_batch = batch;
-    }
-
-    /// The team for a pass over `batch` columns: `None` (run alone) without one or for a
-    /// batch below [`Workspace::set_min_parallel_batch`].
-    pub(crate) fn team_for(&self, batch: usize) -> Option<Arc<Team>> {
-        self.team
-            .clone()
-            .filter(|_| batch >= self.min_parallel_batch)
+    /// The team, if the passes are split between threads.
+    pub(crate) fn team(&self) -> Option<Arc<Team>> {
+        self.team.clone()
     }
 
     /// The number of threads that share each pass (1 for [`Workspace::new`]).
@@ -168,11 +154,6 @@ impl<T: Real> Workspace<T> {
         grow(&mut self.target, self.widths[layers] * batch);
     }
 }
-
-/// The default of [`Workspace::set_min_parallel_batch`]: on the 2-core machine of
-/// `docs/performance.md`, splitting a 784-128-64-10 step between two threads loses below
-/// this batch size.
-pub const DEFAULT_MIN_PARALLEL_BATCH: usize = 48;
 
 /// Runs `job(t, p)` for every part `t` of `p` at once, `p` the team's threads (just
 /// `job(0, 1)` without a team), and returns the error of the lowest-numbered part that

@@ -24,7 +24,6 @@ proptest! {
         let dropout = Dropout::new(vec![0.3; net.layers().len()]).unwrap();
         let mut plain = net.workspace();
         let mut split = Workspace::with_threads(threads).unwrap();
-        split.set_min_parallel_batch(1);
 
         let a = net.evaluate_with(&gathered, &mut plain).unwrap().clone_owned();
         let b = net.evaluate_columns(&data, &picks, &mut split).unwrap().clone_owned();

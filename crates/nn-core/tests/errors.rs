@@ -182,7 +182,6 @@ fn the_workspace_reports_a_non_finite_update() {
             .build(&mut StdRng::seed_from_u64(4))
             .unwrap();
         let mut ws = Workspace::with_threads(threads).unwrap();
-        ws.set_min_parallel_batch(1);
         assert!(!ws.last_update_finite(), "no update yet");
         let x = Matrix::from_element(3, 2, 1.0f32);
         let y = Matrix::from_element(2, 2, 0.5f32);

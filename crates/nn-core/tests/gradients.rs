@@ -39,7 +39,6 @@ fn check_gradient(
         }
     };
     let mut ws = Workspace::with_threads(threads).unwrap();
-    ws.set_min_parallel_batch(1);
     let mut grad = net.gradient();
     match dropout {
         None => {
@@ -168,7 +167,6 @@ proptest! {
 
         let mut fused = net.clone();
         let mut ws = Workspace::with_threads(threads).unwrap();
-    ws.set_min_parallel_batch(1);
         fused.evaluate_with_dropout(&x, &mut ws, &dropout, &mut StdRng::seed_from_u64(seed)).unwrap();
         let l2 = fused.descend(&mut ws, &y, &HalfSquaredError, rate).unwrap();
         prop_assert!((l1 - l2).abs() <= 1e-12 * (1.0 + l1.abs()), "{l1} vs {l2}");

@@ -349,10 +349,6 @@ fn diagnose_names_under_and_overfitting_with_the_figures() {
 
 #[test]
 fn multithreaded_training_is_deterministic_and_agrees_with_one_thread() {
-    // Batches of 48 or more are split between the threads (nn-core's
-    // DEFAULT_MIN_PARALLEL_BATCH); 240 training examples give batches of 64, 64, 64
-    // and 48.
-    assert!(nn_core::DEFAULT_MIN_PARALLEL_BATCH <= 64);
     let (train, valid) = blobs(100, 6)
         .split(0.2, &mut StdRng::seed_from_u64(5))
         .unwrap();
