@@ -339,7 +339,11 @@ fn backward_phase<T: Real>(
         // Columns c of the target, in chunks that stay in the L1 cache when the batch is
         // a few examples (the product then streams the weights once, and the finiteness
         // check reads each chunk while it is still there); in one product otherwise.
-        let chunk = if batch < 4 { (4096 / n).max(1) } else { c.len().max(1) };
+        let chunk = if batch < 4 {
+            (4096 / n).max(1)
+        } else {
+            c.len().max(1)
+        };
         let mut ok = true;
         for start in c.clone().step_by(chunk) {
             let cols = start..(start + chunk).min(c.end);

@@ -20,14 +20,19 @@ const SPIN: Duration = Duration::from_micros(300);
 /// A job: part `t` of the current fork, called once on each thread.
 type Job<'a> = dyn Fn(usize) + Sync + 'a;
 
+/// A value alone on its cache line, so that writes to it do not slow down readers of
+/// its neighbours (the caller writes `post`, the workers `pending`).
+#[repr(align(64))]
+struct Line<T>(T);
+
 /// State shared by the caller and the workers.
 struct Shared {
-    /// Incremented once per fork; a worker runs a job when it sees a new value.
-    generation: AtomicUsize,
-    /// The current job (a pointer to a borrowed closure; see [`Team::run`]).
-    job: AtomicPtr<&'static Job<'static>>,
+    /// The generation, incremented once per fork (a worker runs a job when it sees a
+    /// new value), and the current job (a pointer to a borrowed closure; see
+    /// [`Team::run`]), on one line: a worker reads both after one miss.
+    post: Line<(AtomicUsize, AtomicPtr<&'static Job<'static>>)>,
     /// Workers that have not finished the current job.
-    pending: AtomicUsize,
+    pending: Line<AtomicUsize>,
     /// Set if a part panicked.
     panicked: AtomicBool,
     /// Set when the team is dropped.
@@ -75,9 +80,8 @@ impl Team {
             });
         }
         let shared = Arc::new(Shared {
-            generation: AtomicUsize::new(0),
-            job: AtomicPtr::new(std::ptr::null_mut()),
-            pending: AtomicUsize::new(0),
+            post: Line((AtomicUsize::new(0), AtomicPtr::new(std::ptr::null_mut()))),
+            pending: Line(AtomicUsize::new(0)),
             panicked: AtomicBool::new(false),
             stop: AtomicBool::new(false),
             sleepers: AtomicUsize::new(0),
@@ -130,18 +134,17 @@ impl Team {
         let erased: &'static Job<'static> =
             unsafe { std::mem::transmute::<&Job<'_>, &'static Job<'static>>(job) };
         let slot = (&raw const erased).cast_mut();
-        s.job.store(slot, Ordering::SeqCst);
-        s.pending.store(self.workers.len(), Ordering::SeqCst);
-        s.generation.fetch_add(1, Ordering::SeqCst);
+        s.post.0.1.store(slot, Ordering::Relaxed);
+        s.pending.0.store(self.workers.len(), Ordering::Relaxed);
+        s.post.0.0.fetch_add(1, Ordering::SeqCst);
         if s.sleepers.load(Ordering::SeqCst) > 0 {
             let _l = s.lock.lock().unwrap_or_else(|p| p.into_inner());
             s.wake.notify_all();
         }
         let mine = catch_unwind(AssertUnwindSafe(|| job(0)));
-        while s.pending.load(Ordering::Acquire) != 0 {
+        while s.pending.0.load(Ordering::Acquire) != 0 {
             std::hint::spin_loop();
         }
-        s.job.store(std::ptr::null_mut(), Ordering::SeqCst);
         if let Err(payload) = mine {
             resume_unwind(payload);
         }
@@ -158,8 +161,8 @@ fn work(s: &Shared, part: usize) {
         let start = Instant::now();
         let mut spins = 0u32;
         let generation = loop {
-            let g = s.generation.load(Ordering::Acquire);
-            if g != seen || s.stop.load(Ordering::Acquire) {
+            let g = s.post.0.0.load(Ordering::Acquire);
+            if g != seen {
                 break g;
             }
             std::hint::spin_loop();
@@ -167,8 +170,7 @@ fn work(s: &Shared, part: usize) {
             if spins % 1024 == 0 && start.elapsed() > SPIN {
                 let mut guard = s.lock.lock().unwrap_or_else(|p| p.into_inner());
                 s.sleepers.fetch_add(1, Ordering::SeqCst);
-                while s.generation.load(Ordering::SeqCst) == seen && !s.stop.load(Ordering::SeqCst)
-                {
+                while s.post.0.0.load(Ordering::SeqCst) == seen {
                     guard = s.wake.wait(guard).unwrap_or_else(|p| p.into_inner());
                 }
                 s.sleepers.fetch_sub(1, Ordering::SeqCst);
@@ -178,7 +180,7 @@ fn work(s: &Shared, part: usize) {
             return;
         }
         seen = generation;
-        let slot = s.job.load(Ordering::SeqCst);
+        let slot = s.post.0.1.load(Ordering::Relaxed);
         if !slot.is_null() {
             // SAFETY: `run` keeps the closure and the slot alive until `pending` is 0,
             // which cannot happen before the decrement below.
@@ -187,13 +189,14 @@ fn work(s: &Shared, part: usize) {
                 s.panicked.store(true, Ordering::SeqCst);
             }
         }
-        s.pending.fetch_sub(1, Ordering::Release);
+        s.pending.0.fetch_sub(1, Ordering::Release);
     }
 }
 
 impl Drop for Team {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::SeqCst);
+        self.shared.post.0.0.fetch_add(1, Ordering::SeqCst);
         {
             let _l = self.shared.lock.lock().unwrap_or_else(|p| p.into_inner());
             self.shared.wake.notify_all();
