@@ -1,13 +1,15 @@
-//! One training step (clear_gradient + evaluate_with + adjust_gradient + apply_gradient)
-//! of a 784-128-64-10 ReLU network with softmax cross-entropy, in f32: batch 64 (the W1
-//! workload of `../shared/anchors/README.md`) and batch 1 (W2).
+//! One training step of a 784-128-64-10 ReLU network with softmax cross-entropy, in f32,
+//! at batch 64 (the W1 workload of `../shared/anchors/README.md`), 32 and 1 (W2):
+//! `separate` is clear_gradient + evaluate_with + adjust_gradient + apply_gradient on one
+//! thread; `descend/1` and `descend/2` are evaluate_with + the fused descend on a
+//! workspace of one and two threads.
 //!
 //! Throughput is in samples, so criterion's `elem/s` reads as samples per second.
 //! Run with `cargo xtask bench train_step` (or `cargo bench -p nn-core`).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use nn_activations::{Identity, Relu};
-use nn_core::{Network, SoftmaxCrossEntropy};
+use nn_core::{Network, SoftmaxCrossEntropy, Workspace};
 use nn_math::Matrix;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -26,7 +28,7 @@ fn train_step(c: &mut Criterion) {
         let y = Matrix::from_fn(10, batch, |i, j| if i == (j * 7) % 10 { 1.0 } else { 0.0 });
         let (mut ws, mut grad) = (net.workspace(), net.gradient());
         group.throughput(Throughput::Elements(batch as u64));
-        group.bench_function(BenchmarkId::new("batch", batch), |b| {
+        group.bench_function(BenchmarkId::new("separate/batch", batch), |b| {
             b.iter(|| {
                 net.clear_gradient(&mut grad).unwrap();
                 net.evaluate_with(&x, &mut ws).unwrap();
@@ -35,6 +37,16 @@ fn train_step(c: &mut Criterion) {
                 net.apply_gradient(&grad, 0.01).unwrap();
             });
         });
+        for threads in [1, 2] {
+            let mut ws = Workspace::with_threads(threads).expect("threads start");
+            let id = BenchmarkId::new(format!("descend/{threads}/batch"), batch);
+            group.bench_function(id, |b| {
+                b.iter(|| {
+                    net.evaluate_with(&x, &mut ws).unwrap();
+                    net.descend(&mut ws, &y, &SoftmaxCrossEntropy, 0.01).unwrap();
+                });
+            });
+        }
     }
     group.finish();
 }
