@@ -43,7 +43,8 @@ fn train_step(c: &mut Criterion) {
             group.bench_function(id, |b| {
                 b.iter(|| {
                     net.evaluate_with(&x, &mut ws).unwrap();
-                    net.descend(&mut ws, &y, &SoftmaxCrossEntropy, 0.01).unwrap();
+                    net.descend(&mut ws, &y, &SoftmaxCrossEntropy, 0.01)
+                        .unwrap();
                 });
             });
         }

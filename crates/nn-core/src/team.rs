@@ -167,7 +167,7 @@ fn work(s: &Shared, part: usize) {
             }
             std::hint::spin_loop();
             spins = spins.wrapping_add(1);
-            if spins % 1024 == 0 && start.elapsed() > SPIN {
+            if spins.is_multiple_of(1024) && start.elapsed() > SPIN {
                 let mut guard = s.lock.lock().unwrap_or_else(|p| p.into_inner());
                 s.sleepers.fetch_add(1, Ordering::SeqCst);
                 while s.post.0.0.load(Ordering::SeqCst) == seen {
@@ -244,7 +244,8 @@ mod tests {
                 sum.fetch_add(t as u64 + i, Ordering::Relaxed);
             });
         }
-        assert_eq!(sum.load(Ordering::Relaxed), 3 + 2 * (0 + 1 + 2));
+        // Parts 0 and 1 in each of rounds 0, 1, 2: (0 + i) + (1 + i).
+        assert_eq!(sum.load(Ordering::Relaxed), (1..=5).step_by(2).sum::<u64>());
     }
 
     #[test]
