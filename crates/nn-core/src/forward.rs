@@ -255,14 +255,14 @@ impl<T: Real> Network<T> {
             let partial = Rows::new(&mut part_rest[0], n, (p - 1) * batch);
             let finish = match k {
                 0 => None,
-                _ => Some(Finish::new(
-                    &self.layers()[k - 1],
-                    Rows::new(&mut pre_done[k - 1], n_prev, batch),
-                    Rows::new(&mut ws.act[k - 1], n_prev, batch),
-                    &part_done[k - 1],
-                    ws.masked[k].then(|| &ws.masks[k][..n_prev * batch]),
+                _ => Some(Finish {
+                    layer: &self.layers()[k - 1],
+                    s: Rows::new(&mut pre_done[k - 1], n_prev, batch),
+                    a: Rows::new(&mut ws.act[k - 1], n_prev, batch),
+                    partial: &part_done[k - 1],
+                    mask: ws.masked[k].then(|| &ws.masks[k][..n_prev * batch]),
                     batch,
-                )),
+                }),
             };
             let w = layer.weight();
             fork(team.as_deref(), |t, p| {
@@ -286,14 +286,14 @@ impl<T: Real> Network<T> {
         // The output layer's rows, on this thread.
         let last = layers - 1;
         let n = self.n_outputs();
-        Finish::new(
-            &self.layers()[last],
-            Rows::new(&mut ws.pre[last], n, batch),
-            Rows::new(&mut ws.act[last], n, batch),
-            &ws.partial[last],
-            None,
+        Finish {
+            layer: &self.layers()[last],
+            s: Rows::new(&mut ws.pre[last], n, batch),
+            a: Rows::new(&mut ws.act[last], n, batch),
+            partial: &ws.partial[last],
+            mask: None,
             batch,
-        )
+        }
         .rows(0..n, p)?;
         ws.batch = batch;
         let n_out = self.n_outputs();
@@ -382,24 +382,6 @@ struct Finish<'a, T: Real> {
 }
 
 impl<'a, T: Real> Finish<'a, T> {
-    fn new(
-        layer: &'a Dense<T>,
-        s: Rows<'a, T>,
-        a: Rows<'a, T>,
-        partial: &'a [T],
-        mask: Option<&'a [T]>,
-        batch: usize,
-    ) -> Self {
-        Self {
-            layer,
-            s,
-            a,
-            partial,
-            mask,
-            batch,
-        }
-    }
-
     /// Finishes rows `r` (with `p` threads' shares) and returns them, `A[r, :]`.
     fn rows(&self, r: Range<usize>, p: usize) -> Result<DMatrixView<'a, T>, CoreError> {
         let (n, batch) = (self.layer.n_outputs(), self.batch);
