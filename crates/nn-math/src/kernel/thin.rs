@@ -106,12 +106,23 @@ unsafe fn thin_loops<T: KernelScalar>(
             } else if beta != T::ONE {
                 col.iter_mut().for_each(|x| *x = beta * *x);
             }
-            for p in 0..k {
-                let coef = alpha * unsafe { *bt(p, j) };
-                let a_col = unsafe { core::slice::from_raw_parts(at(0, p), m) };
-                col.iter_mut()
-                    .zip(a_col)
-                    .for_each(|(x, &v)| *x = coef * v + *x);
+            // Four columns of A per pass over C[:, j] (the same additions, in the same
+            // order, as one column at a time, with a quarter of the loads and stores of C).
+            let a_col = |p: usize| unsafe { core::slice::from_raw_parts(at(0, p), m) };
+            let coef = |p: usize| alpha * unsafe { *bt(p, j) };
+            let mut p = 0;
+            while p + 4 <= k {
+                let (c0, c1, c2, c3) = (coef(p), coef(p + 1), coef(p + 2), coef(p + 3));
+                let (a0, a1, a2, a3) = (a_col(p), a_col(p + 1), a_col(p + 2), a_col(p + 3));
+                let columns = a0.iter().zip(a1).zip(a2).zip(a3);
+                for (x, (((&v0, &v1), &v2), &v3)) in col.iter_mut().zip(columns) {
+                    *x = c3 * v3 + (c2 * v2 + (c1 * v1 + (c0 * v0 + *x)));
+                }
+                p += 4;
+            }
+            for p in p..k {
+                let (cp, ap) = (coef(p), a_col(p));
+                col.iter_mut().zip(ap).for_each(|(x, &v)| *x = cp * v + *x);
             }
         } else if a.cs == 1 && b.rs == 1 {
             // Rows of A and the column of B are contiguous: dot products.
