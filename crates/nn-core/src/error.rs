@@ -73,7 +73,8 @@ pub enum CoreError {
         /// The data set's number of columns.
         columns: usize,
     },
-    /// The operating system refused to start a thread of a [`crate::Team`].
+    /// The operating system refused to start a thread of a
+    /// [`Workspace::with_threads`](crate::Workspace::with_threads).
     #[error("cannot start a training thread: {0}")]
     Threads(String),
 }

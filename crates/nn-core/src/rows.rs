@@ -1,4 +1,4 @@
-//! Column-major buffers that the parts of a [`crate::Team`] share, each part writing its
+//! Column-major buffers that the parts of a fork (`crate::team`) share, each part writing its
 //! own block of rows or columns.
 //!
 //! A training step split between threads gives thread `t` of `p` the block

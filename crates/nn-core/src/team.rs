@@ -49,7 +49,7 @@ struct Shared {
 /// Built by [`Workspace::with_threads`](crate::Workspace::with_threads), which is how a
 /// training step uses it. The workers live as long as the team; an idle worker spins for
 /// about 0.3 ms and then sleeps until the next step.
-pub struct Team {
+pub(crate) struct Team {
     shared: Arc<Shared>,
     workers: Vec<JoinHandle<()>>,
     /// Held by the thread running a fork; a second caller runs its parts alone.
@@ -70,7 +70,7 @@ impl Team {
     /// # Errors
     /// [`CoreError::InvalidHyperParameter`] for 0 threads, [`CoreError::Threads`] if the
     /// operating system refuses a thread.
-    pub fn new(threads: usize) -> Result<Self, CoreError> {
+    pub(crate) fn new(threads: usize) -> Result<Self, CoreError> {
         if threads == 0 {
             return Err(CoreError::InvalidHyperParameter {
                 op: "Team::new",
@@ -106,7 +106,7 @@ impl Team {
     }
 
     /// The number of threads, counting the caller.
-    pub fn threads(&self) -> usize {
+    pub(crate) fn threads(&self) -> usize {
         self.workers.len() + 1
     }
 

@@ -4,7 +4,8 @@ use std::sync::{Arc, Mutex};
 
 use nn_math::Real;
 
-use crate::{CoreError, Network, Team};
+use crate::team::Team;
+use crate::{CoreError, Network};
 
 /// The intermediate values of a batch: pre-activations `S⁽ᵏ⁾`, activations `A⁽ᵏ⁾`,
 /// deltas `D⁽ᵏ⁾`, and dropout masks `r⁽ᵏ⁾`, each `n_k × B`, column by column.
