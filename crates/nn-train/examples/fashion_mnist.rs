@@ -1,6 +1,6 @@
 //! Fashion-MNIST (Zalando) with the same 784-256-128-10 network as the `mnist` example.
 //!
-//! Run: `cargo run --release --example fashion_mnist -- --data DIR`
+//! Run: `cargo run --release --example fashion_mnist -- --data DIR [--threads N]`
 //! (in this project's workspace the files are in `../shared/data/fashion-mnist`).
 
 mod common;

@@ -1,7 +1,7 @@
 //! MNIST handwritten digits with a 784-256-128-10 ReLU network, softmax cross-entropy
 //! and Adam, 10 epochs.
 //!
-//! Run: `cargo run --release --example mnist -- --data DIR`
+//! Run: `cargo run --release --example mnist -- --data DIR [--threads N]`
 //! (in this project's workspace the files are in `../shared/data/mnist`).
 
 mod common;

@@ -103,18 +103,22 @@ pub fn test_report(
     Ok(cm.accuracy())
 }
 
+/// The value after `flag` on the command line, if any.
+fn arg(flag: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+}
+
 /// The `--data DIR` argument, or a message on where to get the files.
 pub fn data_dir(example: &str, files_from: &str) -> Option<std::path::PathBuf> {
-    let args: Vec<String> = std::env::args().collect();
-    match args
-        .iter()
-        .position(|a| a == "--data")
-        .and_then(|i| args.get(i + 1))
-    {
+    match arg("--data") {
         Some(dir) => Some(dir.into()),
         None => {
             eprintln!(
-                "usage: cargo run --release --example {example} -- --data DIR\n\n\
+                "usage: cargo run --release --example {example} -- --data DIR [--threads N]\n\n\
                  DIR holds the four IDX files (gzip-compressed or raw):\n  \
                  train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz],\n  \
                  t10k-images-idx3-ubyte[.gz],  t10k-labels-idx1-ubyte[.gz]\n\n\
@@ -138,6 +142,12 @@ pub fn train_idx_classifier(
     use nn_train::{Adam, Cosine, MnistSplit, Trainer, TrainerConfig, load_mnist};
     use rand::SeedableRng;
 
+    // `--threads N` shares each training step between N threads (default 1).
+    let threads = match arg("--threads").map(|t| t.parse::<usize>()) {
+        None => 1,
+        Some(Ok(t)) => t,
+        Some(Err(e)) => return Err(format!("--threads: {e}").into()),
+    };
     let start = std::time::Instant::now();
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let all = load_mnist::<f32>(dir, MnistSplit::Train)?;
@@ -167,6 +177,7 @@ pub fn train_idx_classifier(
             period: epochs,
         }),
         seed: 7,
+        threads,
         ..TrainerConfig::default()
     })?;
     let (bar, observer) = epoch_progress(epochs);
