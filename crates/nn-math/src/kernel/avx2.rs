@@ -8,8 +8,8 @@
 //! about 90.
 
 use core::arch::x86_64::{
-    __m256, _mm256_broadcast_ss, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_setzero_ps,
-    _mm256_storeu_ps,
+    __m256, _mm256_add_ps, _mm256_broadcast_ss, _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_mul_ps,
+    _mm256_set1_ps, _mm256_setzero_ps, _mm256_storeu_ps,
 };
 
 /// Rows of the tile.
@@ -23,6 +23,58 @@ pub(super) const NR: usize = 6;
 /// If a panel is shorter than `kc` steps (the packing code never makes one).
 #[target_feature(enable = "avx2,fma")]
 pub(super) fn kernel_16x6(kc: usize, a: &[f32], b: &[f32]) -> [[f32; MR]; NR] {
+    let c = accumulate(kc, a, b);
+    let mut out = [[0.0f32; MR]; NR];
+    for (j, col) in out.iter_mut().enumerate() {
+        // SAFETY: each column holds 16 values: two stores of 8.
+        unsafe {
+            _mm256_storeu_ps(col.as_mut_ptr(), c[2 * j]);
+            _mm256_storeu_ps(col.as_mut_ptr().add(8), c[2 * j + 1]);
+        }
+    }
+    out
+}
+
+/// As [`kernel_16x6`], writing the tile straight into a full 16×6 block of a
+/// column-major `C` from the registers: `C ← α·tile + β·C` (`C` not read when `β = 0`),
+/// with the arithmetic of [`super::write_tile`], so either path gives the same values.
+///
+/// # Safety
+/// `c + i + j·ldc` must be valid for reads and writes for `i < 16`, `j < 6`, and alias
+/// neither panel.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn kernel_16x6_into(
+    kc: usize,
+    a: &[f32],
+    b: &[f32],
+    c: *mut f32,
+    ldc: usize,
+    alpha: f32,
+    beta: f32,
+) {
+    let acc = accumulate(kc, a, b);
+    let (va, vb) = (_mm256_set1_ps(alpha), _mm256_set1_ps(beta));
+    for j in 0..NR {
+        for h in 0..2 {
+            // SAFETY: rows 8h..8h + 8 of column j lie in the block (caller's guarantee).
+            unsafe {
+                let p = c.add(j * ldc + 8 * h);
+                let scaled = _mm256_mul_ps(va, acc[2 * j + h]);
+                let v = if beta == 0.0 {
+                    scaled
+                } else {
+                    _mm256_add_ps(scaled, _mm256_mul_ps(vb, _mm256_loadu_ps(p)))
+                };
+                _mm256_storeu_ps(p, v);
+            }
+        }
+    }
+}
+
+/// The 12 accumulator registers of a 16×6 tile after `kc` steps.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn accumulate(kc: usize, a: &[f32], b: &[f32]) -> [__m256; 12] {
     let (a, b) = (&a[..kc * MR], &b[..kc * NR]);
     let mut c: [__m256; 12] = [_mm256_setzero_ps(); 12];
     let (mut pa, mut pb) = (a.as_ptr(), b.as_ptr());
@@ -41,13 +93,5 @@ pub(super) fn kernel_16x6(kc: usize, a: &[f32], b: &[f32]) -> [[f32; MR]; NR] {
             pb = pb.add(NR);
         }
     }
-    let mut out = [[0.0f32; MR]; NR];
-    for (j, col) in out.iter_mut().enumerate() {
-        // SAFETY: each column holds 16 values: two stores of 8.
-        unsafe {
-            _mm256_storeu_ps(col.as_mut_ptr(), c[2 * j]);
-            _mm256_storeu_ps(col.as_mut_ptr().add(8), c[2 * j + 1]);
-        }
-    }
-    out
+    c
 }

@@ -18,6 +18,10 @@ impl<T, const MR: usize, const NR: usize> Tile<T> for [[T; MR]; NR] {
 /// A micro-kernel: `kc` packed steps of an `A` panel and a `B` panel into a tile.
 pub(crate) type Kernel<T> = fn(usize, &[T], &[T]) -> <T as KernelScalar>::Tile;
 
+/// A micro-kernel that writes a full tile straight into `C` (unit row stride, column
+/// stride `ldc`): `C ← α·tile + β·C`. Unsafe: the caller guarantees the block.
+pub(crate) type KernelInto<T> = unsafe fn(usize, &[T], &[T], *mut T, usize, T, T);
+
 /// The two scalar types the kernel is built for.
 pub(crate) trait KernelScalar:
     Copy + PartialEq + Add<Output = Self> + Mul<Output = Self> + 'static
@@ -38,6 +42,9 @@ pub(crate) trait KernelScalar:
     fn kernel_portable(kc: usize, a: &[Self], b: &[Self]) -> Self::Tile;
     /// The AVX2 + FMA kernel, if this CPU has those instructions.
     fn kernel_fast() -> Option<Kernel<Self>>;
+    /// A kernel that writes full tiles straight into `C`, if there is one for this type
+    /// and CPU.
+    fn kernel_into() -> Option<KernelInto<Self>>;
 }
 
 /// `Σ_p a_p ⊗ b_p` over `kc` packed steps: `a` holds `kc` groups of `MR`, `b` of `NR`.
@@ -85,7 +92,7 @@ fn step<T: KernelScalar, const MR: usize, const NR: usize, const FUSED: bool>(
 }
 
 macro_rules! kernel_scalar {
-    ($t:ty, $mr:expr, $nr:expr, $fast:path) => {
+    ($t:ty, $mr:expr, $nr:expr, $fast:path, $into:expr) => {
         impl KernelScalar for $t {
             const MR: usize = $mr;
             const NR: usize = $nr;
@@ -113,6 +120,17 @@ macro_rules! kernel_scalar {
                 }
                 None
             }
+
+            fn kernel_into() -> Option<KernelInto<Self>> {
+                #[cfg(target_arch = "x86_64")]
+                {
+                    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+                    {
+                        return $into;
+                    }
+                }
+                None
+            }
         }
     };
 }
@@ -125,8 +143,23 @@ fn kernel_avx2_f64(kc: usize, a: &[f64], b: &[f64]) -> [[f64; 8]; 4] {
 }
 
 // f32: the hand-written 16×6 kernel of `avx2.rs` (its MR and NR are 16 and 6).
-kernel_scalar!(f32, 16, 6, super::avx2::kernel_16x6);
-kernel_scalar!(f64, 8, 4, kernel_avx2_f64);
+kernel_scalar!(
+    f32,
+    16,
+    6,
+    super::avx2::kernel_16x6,
+    // SAFETY (of the call the pointer stands for): the CPU has AVX2 and FMA, and the
+    // caller of a `KernelInto` guarantees the block of C.
+    Some(|kc, a, b, c, ldc, alpha, beta| unsafe {
+        super::avx2::kernel_16x6_into(kc, a, b, c, ldc, alpha, beta)
+    })
+);
+kernel_scalar!(f64, 8, 4, kernel_avx2_f64, None);
+
+/// The direct-write kernel, where there is one.
+pub(super) fn select_into<T: KernelScalar>() -> Option<KernelInto<T>> {
+    T::kernel_into()
+}
 
 /// The best kernel this CPU runs.
 pub(super) fn select<T: KernelScalar>() -> Kernel<T> {

@@ -121,6 +121,8 @@ unsafe fn gemm_blocked<T: KernelScalar>(
     }
     let (mr, nr) = (T::MR, T::NR);
     let kernel = micro::select::<T>();
+    // Full tiles of a C with unit row stride go straight from the registers into C.
+    let into = micro::select_into::<T>().filter(|_| c.rs == 1);
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
         // Depth blocks of equal size (at most KC): 784 = 4 × 196, not 3 × 256 + 16, so that
@@ -145,9 +147,24 @@ unsafe fn gemm_blocked<T: KernelScalar>(
                     {
                         let j0 = jc + jp * nr;
                         let cols = nr.min(n - j0);
-                        let tile = kernel(kc, a_panel, b_panel);
-                        // SAFETY: rows i0..i0+rows and columns j0..j0+cols lie inside C.
-                        unsafe { write_tile(&tile, c, i0, rows, j0, cols, alpha, beta_here) };
+                        match into {
+                            Some(into) if rows == mr && cols == nr => {
+                                // SAFETY: the full tile at (i0, j0) lies inside C, whose
+                                // row stride is 1; C aliases neither packed panel.
+                                unsafe {
+                                    let at = c.ptr.offset(i0 as isize + j0 as isize * c.cs);
+                                    into(kc, a_panel, b_panel, at, c.cs as usize, alpha, beta_here);
+                                }
+                            }
+                            _ => {
+                                let tile = kernel(kc, a_panel, b_panel);
+                                // SAFETY: rows i0..i0+rows and columns j0..j0+cols lie
+                                // inside C.
+                                unsafe {
+                                    write_tile(&tile, c, i0, rows, j0, cols, alpha, beta_here)
+                                };
+                            }
+                        }
                     }
                 }
             }
