@@ -92,7 +92,7 @@ fn step<T: KernelScalar, const MR: usize, const NR: usize, const FUSED: bool>(
 }
 
 macro_rules! kernel_scalar {
-    ($t:ty, $mr:expr, $nr:expr, $fast:path, $into:expr) => {
+    ($t:ty, $mr:expr, $nr:expr, $fast:path, $into:expr, $wide:expr, $wide_into:expr) => {
         impl KernelScalar for $t {
             const MR: usize = $mr;
             const NR: usize = $nr;
@@ -112,6 +112,9 @@ macro_rules! kernel_scalar {
             fn kernel_fast() -> Option<Kernel<Self>> {
                 #[cfg(target_arch = "x86_64")]
                 {
+                    if let Some(k) = $wide.filter(|_| std::is_x86_feature_detected!("avx512f")) {
+                        return Some(k);
+                    }
                     if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
                     {
                         // SAFETY: the CPU has the features the function is compiled for.
@@ -124,6 +127,10 @@ macro_rules! kernel_scalar {
             fn kernel_into() -> Option<KernelInto<Self>> {
                 #[cfg(target_arch = "x86_64")]
                 {
+                    if let Some(k) = $wide_into.filter(|_| std::is_x86_feature_detected!("avx512f"))
+                    {
+                        return Some(k);
+                    }
                     if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
                     {
                         return $into;
@@ -142,19 +149,32 @@ fn kernel_avx2_f64(kc: usize, a: &[f64], b: &[f64]) -> [[f64; 8]; 4] {
     tile_product::<f64, 8, 4, true>(kc, a, b)
 }
 
-// f32: the hand-written 16×6 kernel of `avx2.rs` (its MR and NR are 16 and 6).
+// f32: the hand-written 16×6 kernels of `x86.rs` (their MR and NR are 16 and 6).
 kernel_scalar!(
     f32,
     16,
     6,
-    super::avx2::kernel_16x6,
+    super::x86::kernel_16x6,
     // SAFETY (of the call the pointer stands for): the CPU has AVX2 and FMA, and the
     // caller of a `KernelInto` guarantees the block of C.
     Some(|kc, a, b, c, ldc, alpha, beta| unsafe {
-        super::avx2::kernel_16x6_into(kc, a, b, c, ldc, alpha, beta)
+        super::x86::kernel_16x6_into(kc, a, b, c, ldc, alpha, beta)
+    }),
+    // AVX-512, where the CPU has it (same safety arguments).
+    Some::<Kernel<f32>>(|kc, a, b| unsafe { super::x86::kernel_16x6_avx512(kc, a, b) }),
+    Some::<KernelInto<f32>>(|kc, a, b, c, ldc, alpha, beta| unsafe {
+        super::x86::kernel_16x6_avx512_into(kc, a, b, c, ldc, alpha, beta)
     })
 );
-kernel_scalar!(f64, 8, 4, kernel_avx2_f64, None);
+kernel_scalar!(
+    f64,
+    8,
+    4,
+    kernel_avx2_f64,
+    None,
+    None::<Kernel<f64>>,
+    None::<KernelInto<f64>>
+);
 
 /// The direct-write kernel, where there is one.
 pub(super) fn select_into<T: KernelScalar>() -> Option<KernelInto<T>> {
