@@ -12,9 +12,8 @@
 //!
 //! On x86-64 CPUs with AVX2 and FMA (detected at run time, so no build flags are needed)
 //! f32 products use the hand-written 16×6 kernels of `x86.rs` (AVX-512 where the CPU has
-//! it) and f64 products an
-//! auto-vectorized 8×4 kernel compiled for those instructions; elsewhere a portable build
-//! of the same generic kernel runs. Products with a side below 4 (a batch of one, a
+//! it) and f64 products an auto-vectorized 8×4 kernel compiled for those instructions;
+//! elsewhere a portable build of the same generic kernel runs. Products with a side below 4 (a batch of one, a
 //! single example's weight gradient) skip packing altogether (`thin.rs`).
 
 mod micro;
