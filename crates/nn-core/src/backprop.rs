@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::rows::{Cols, Rows};
 use crate::team::part_rows;
-use crate::workspace::fork;
+use crate::workspace::{fork, splits};
 use crate::{
     CoreError, Dense, Gradient, LayerActivation, LayerGradient, Loss, Network, Workspace,
     all_finite,
@@ -304,6 +304,7 @@ fn backward_phase<T: Real>(
 ) -> Result<(), CoreError> {
     let batch = ws.batch;
     let team = ws.team();
+    let rule = ws.split_rule();
     let (n_prev, n) = (ws.widths[l], ws.widths[l + 1]);
     let a_prev = match l {
         0 => &ws.input[..n_prev * batch],
@@ -315,7 +316,8 @@ fn backward_phase<T: Real>(
     let (lower, upper) = ws.delta.split_at_mut(l);
     let d = DMatrixView::from_slice(&upper[0][..n * batch], n, batch);
     let d_prev = lower.last_mut().map(|d| Rows::new(d, n_prev, batch));
-    fork(team.as_deref(), |t, p| {
+    let split = splits(rule, n, n_prev, batch);
+    fork(split.then_some(team.as_deref()).flatten(), |t, p| {
         let c = part_rows(n_prev, t, p);
         if let (Some(f), Some(dp), Some(pre)) = (phase.below, d_prev, pre) {
             // SAFETY: in this fork, thread t alone reads or writes columns c of W⁽ˡ⁾ and

@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use crate::rows::Rows;
 use crate::team::part_rows;
-use crate::workspace::fork;
+use crate::workspace::{fork, splits};
 use crate::{CoreError, Dense, Dropout, Network, Workspace};
 
 impl<T: Real> Network<T> {
@@ -236,7 +236,17 @@ impl<T: Real> Network<T> {
             copy_columns(input, &mut ws.input[..n0 * batch]);
         }
         let layers = self.layers().len();
-        let p = team.as_ref().map_or(1, |t| t.threads());
+        let threads = team.as_ref().map_or(1, |t| t.threads());
+        // The number of parts layer k is split into (1: the calling thread alone).
+        let rule = ws.split_rule();
+        let parts = |k: usize| {
+            let l = &self.layers()[k];
+            if splits(rule, l.n_outputs(), l.n_inputs(), batch) {
+                threads
+            } else {
+                1
+            }
+        };
         let input = Rows::new(&mut ws.input, n0, batch);
         let input_mask = ws.masked[0].then(|| &ws.masks[0][..n0 * batch]);
         let gather = match source {
@@ -252,7 +262,7 @@ impl<T: Real> Network<T> {
             let (pre_done, pre_rest) = ws.pre.split_at_mut(k);
             let (part_done, part_rest) = ws.partial.split_at_mut(k);
             let s = Rows::new(&mut pre_rest[0], n, batch);
-            let partial = Rows::new(&mut part_rest[0], n, (p - 1) * batch);
+            let partial = Rows::new(&mut part_rest[0], n, (threads - 1) * batch);
             let finish = match k {
                 0 => None,
                 _ => Some(Finish {
@@ -260,15 +270,17 @@ impl<T: Real> Network<T> {
                     s: Rows::new(&mut pre_done[k - 1], n_prev, batch),
                     a: Rows::new(&mut ws.act[k - 1], n_prev, batch),
                     partial: &part_done[k - 1],
+                    parts: parts(k - 1),
                     mask: ws.masked[k].then(|| &ws.masks[k][..n_prev * batch]),
                     batch,
                 }),
             };
             let w = layer.weight();
-            fork(team.as_deref(), |t, p| {
+            let split = (parts(k) > 1).then_some(team.as_deref()).flatten();
+            fork(split, |t, p| {
                 let c = part_rows(n_prev, t, p);
                 let a_prev = match &finish {
-                    Some(f) => f.rows(c.clone(), p)?,
+                    Some(f) => f.rows(c.clone())?,
                     None => gather_rows(input, c.clone(), gather, input_mask),
                 };
                 // SAFETY: in this fork, thread 0 alone writes S⁽ᵏ⁾ and thread t ≥ 1 alone
@@ -291,10 +303,11 @@ impl<T: Real> Network<T> {
             s: Rows::new(&mut ws.pre[last], n, batch),
             a: Rows::new(&mut ws.act[last], n, batch),
             partial: &ws.partial[last],
+            parts: parts(last),
             mask: None,
             batch,
         }
-        .rows(0..n, p)?;
+        .rows(0..n)?;
         ws.batch = batch;
         let n_out = self.n_outputs();
         Ok(DMatrixView::from_slice(
@@ -377,13 +390,15 @@ struct Finish<'a, T: Real> {
     s: Rows<'a, T>,
     a: Rows<'a, T>,
     partial: &'a [T],
+    /// How many parts the layer's product was split into (`partial` holds parts 1..).
+    parts: usize,
     mask: Option<&'a [T]>,
     batch: usize,
 }
 
 impl<'a, T: Real> Finish<'a, T> {
-    /// Finishes rows `r` (with `p` threads' shares) and returns them, `A[r, :]`.
-    fn rows(&self, r: Range<usize>, p: usize) -> Result<DMatrixView<'a, T>, CoreError> {
+    /// Finishes rows `r` and returns them, `A[r, :]`.
+    fn rows(&self, r: Range<usize>) -> Result<DMatrixView<'a, T>, CoreError> {
         let (n, batch) = (self.layer.n_outputs(), self.batch);
         let bias = &self.layer.bias().as_slice()[r.clone()];
         let f = self.layer.activation();
@@ -395,7 +410,7 @@ impl<'a, T: Real> Finish<'a, T> {
                     self.a.segment_mut(c, r.clone()),
                 )
             };
-            for u in 1..p {
+            for u in 1..self.parts {
                 let at = ((u - 1) * batch + c) * n;
                 for (x, y) in sc.iter_mut().zip(&self.partial[at + r.start..at + r.end]) {
                     *x += *y;

@@ -45,6 +45,8 @@ use crate::{CoreError, Network};
 pub struct Workspace<T> {
     /// The threads that share each step, if more than the caller's.
     pub(crate) team: Option<Arc<Team>>,
+    /// Split every layer, however small (see [`Workspace::split_every_layer`]).
+    pub(crate) split_every_layer: bool,
     /// Whether every value the last backward pass wrote (weights or gradient) was finite.
     pub(crate) update_finite: bool,
     /// Widths `n₀..n_L` of the network of the stored pass.
@@ -92,9 +94,23 @@ impl<T: Real> Workspace<T> {
         })
     }
 
+    /// The threads and whether every layer is split, for [`splits`].
+    pub(crate) fn split_rule(&self) -> (usize, bool) {
+        (self.threads(), self.split_every_layer)
+    }
+
     /// The team, if the passes are split between threads.
     pub(crate) fn team(&self) -> Option<Arc<Team>> {
         self.team.clone()
+    }
+
+    /// Splits every layer between the threads, however small. By default a layer is
+    /// split only when that pays: when its weights have at least 16,384 entries or its
+    /// products at least 2²⁰ multiply-adds per batch; a smaller layer runs on the calling
+    /// thread alone. Results agree either way up to rounding; this is for tests of the
+    /// split on small networks, and for measuring.
+    pub fn split_every_layer(&mut self, yes: bool) {
+        self.split_every_layer = yes;
     }
 
     /// The number of threads that share each pass (1 for [`Workspace::new`]).
@@ -154,6 +170,17 @@ impl<T: Real> Workspace<T> {
         }
         grow(&mut self.target, self.widths[layers] * batch);
     }
+}
+
+/// Whether a layer of `n_in` inputs and `n_out` neurons is worth splitting between the
+/// threads of `rule` (`(threads, split every layer)`) for a batch of `batch`: when its weights are large (at least 16,384,
+/// 64 KB in f32, which each thread then keeps in its own cache) or its products are (at
+/// least 2²⁰ multiply-adds). A smaller layer runs on the calling thread alone: its work
+/// is shorter than the fork, and the rows its threads would exchange. Measured in
+/// `docs/performance.md` (784-128-64-10: only the first layer is split).
+pub(crate) fn splits(rule: (usize, bool), n_out: usize, n_in: usize, batch: usize) -> bool {
+    let (threads, every) = rule;
+    threads > 1 && (every || n_out * n_in >= 1 << 14 || n_out * n_in * batch >= 1 << 20)
 }
 
 /// Runs `job(t, p)` for every part `t` of `p` at once, `p` the team's threads (just

@@ -67,6 +67,7 @@ fn a_training_step_allocates_nothing_after_the_first_batch() {
 
     // Nor does a step split between two threads (counted on the calling thread).
     let mut ws3 = Workspace::with_threads(2).unwrap();
+    ws3.split_every_layer(true);
     let mut threaded = |net: &mut Network<f32>| {
         net.evaluate_with(&x2, &mut ws3).unwrap();
         net.descend(&mut ws3, &y2, &SoftmaxCrossEntropy, 0.01)

@@ -24,6 +24,7 @@ proptest! {
         let dropout = Dropout::new(vec![0.3; net.layers().len()]).unwrap();
         let mut plain = net.workspace();
         let mut split = Workspace::with_threads(threads).unwrap();
+        split.split_every_layer(true);
 
         let a = net.evaluate_with(&gathered, &mut plain).unwrap().clone_owned();
         let b = net.evaluate_columns(&data, &picks, &mut split).unwrap().clone_owned();

@@ -182,6 +182,7 @@ fn the_workspace_reports_a_non_finite_update() {
             .build(&mut StdRng::seed_from_u64(4))
             .unwrap();
         let mut ws = Workspace::with_threads(threads).unwrap();
+        ws.split_every_layer(true);
         assert!(!ws.last_update_finite(), "no update yet");
         let x = Matrix::from_element(3, 2, 1.0f32);
         let y = Matrix::from_element(2, 2, 0.5f32);

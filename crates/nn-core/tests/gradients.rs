@@ -1,7 +1,8 @@
 //! Backpropagation against finite differences: every entry of the gradient of every
 //! weight and bias, for random architectures, activations (per layer and per neuron),
 //! both losses, random batches and targets, with and without a fixed dropout mask, and
-//! with the work split between 1 to 3 threads (`Workspace::with_threads`).
+//! with every layer split between 1 to 3 threads (`Workspace::with_threads`,
+//! `split_every_layer`).
 //!
 //! `cargo xtask test` reruns this module with 2,000 cases per property.
 
@@ -39,6 +40,7 @@ fn check_gradient(
         }
     };
     let mut ws = Workspace::with_threads(threads).unwrap();
+    ws.split_every_layer(true);
     let mut grad = net.gradient();
     match dropout {
         None => {
@@ -167,6 +169,8 @@ proptest! {
 
         let mut fused = net.clone();
         let mut ws = Workspace::with_threads(threads).unwrap();
+        ws.split_every_layer(true);
+    ws.split_every_layer(true);
         fused.evaluate_with_dropout(&x, &mut ws, &dropout, &mut StdRng::seed_from_u64(seed)).unwrap();
         let l2 = fused.descend(&mut ws, &y, &HalfSquaredError, rate).unwrap();
         prop_assert!((l1 - l2).abs() <= 1e-12 * (1.0 + l1.abs()), "{l1} vs {l2}");

@@ -356,15 +356,16 @@ fn multithreaded_training_is_deterministic_and_agrees_with_one_thread() {
         let mut config = adam_config(3);
         config.batch_size = 64;
         config.threads = threads;
-        if !dropout {
-            config.dropout = None;
-        }
+        config.dropout = dropout.then(|| Dropout::new(vec![0.1, 0.3, 0.3]).unwrap());
         if fused {
             // Plain SGD without a regularizer: the fused update, split by rows.
             config.optimizer = Box::new(nn_train::Sgd);
             config.regularizer = None;
         }
+        // The 64×256 layer (16,384 weights) is split between the threads, the two small
+        // ones run on the calling thread (nn-core splits only layers that gain).
         let mut net = Network::builder(2)
+            .layer(256, Relu)
             .layer(64, Relu)
             .layer(3, Identity)
             .build(&mut StdRng::seed_from_u64(8))
