@@ -79,8 +79,9 @@ pub struct TrainerConfig<T: Real> {
     /// and updates, its own block of every layer's neurons (see
     /// [`Workspace::with_threads`](nn_core::Workspace::with_threads)); results are the
     /// same run to run for any fixed count, and agree with one thread up to rounding.
-    /// Measured on 2 cores (`docs/performance.md`): 1.4–1.5× at batch 64 and 1.2× at
-    /// batch 1 on a 784-128-64-10 network; tiny networks gain nothing.
+    /// Only layers with at least 16,384 weights (or 2²⁰ multiply-adds per batch) are
+    /// split; smaller ones gain nothing. Measured on 2 cores (`docs/performance.md`),
+    /// 784-128-64-10 network: 1.35–1.4× at batch 64, 1.2–1.4× at batch 1.
     pub threads: usize,
     /// Stop once the monitored error (`E_v`, or `E_t`) is at most this. Default none.
     pub target_error: Option<f64>,
