@@ -237,8 +237,8 @@ impl<T: Real> Network<T> {
         }
         let layers = self.layers().len();
         let threads = team.as_ref().map_or(1, |t| t.threads());
-        // The number of parts layer k is split into (1: the calling thread alone).
         let rule = ws.split_rule();
+        // The number of parts layer k is split into (1: the calling thread alone).
         let parts = |k: usize| {
             let l = &self.layers()[k];
             if splits(rule, l.n_outputs(), l.n_inputs(), batch) {
@@ -253,9 +253,10 @@ impl<T: Real> Network<T> {
             Source::Columns(data, columns) => Some((data, columns)),
             Source::Matrix(_) => None,
         };
-        // Phase k (a fork) finishes layer k − 1 and multiplies for layer k: thread t owns
-        // block C_t of layer k's inputs, finishes those rows of A⁽ᵏ⁻¹⁾ and computes its
-        // share W⁽ᵏ⁾[:, C_t]·A⁽ᵏ⁻¹⁾[C_t, :] of S⁽ᵏ⁾ (see `Finish`).
+        // Phase k (a fork if layer k is split, else on this thread) finishes layer k − 1
+        // and multiplies for layer k: thread t owns block C_t of layer k's inputs,
+        // finishes those rows of A⁽ᵏ⁻¹⁾ and computes its share W⁽ᵏ⁾[:, C_t]·A⁽ᵏ⁻¹⁾[C_t, :]
+        // of S⁽ᵏ⁾ (see `Finish`).
         for k in 0..layers {
             let layer = &self.layers()[k];
             let (n, n_prev) = (layer.n_outputs(), layer.n_inputs());
