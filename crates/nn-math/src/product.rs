@@ -161,65 +161,18 @@ where
     }
     let (crs, ccs) = c.strides();
     let (pa, pb, pc) = (a.data.ptr(), b.data.ptr(), c.data.ptr_mut());
-    // Strides of nalgebra storage always fit in isize: they index allocated memory.
-    let st = |x: usize| x as isize;
+    let (dims, ra, rb, rc) = ((m, k, n), (pa, ars, acs), (pb, brs, bcs), (pc, crs, ccs));
     if TypeId::of::<T>() == TypeId::of::<f32>() {
         // The f64 round trip is exact for f32 values.
         let (alpha, beta) = (alpha.as_f64() as f32, beta.as_f64() as f32);
         // SAFETY: T is f32, so the pointer casts are identities. `a`, `b` and `c` are
         // valid nalgebra matrices whose element (i, j) lies at `ptr + i·rs + j·cs` for the
         // shapes checked above; `c` is borrowed mutably, so it aliases neither input.
-        unsafe {
-            kernel::gemm::<f32>(
-                m,
-                k,
-                n,
-                alpha,
-                Strided {
-                    ptr: pa.cast::<f32>(),
-                    rs: st(ars),
-                    cs: st(acs),
-                },
-                Strided {
-                    ptr: pb.cast::<f32>(),
-                    rs: st(brs),
-                    cs: st(bcs),
-                },
-                beta,
-                Strided {
-                    ptr: pc.cast::<f32>(),
-                    rs: st(crs),
-                    cs: st(ccs),
-                },
-            );
-        }
+        unsafe { kernel::gemm::<f32>(raw_product(dims, alpha, beta, ra, rb, rc)) };
     } else if TypeId::of::<T>() == TypeId::of::<f64>() {
         let (alpha, beta) = (alpha.as_f64(), beta.as_f64());
         // SAFETY: as above, with T = f64.
-        unsafe {
-            kernel::gemm::<f64>(
-                m,
-                k,
-                n,
-                alpha,
-                Strided {
-                    ptr: pa.cast::<f64>(),
-                    rs: st(ars),
-                    cs: st(acs),
-                },
-                Strided {
-                    ptr: pb.cast::<f64>(),
-                    rs: st(brs),
-                    cs: st(bcs),
-                },
-                beta,
-                Strided {
-                    ptr: pc.cast::<f64>(),
-                    rs: st(crs),
-                    cs: st(ccs),
-                },
-            );
-        }
+        unsafe { kernel::gemm::<f64>(raw_product(dims, alpha, beta, ra, rb, rc)) };
     } else {
         // A user's own `Real` type: the textbook loop of A.23.
         let at = |i: usize, j: usize| match op_a {
@@ -243,6 +196,39 @@ where
         }
     }
     Ok(())
+}
+
+/// The kernel's view of a product of `dims = (m, k, n)`: each operand as its pointer (read
+/// as `U`, which the caller has checked to be `T`) and its row and column strides.
+fn raw_product<T, U>(
+    dims: (usize, usize, usize),
+    alpha: U,
+    beta: U,
+    a: (*const T, usize, usize),
+    b: (*const T, usize, usize),
+    c: (*mut T, usize, usize),
+) -> kernel::Product<U> {
+    // Strides of nalgebra storage always fit in isize: they index allocated memory.
+    let strided = |(ptr, rs, cs): (*const T, usize, usize)| Strided {
+        ptr: ptr.cast::<U>(),
+        rs: rs as isize,
+        cs: cs as isize,
+    };
+    let (m, k, n) = dims;
+    kernel::Product {
+        m,
+        k,
+        n,
+        alpha,
+        a: strided(a),
+        b: strided(b),
+        beta,
+        c: Strided {
+            ptr: c.0.cast::<U>(),
+            rs: c.1 as isize,
+            cs: c.2 as isize,
+        },
+    }
 }
 
 /// `out ← A·B`: the forward product `S⁽ᵏ⁾ = W⁽ᵏ⁾·A⁽ᵏ⁻¹⁾` of eq. 2 / Algorithm 6

@@ -71,52 +71,53 @@ macro_rules! pack_buffers {
 pack_buffers!(f32, PACK_F32);
 pack_buffers!(f64, PACK_F64);
 
-/// `C ← α·A·B + β·C` for `A` of `m × k`, `B` of `k × n`, `C` of `m × n`, with this
-/// thread's reused packing buffers. When `β = 0`, `C` is not read.
+/// One product `C ← α·A·B + β·C` for `A` of `m × k`, `B` of `k × n`, `C` of `m × n`, as
+/// raw operands (`C` is not read when `β = 0`).
+#[derive(Clone, Copy)]
+pub(crate) struct Product<T> {
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
+    pub alpha: T,
+    pub a: Strided<*const T>,
+    pub b: Strided<*const T>,
+    pub beta: T,
+    pub c: Strided<*mut T>,
+}
+
+/// Computes `prod` with this thread's reused packing buffers.
 ///
 /// # Safety
 /// For every `i < m`, `j < n`, `p < k`: `a.ptr + i·a.rs + p·a.cs` and
 /// `b.ptr + p·b.rs + j·b.cs` must be valid for reads, `c.ptr + i·c.rs + j·c.cs` valid
 /// for reads and writes, and `C` must not overlap `A` or `B`.
-#[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn gemm<T: PackBuffers>(
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: T,
-    a: Strided<*const T>,
-    b: Strided<*const T>,
-    beta: T,
-    c: Strided<*mut T>,
-) {
+pub(crate) unsafe fn gemm<T: PackBuffers>(prod: Product<T>) {
     // SAFETY: forwarded from the caller.
-    T::with_buffers(|pa, pb| unsafe { gemm_blocked(m, k, n, alpha, a, b, beta, c, pa, pb) });
+    T::with_buffers(|pa, pb| unsafe { gemm_blocked(prod, pa, pb) });
 }
 
 /// The blocked loops around the micro-kernel.
 ///
 /// # Safety
 /// As [`gemm`].
-#[allow(clippy::too_many_arguments)]
-unsafe fn gemm_blocked<T: KernelScalar>(
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: T,
-    a: Strided<*const T>,
-    b: Strided<*const T>,
-    beta: T,
-    c: Strided<*mut T>,
-    pa: &mut Vec<T>,
-    pb: &mut Vec<T>,
-) {
+unsafe fn gemm_blocked<T: KernelScalar>(prod: Product<T>, pa: &mut Vec<T>, pb: &mut Vec<T>) {
+    let Product {
+        m,
+        k,
+        n,
+        alpha,
+        a,
+        b,
+        beta,
+        c,
+    } = prod;
     if m == 0 || n == 0 || k == 0 {
         // Callers handle an empty product (C ← β·C) themselves.
         return;
     }
     if m < thin::THIN || n < thin::THIN || k < thin::THIN {
         // SAFETY: forwarded from the caller.
-        unsafe { thin::gemm_thin(m, k, n, alpha, a, b, beta, c) };
+        unsafe { thin::gemm_thin(prod) };
         return;
     }
     let (mr, nr) = (T::MR, T::NR);

@@ -2,7 +2,7 @@
 //! rank-k updates with tiny `k` (the weight gradient `d·aᵀ` of a single example), and
 //! few-row products. Each column of `C` is computed directly from `A` and `B`.
 
-use super::{KernelScalar, Strided};
+use super::{KernelScalar, Product};
 
 /// Below this size of `m`, `n` or `k`, [`gemm_thin`] is used instead of packing.
 pub(super) const THIN: usize = 4;
@@ -33,25 +33,15 @@ fn dot<T: KernelScalar>(x: &[T], y: &[T]) -> T {
 ///
 /// # Safety
 /// As [`super::gemm`].
-#[allow(clippy::too_many_arguments)]
-pub(super) unsafe fn gemm_thin<T: KernelScalar>(
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: T,
-    a: Strided<*const T>,
-    b: Strided<*const T>,
-    beta: T,
-    c: Strided<*mut T>,
-) {
+pub(super) unsafe fn gemm_thin<T: KernelScalar>(prod: Product<T>) {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2; the rest is forwarded from the caller.
-        unsafe { gemm_thin_avx2(m, k, n, alpha, a, b, beta, c) };
+        unsafe { gemm_thin_avx2(prod) };
         return;
     }
     // SAFETY: forwarded from the caller.
-    unsafe { thin_loops(m, k, n, alpha, a, b, beta, c) };
+    unsafe { thin_loops(prod) };
 }
 
 /// [`thin_loops`] compiled for AVX2.
@@ -60,19 +50,9 @@ pub(super) unsafe fn gemm_thin<T: KernelScalar>(
 /// As [`super::gemm`], on a CPU with AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-#[allow(clippy::too_many_arguments)]
-unsafe fn gemm_thin_avx2<T: KernelScalar>(
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: T,
-    a: Strided<*const T>,
-    b: Strided<*const T>,
-    beta: T,
-    c: Strided<*mut T>,
-) {
+unsafe fn gemm_thin_avx2<T: KernelScalar>(prod: Product<T>) {
     // SAFETY: forwarded from the caller.
-    unsafe { thin_loops(m, k, n, alpha, a, b, beta, c) };
+    unsafe { thin_loops(prod) };
 }
 
 /// The loops of [`gemm_thin`], inlined into each of its builds.
@@ -80,17 +60,17 @@ unsafe fn gemm_thin_avx2<T: KernelScalar>(
 /// # Safety
 /// As [`super::gemm`].
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-unsafe fn thin_loops<T: KernelScalar>(
-    m: usize,
-    k: usize,
-    n: usize,
-    alpha: T,
-    a: Strided<*const T>,
-    b: Strided<*const T>,
-    beta: T,
-    c: Strided<*mut T>,
-) {
+unsafe fn thin_loops<T: KernelScalar>(prod: Product<T>) {
+    let Product {
+        m,
+        k,
+        n,
+        alpha,
+        a,
+        b,
+        beta,
+        c,
+    } = prod;
     let at = |i: usize, p: usize| a.ptr.wrapping_offset(i as isize * a.rs + p as isize * a.cs);
     let bt = |p: usize, j: usize| b.ptr.wrapping_offset(p as isize * b.rs + j as isize * b.cs);
     for j in 0..n {
