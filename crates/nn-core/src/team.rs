@@ -276,6 +276,25 @@ mod tests {
     }
 
     #[test]
+    fn forks_from_two_threads_at_once_each_run_every_part() {
+        // The second caller finds the team busy and runs its parts itself.
+        let team = Team::new(2).unwrap();
+        let hits: Vec<AtomicU64> = (0..2).map(|_| AtomicU64::new(0)).collect();
+        std::thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| {
+                    for _ in 0..500 {
+                        team.run(&|t| {
+                            hits[t].fetch_add(1, Ordering::Relaxed);
+                        });
+                    }
+                });
+            }
+        });
+        assert!(hits.iter().all(|h| h.load(Ordering::Relaxed) == 1000));
+    }
+
+    #[test]
     fn zero_threads_is_an_error() {
         assert!(Team::new(0).is_err());
     }

@@ -208,3 +208,22 @@ where
         None => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_threaded_workspace_can_move_between_threads() {
+        fn send_sync<X: Send + Sync>(_: &X) {}
+        let ws = Workspace::<f32>::with_threads(2).unwrap();
+        send_sync(&ws);
+        let clone = ws.clone();
+        assert_eq!(
+            std::thread::spawn(move || clone.threads()).join().unwrap(),
+            2
+        );
+        assert!(Workspace::<f32>::with_threads(0).is_err());
+        assert_eq!(Workspace::<f64>::with_threads(1).unwrap().threads(), 1);
+    }
+}
