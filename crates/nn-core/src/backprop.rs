@@ -18,8 +18,10 @@ use crate::{
 impl<T: Real> Network<T> {
     /// Backpropagates the error of the batch stored in `ws` by the last
     /// [`evaluate_with`](Network::evaluate_with) (or
-    /// [`evaluate_with_dropout`](Network::evaluate_with_dropout)) and **adds** the batch's
-    /// mean gradient to `grad` (Algorithm 7/8). Returns the batch's mean loss.
+    /// [`evaluate_with_dropout`](Network::evaluate_with_dropout),
+    /// [`evaluate_columns`](Network::evaluate_columns)) and **adds** the batch's mean
+    /// gradient to `grad` (Algorithm 7/8). Returns the batch's mean loss. With a
+    /// [`Workspace::with_threads`], the threads share the work as described there.
     ///
     /// With `C` the loss of one example and `B` the batch size:
     ///
