@@ -1,7 +1,7 @@
 //! The forward pass: the notes' Evaluate (Algorithm 5/6) and EvaluateWithDropout
 //! (Algorithm 16, errata 4), batched.
 
-use nn_math::nalgebra::{DMatrixView, Dyn, RawStorage};
+use nn_math::nalgebra::{DMatrixView, Dyn, RawStorage, VecStorage};
 use nn_math::{Matrix, MatrixView, Real, mul_to};
 use rand::{Rng, RngExt};
 
@@ -94,10 +94,7 @@ impl<T: Real> Network<T> {
     ) -> Result<MatrixView<'w, T>, CoreError> {
         self.check_columns("evaluate_columns", data, columns)?;
         ws.prepare(self, columns.len());
-        self.forward(
-            Source::<T, nn_math::nalgebra::VecStorage<T, Dyn, Dyn>>::Columns(data, columns),
-            ws,
-        )
+        self.forward(Source::columns(data, columns), ws)
     }
 
     /// [`evaluate_columns`](Network::evaluate_columns) with dropout, as
@@ -120,10 +117,7 @@ impl<T: Real> Network<T> {
     {
         self.check_columns("evaluate_columns_with_dropout", data, columns)?;
         self.draw_masks(ws, columns.len(), dropout, rng)?;
-        self.forward(
-            Source::<T, nn_math::nalgebra::VecStorage<T, Dyn, Dyn>>::Columns(data, columns),
-            ws,
-        )
+        self.forward(Source::columns(data, columns), ws)
     }
 
     /// Evaluates a batch with dropout, as in training (Algorithm 16 with errata 4):
@@ -345,6 +339,13 @@ where
 enum Source<'a, T: Real, S> {
     Matrix(&'a nn_math::nalgebra::Matrix<T, Dyn, Dyn, S>),
     Columns(&'a Matrix<T>, &'a [usize]),
+}
+
+impl<'a, T: Real> Source<'a, T, VecStorage<T, Dyn, Dyn>> {
+    /// Columns of a data set (the storage parameter is then unused; any one will do).
+    fn columns(data: &'a Matrix<T>, columns: &'a [usize]) -> Self {
+        Self::Columns(data, columns)
+    }
 }
 
 impl<T: Real, S: RawStorage<T, Dyn, Dyn>> Source<'_, T, S> {

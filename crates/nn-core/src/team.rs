@@ -208,7 +208,8 @@ impl Drop for Team {
     }
 }
 
-/// Rows `t·n/p .. (t+1)·n/p`: part `t` of `p` of `n` rows (neurons).
+/// `t·n/p .. (t+1)·n/p`: part `t` of `p` of `n` indices (a layer's inputs, or its
+/// biases), so that the parts cover `0..n` once, in order.
 pub(crate) fn part_rows(n: usize, t: usize, p: usize) -> std::ops::Range<usize> {
     t * n / p..(t + 1) * n / p
 }

@@ -185,7 +185,7 @@ pub(crate) fn splits(rule: (usize, bool), n_out: usize, n_in: usize, batch: usiz
 
 /// Runs `job(t, p)` for every part `t` of `p` at once, `p` the team's threads (just
 /// `job(0, 1)` without a team), and returns the error of the lowest-numbered part that
-/// failed, if any. Part `t` works on rows `part_rows(n, t, p)` of each matrix.
+/// failed, if any. Part `t` works on block `part_rows(n, t, p)` of each layer's inputs.
 pub(crate) fn fork<F>(team: Option<&Team>, job: F) -> Result<(), CoreError>
 where
     F: Fn(usize, usize) -> Result<(), CoreError> + Sync,
