@@ -59,7 +59,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )?;
         println!(
             "{name} (perceptron rule): converged after {epochs:?} epochs, w = {:?}, b = {}",
-            learned.weight().as_slice(),
+            learned.weight_slice(),
             learned.bias()[0]
         );
     }

@@ -8,12 +8,13 @@ use crate::error::shape_err;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::rows::{Cols, Rows};
-use crate::team::part_rows;
-use crate::workspace::{fork, splits};
+use crate::team::{part_lines, part_rows};
+use crate::workspace::{Split, Splitter, fork};
 use crate::{
     CoreError, Dense, Gradient, LayerActivation, LayerGradient, Loss, Network, Workspace,
     all_finite,
 };
+use std::ops::Range;
 
 impl<T: Real> Network<T> {
     /// Backpropagates the error of the batch stored in `ws` by the last
@@ -58,10 +59,11 @@ impl<T: Real> Network<T> {
         L: Loss<T> + ?Sized,
     {
         grad.check("adjust_gradient", self)?;
-        let total = self.output_delta("adjust_gradient", ws, target, loss)?;
+        self.take_target("adjust_gradient", ws, target)?;
         let inv_b = T::one() / T::lit(ws.batch as f64);
-        backward(
+        let total = backward(
             ws,
+            loss,
             Accumulate {
                 layers: self.layers(),
                 grads: grad.layers_mut(),
@@ -94,10 +96,11 @@ impl<T: Real> Network<T> {
         L: Loss<T> + ?Sized,
     {
         check_learning_rate("descend", learning_rate)?;
-        let total = self.output_delta("descend", ws, target, loss)?;
+        self.take_target("descend", ws, target)?;
         let inv_b = T::one() / T::lit(ws.batch as f64);
-        backward(
+        let total = backward(
             ws,
+            loss,
             Descend {
                 layers: self.layers_mut(),
                 scale: -learning_rate * inv_b,
@@ -106,18 +109,15 @@ impl<T: Real> Network<T> {
         Ok(total * inv_b)
     }
 
-    /// Checks the stored pass and the target, copies the target, and computes the output
-    /// layer's delta `D⁽ᴸ⁾ = ∂C/∂a ⊙ f⁽ᴸ⁾'(S⁽ᴸ⁾)`; returns the summed loss of the batch.
-    fn output_delta<S, L>(
+    /// Checks the stored pass and the target, and copies the target into `ws`.
+    fn take_target<S>(
         &self,
         op: &'static str,
         ws: &mut Workspace<T>,
         target: &nn_math::nalgebra::Matrix<T, Dyn, Dyn, S>,
-        loss: &L,
-    ) -> Result<T, CoreError>
+    ) -> Result<(), CoreError>
     where
         S: RawStorage<T, Dyn, Dyn>,
-        L: Loss<T> + ?Sized,
     {
         let batch = ws.batch;
         if batch == 0 || !self.has_widths(&ws.widths) {
@@ -136,29 +136,8 @@ impl<T: Real> Network<T> {
                 target.ncols(),
             ));
         }
-        let last = self.layers().len() - 1;
-        let y = &mut ws.target[..n_out * batch];
-        crate::forward::copy_columns(target, y);
-        // ∂C/∂a per example, then ⊙ f'(S⁽ᴸ⁾).
-        let mut total = T::zero();
-        let a = &ws.act[last][..n_out * batch];
-        let d = &mut ws.delta[last][..n_out * batch];
-        for ((ac, yc), dc) in a
-            .chunks_exact(n_out)
-            .zip(y.chunks_exact(n_out))
-            .zip(d.chunks_exact_mut(n_out))
-        {
-            total += loss.loss(ac, yc);
-            loss.gradient(ac, yc, dc);
-        }
-        let f = self.layers()[last].activation();
-        for (sc, dc) in ws.pre[last]
-            .chunks_exact(n_out)
-            .zip(d.chunks_exact_mut(n_out))
-        {
-            f.mul_derivative(sc, dc, 0)?;
-        }
-        Ok(total)
+        crate::forward::copy_columns(target, &mut ws.target[..n_out * batch]);
+        Ok(())
     }
 
     /// Plain gradient descent (Algorithm 9/10): `W⁽ᵏ⁾ ← W⁽ᵏ⁾ − α·∇C⁽ᵏ⁾` and
@@ -205,22 +184,30 @@ fn check_learning_rate<T: Real>(op: &'static str, learning_rate: T) -> Result<()
 /// `scale·D⁽ᵏ⁾·1`): into a gradient ([`Accumulate`]) or straight into the weights
 /// ([`Descend`]).
 trait Sink<T: Real> {
-    /// Runs `phase` with layer `l`'s weights to propagate through, the activation of
-    /// layer `l − 1` (for `l ≥ 1`) and the target of layer `l`'s term.
-    fn phase(
-        &mut self,
-        l: usize,
-        phase: &mut dyn FnMut(Phase<'_, T>) -> Result<(), CoreError>,
-    ) -> Result<(), CoreError>;
+    /// Runs `step` with what phase `l` of [`backward`] needs of layer `l`, and the
+    /// update targets of layer `l + 1` (if there is one), whose update may be due.
+    fn phase(&mut self, l: usize, step: &mut PhaseStep<'_, T>) -> Result<(), CoreError>;
 }
 
-/// What phase `l` of [`backward`] reads and writes besides the workspace.
-struct Phase<'a, T: Real> {
-    /// `W⁽ˡ⁾` as it was in the forward pass (each thread reads only its own columns).
+/// The work of one phase, given layer `l`'s [`Propagate`] and [`Update`] and layer
+/// `l + 1`'s update targets.
+type PhaseStep<'f, T> =
+    dyn FnMut(Propagate<'_, T>, Update<'_, T>, Option<Update<'_, T>>) -> Result<(), CoreError> + 'f;
+
+/// What propagating a delta through layer `l` reads.
+#[derive(Clone, Copy)]
+struct Propagate<'a, T: Real> {
+    /// `W⁽ˡ⁾` as it was in the forward pass.
     weight: Cols<'a, T>,
-    /// The activation of layer `l − 1`, whose delta this phase computes.
+    /// Layer `l`'s activation (for the output delta) and layer `l − 1`'s (for the delta
+    /// below).
+    own: &'a LayerActivation<T>,
     below: Option<&'a LayerActivation<T>>,
-    /// `W += scale·D·Aᵀ` and `b += scale·D·1` go into these.
+}
+
+/// Where layer `l`'s update goes: `w += scale·D·Aᵀ`, `b += scale·D·1`.
+#[derive(Clone, Copy)]
+struct Update<'a, T: Real> {
     w: Rows<'a, T>,
     b: Rows<'a, T>,
     scale: T,
@@ -234,148 +221,332 @@ struct Accumulate<'a, T: Real> {
 }
 
 impl<T: Real> Sink<T> for Accumulate<'_, T> {
-    fn phase(
-        &mut self,
-        l: usize,
-        phase: &mut dyn FnMut(Phase<'_, T>) -> Result<(), CoreError>,
-    ) -> Result<(), CoreError> {
-        let (w, b) = self.grads[l].parts_mut();
-        let n = b.len();
-        phase(Phase {
-            weight: Cols::new(self.layers[l].weight()),
-            below: l.checked_sub(1).map(|k| self.layers[k].activation()),
-            w: Rows::of(w),
-            b: Rows::new(b.as_mut_slice(), n, 1),
-            scale: self.scale,
-        })
+    fn phase(&mut self, l: usize, step: &mut PhaseStep<'_, T>) -> Result<(), CoreError> {
+        let scale = self.scale;
+        fn target<T: Real>(g: &mut LayerGradient<T>, scale: T) -> Update<'_, T> {
+            let (w, b) = g.parts_mut();
+            let n = b.len();
+            Update {
+                w: Rows::of(w),
+                b: Rows::new(b.as_mut_slice(), n, 1),
+                scale,
+            }
+        }
+        let (lower, upper) = self.grads.split_at_mut(l + 1);
+        step(
+            Propagate {
+                weight: {
+                    let layer = &self.layers[l];
+                    Cols::new(layer.weight_slice(), layer.n_outputs(), layer.n_inputs())
+                },
+                own: self.layers[l].activation(),
+                below: l.checked_sub(1).map(|k| self.layers[k].activation()),
+            },
+            target(&mut lower[l], scale),
+            upper.first_mut().map(|g| target(g, scale)),
+        )
     }
 }
 
 /// Descend's sink: `W⁽ᵏ⁾ ← W⁽ᵏ⁾ − (α/B)·D⁽ᵏ⁾·A⁽ᵏ⁻¹⁾ᵀ`. Each thread updates its own
-/// columns of `W⁽ᵏ⁾` after it has propagated the delta through them.
+/// columns of `W⁽ᵏ⁾`, once no thread reads them any more (see [`backward`]).
 struct Descend<'a, T: Real> {
     layers: &'a mut [Dense<T>],
     scale: T,
 }
 
 impl<T: Real> Sink<T> for Descend<'_, T> {
-    fn phase(
-        &mut self,
-        l: usize,
-        phase: &mut dyn FnMut(Phase<'_, T>) -> Result<(), CoreError>,
-    ) -> Result<(), CoreError> {
-        let (below, rest) = self.layers.split_at_mut(l);
-        let (w, b) = rest[0].weight_and_bias_mut();
+    fn phase(&mut self, l: usize, step: &mut PhaseStep<'_, T>) -> Result<(), CoreError> {
+        let scale = self.scale;
+        let (lower, upper) = self.layers.split_at_mut(l + 1);
+        let (below, this) = lower.split_at_mut(l);
+        let n_in = this[0].n_inputs();
+        let (w, b, own) = this[0].update_parts();
         let n = b.len();
-        let w = Rows::of(w);
-        phase(Phase {
-            weight: w.read(),
-            below: below.last().map(Dense::activation),
-            w,
-            b: Rows::new(b, n, 1),
-            scale: self.scale,
-        })
+        let w = Rows::new(w, n, n_in);
+        let above = upper.first_mut().map(|layer| {
+            let n_in = layer.n_inputs();
+            let (w, b, _) = layer.update_parts();
+            let n = b.len();
+            Update {
+                w: Rows::new(w, n, n_in),
+                b: Rows::new(b, n, 1),
+                scale,
+            }
+        });
+        step(
+            Propagate {
+                weight: w.read(),
+                own,
+                below: below.last().map(Dense::activation),
+            },
+            Update {
+                w,
+                b: Rows::new(b, n, 1),
+                scale,
+            },
+            above,
+        )
     }
 }
 
-/// The backward pass over the pass stored in `ws`, whose output delta `D⁽ᴸ⁾` is set: one
-/// fork per layer, `l = L−1..0` (counted from 0). In phase `l`, thread `t` owns block
-/// `C_t` of layer `l`'s inputs: it computes those rows of the delta below,
-/// `D⁽ˡ⁻¹⁾[C_t] = (W⁽ˡ⁾[:, C_t])ᵀ·D⁽ˡ⁾ ⊙ f'(S⁽ˡ⁻¹⁾[C_t])` (times the dropout mask
-/// `r⁽ˡ⁾[C_t]` if the pass dropped), then adds its columns of the layer's term,
-/// `W[:, C_t] += scale·D⁽ˡ⁾·A⁽ˡ⁻¹⁾[C_t, :]ᵀ`, and its block of the biases' term. Its
-/// columns of `W⁽ˡ⁾` are read and written by it alone, so with [`Descend`] the update
-/// follows the read without a join.
-fn backward<T: Real>(ws: &mut Workspace<T>, mut sink: impl Sink<T>) -> Result<(), CoreError> {
-    let layers = ws.widths.len() - 1;
-    let finite = AtomicBool::new(true);
-    ws.update_finite = false;
-    for l in (0..layers).rev() {
-        sink.phase(l, &mut |phase| backward_phase(ws, l, &phase, &finite))?;
-    }
-    ws.update_finite = finite.into_inner();
-    Ok(())
-}
-
-/// Phase `l` of [`backward`].
-fn backward_phase<T: Real>(
+/// The backward pass over the pass stored in `ws` (targets copied in): the output delta
+/// `D⁽ᴸ⁾ = ∂C/∂a ⊙ f⁽ᴸ⁾'(S⁽ᴸ⁾)` (each thread its examples `J_t`), then one fork per layer,
+/// `l = L−1..0` (counted from 0), as [`Workspace`]'s "Threads" describes. Phase `l`
+/// computes the delta below, `D⁽ˡ⁻¹⁾ = (W⁽ˡ⁾ᵀ·D⁽ˡ⁾) ⊙ f'(S⁽ˡ⁻¹⁾)` (times the dropout
+/// mask `r⁽ˡ⁾` if the pass dropped): rows `C_t` (thread `t`'s block of the layer's
+/// inputs) if the layer is split by inputs, columns `J_t` if by examples. Every layer's
+/// term `W[:, C_t] += scale·D⁽ˡ⁾·A⁽ˡ⁻¹⁾[C_t, :]ᵀ` (and the biases' block) is added by
+/// thread `t`: a layer split by inputs in its own phase, right after the thread has read
+/// those columns; one split by examples, whose weights every thread reads, in the next
+/// phase (layer 0 at once: nobody propagates through it). Returns the summed loss of the
+/// batch, added over the examples in order.
+fn backward<T: Real, L: Loss<T> + ?Sized>(
     ws: &mut Workspace<T>,
-    l: usize,
-    phase: &Phase<'_, T>,
-    finite: &AtomicBool,
-) -> Result<(), CoreError> {
+    loss: &L,
+    mut sink: impl Sink<T>,
+) -> Result<T, CoreError> {
+    let layers = ws.widths.len() - 1;
     let batch = ws.batch;
     let team = ws.team();
-    let rule = ws.split_rule();
-    let (n_prev, n) = (ws.widths[l], ws.widths[l + 1]);
-    let a_prev = match l {
-        0 => &ws.input[..n_prev * batch],
-        _ => &ws.act[l - 1][..n_prev * batch],
-    };
-    let a_prev = DMatrixView::from_slice(a_prev, n_prev, batch);
-    let pre = l.checked_sub(1).map(|k| &ws.pre[k][..n_prev * batch]);
-    let mask = (l >= 1 && ws.masked[l]).then(|| &ws.masks[l][..n_prev * batch]);
-    let (lower, upper) = ws.delta.split_at_mut(l);
-    let d = DMatrixView::from_slice(&upper[0][..n * batch], n, batch);
-    let d_prev = lower.last_mut().map(|d| Rows::new(d, n_prev, batch));
-    let split = splits(rule, n, n_prev, batch);
-    fork(split.then_some(team.as_deref()).flatten(), |t, p| {
-        let c = part_rows(n_prev, t, p);
-        if let (Some(f), Some(dp), Some(pre)) = (phase.below, d_prev, pre) {
-            // SAFETY: in this fork, thread t alone reads or writes columns c of W⁽ˡ⁾ and
-            // rows c of D⁽ˡ⁻¹⁾.
-            let (w, mut out) =
-                unsafe { (phase.weight.columns(c.clone()), dp.block_mut(c.clone())) };
-            mul_tn_to(&w, &d, &mut out)?;
-            for col in 0..batch {
-                let at = col * n_prev + c.start..col * n_prev + c.end;
-                // SAFETY: as above; the block view is no longer used.
-                let dc = unsafe { dp.segment_mut(col, c.clone()) };
-                f.mul_derivative(&pre[at.clone()], dc, c.start)?;
-                if let Some(m) = mask {
-                    for (x, m) in dc.iter_mut().zip(&m[at]) {
-                        *x *= *m;
+    let team = team.as_deref();
+    let splitter = ws.splitter();
+    let widths = &ws.widths;
+    let split = |l: usize| splitter.of(l, widths[l + 1], widths[l], batch);
+    let top = layers - 1;
+    let finite = AtomicBool::new(true);
+    ws.update_finite = false;
+    // Whether layer l + 1's update is due in phase l.
+    let mut pending = false;
+    for l in (0..layers).rev() {
+        let (n_prev, n) = (widths[l], widths[l + 1]);
+        let by_inputs = split(l) == Split::Inputs;
+        let (lower, upper) = ws.delta.split_at_mut(l);
+        let (this, upper) = upper.split_at_mut(1);
+        let d = Rows::new(&mut this[0], n, batch);
+        let d_below = lower.last_mut().map(|buf| Rows::new(buf, n_prev, batch));
+        // SAFETY (for the views of D⁽ˡ⁾ below): D⁽ˡ⁾ is complete before this phase, or
+        // (the output delta) each thread reads only the columns it has written.
+        let d_all = unsafe { d.read().columns(0..batch) };
+        let d_above = upper.first().map(|buf| {
+            let n_above = widths[l + 2];
+            DMatrixView::from_slice(&buf[..n_above * batch], n_above, batch)
+        });
+        let a_prev = match l {
+            0 => &ws.input[..n_prev * batch],
+            _ => &ws.act[l - 1][..n_prev * batch],
+        };
+        let a_prev = DMatrixView::from_slice(a_prev, n_prev, batch);
+        let a_this = DMatrixView::from_slice(&ws.act[l][..n * batch], n, batch);
+        let pre_below = l.checked_sub(1).map(|k| &ws.pre[k][..n_prev * batch]);
+        let mask = (l >= 1 && ws.masked[l]).then(|| &ws.masks[l][..n_prev * batch]);
+        let output = (l == top).then(|| OutputDelta {
+            loss,
+            a: &ws.act[top][..n * batch],
+            y: &ws.target[..n * batch],
+            s: &ws.pre[top][..n * batch],
+            d,
+            losses: Rows::new(&mut ws.example_loss, 1, batch),
+            n,
+        });
+        // The output delta joins the top layer's phase when that phase reads only its
+        // own examples' deltas (split by examples, and not layer 0, which updates at once).
+        let merged = l == top && !by_inputs && top > 0;
+        if let (Some(out), false) = (&output, merged) {
+            sink.phase(l, &mut |prop, _, _| {
+                fork(Splitter::team(split(l), team), |t, p| {
+                    out.columns(prop.own, part_rows(batch, t, p))
+                })
+            })?;
+        }
+        sink.phase(l, &mut |prop, this, above| {
+            fork(Splitter::team(split(l), team), |t, p| {
+                if let (Some(out), true) = (&output, merged) {
+                    out.columns(prop.own, part_rows(batch, t, p))?;
+                }
+                if let (Some(u), Some(d_above), true) = (above, d_above, pending) {
+                    // A layer that ran on the calling thread alone is updated there too,
+                    // so that its weights stay in that thread's cache.
+                    match split(l + 1) {
+                        Split::Alone if t == 0 => update(u, &d_above, &a_this, 0, 1, &finite)?,
+                        Split::Alone => {}
+                        _ => update(u, &d_above, &a_this, t, p, &finite)?,
                     }
+                }
+                if let (Some(f), Some(dp), Some(pre)) = (prop.below, d_below, pre_below) {
+                    let below = Below {
+                        f,
+                        d: dp,
+                        pre,
+                        mask,
+                        n: n_prev,
+                    };
+                    if by_inputs {
+                        below.rows(prop.weight, &d_all, part_lines(n_prev, t, p))?;
+                    } else {
+                        // SAFETY: as for `d_all`.
+                        let d = unsafe { d.read().columns(part_rows(batch, t, p)) };
+                        below.columns(prop.weight, &d, part_rows(batch, t, p))?;
+                    }
+                }
+                if by_inputs || l == 0 {
+                    update(this, &d_all, &a_prev, t, p, &finite)?;
+                }
+                Ok(())
+            })
+        })?;
+        pending = !by_inputs && l > 0;
+    }
+    ws.update_finite = finite.into_inner();
+    let total = ws.example_loss[..batch]
+        .iter()
+        .fold(T::zero(), |s, &x| s + x);
+    Ok(total)
+}
+
+/// The output layer's delta `D⁽ᴸ⁾ = ∂C/∂a ⊙ f⁽ᴸ⁾'(S⁽ᴸ⁾)` and each example's loss.
+struct OutputDelta<'a, T: Real, L: ?Sized> {
+    loss: &'a L,
+    a: &'a [T],
+    y: &'a [T],
+    s: &'a [T],
+    d: Rows<'a, T>,
+    losses: Rows<'a, T>,
+    n: usize,
+}
+
+impl<T: Real, L: Loss<T> + ?Sized> OutputDelta<'_, T, L> {
+    /// The delta and the losses of examples `cols`, which the calling thread owns.
+    fn columns(&self, f: &LayerActivation<T>, cols: Range<usize>) -> Result<(), CoreError> {
+        for c in cols {
+            let r = c * self.n..(c + 1) * self.n;
+            // SAFETY: column c of D⁽ᴸ⁾ and entry c of the losses are the caller's alone.
+            let (dc, lc) = unsafe {
+                (
+                    self.d.segment_mut(c, 0..self.n),
+                    self.losses.segment_mut(c, 0..1),
+                )
+            };
+            lc[0] = self
+                .loss
+                .loss_and_gradient(&self.a[r.clone()], &self.y[r.clone()], dc);
+            f.mul_derivative(&self.s[r], dc, 0)?;
+        }
+        Ok(())
+    }
+}
+
+/// The delta below a layer, `D⁽ˡ⁻¹⁾ = (W⁽ˡ⁾ᵀ·D⁽ˡ⁾) ⊙ f⁽ˡ⁻¹⁾'(S⁽ˡ⁻¹⁾)`, times the dropout
+/// mask `r⁽ˡ⁾` if the pass dropped.
+struct Below<'a, T: Real> {
+    f: &'a LayerActivation<T>,
+    d: Rows<'a, T>,
+    pre: &'a [T],
+    mask: Option<&'a [T]>,
+    /// The rows of `D⁽ˡ⁻¹⁾` (the layer's inputs).
+    n: usize,
+}
+
+impl<T: Real> Below<'_, T> {
+    /// Rows `r` of every column (the layer split by inputs: `W⁽ˡ⁾[:, r]` is the caller's).
+    fn rows(
+        &self,
+        weight: Cols<'_, T>,
+        d: &DMatrixView<'_, T>,
+        r: Range<usize>,
+    ) -> Result<(), CoreError> {
+        // SAFETY: in this fork, the caller alone reads or writes columns r of W⁽ˡ⁾ and
+        // rows r of D⁽ˡ⁻¹⁾.
+        let (w, mut out) = unsafe { (weight.columns(r.clone()), self.d.block_mut(r.clone())) };
+        mul_tn_to(&w, d, &mut out)?;
+        self.finish(r, 0..d.ncols())
+    }
+
+    /// Every row of columns `cols` (the layer split by examples; `d` is `D⁽ˡ⁾[:, cols]`).
+    fn columns(
+        &self,
+        weight: Cols<'_, T>,
+        d: &DMatrixView<'_, T>,
+        cols: Range<usize>,
+    ) -> Result<(), CoreError> {
+        // SAFETY: nobody writes W⁽ˡ⁾ in this phase, and columns `cols` of D⁽ˡ⁻¹⁾ are the
+        // caller's alone.
+        let (w, mut out) = unsafe {
+            (
+                weight.columns(0..weight.ncols()),
+                self.d.columns_mut(cols.clone()),
+            )
+        };
+        mul_tn_to(&w, d, &mut out)?;
+        self.finish(0..self.n, cols)
+    }
+
+    /// `⊙ f'(S)` and the mask, on the block just written.
+    fn finish(&self, r: Range<usize>, cols: Range<usize>) -> Result<(), CoreError> {
+        for col in cols {
+            let at = col * self.n + r.start..col * self.n + r.end;
+            // SAFETY: the caller's block, whose matrix view is no longer used.
+            let dc = unsafe { self.d.segment_mut(col, r.clone()) };
+            self.f.mul_derivative(&self.pre[at.clone()], dc, r.start)?;
+            if let Some(m) = self.mask {
+                for (x, m) in dc.iter_mut().zip(&m[at]) {
+                    *x *= *m;
                 }
             }
         }
-        // Columns c of the target, in chunks that stay in the L1 cache when the batch is
-        // a few examples (the product then streams the weights once, and the finiteness
-        // check reads each chunk while it is still there); in one product otherwise.
-        let chunk = if batch < 4 {
-            (4096 / n).max(1)
-        } else {
-            c.len().max(1)
-        };
-        let mut ok = true;
-        for start in c.clone().step_by(chunk) {
-            let cols = start..(start + chunk).min(c.end);
-            // SAFETY: as above: columns c of the target are thread t's alone, and (with
-            // `Descend`) its reads of them above are done.
-            let mut w = unsafe { phase.w.columns_mut(cols.clone()) };
-            gemm(
-                phase.scale,
-                &d,
-                Op::NoTrans,
-                &a_prev.rows_range(cols.clone()),
-                Op::Trans,
-                T::one(),
-                &mut w,
-            )?;
-            // SAFETY: as above; the view is no longer used.
-            ok &= all_finite(unsafe { phase.w.column_run(cols) });
-        }
-        let r = part_rows(n, t, p);
-        // SAFETY: rows r of the biases are thread t's alone in this fork.
-        let b = unsafe { phase.b.segment_mut(0, r.clone()) };
-        for col in d.column_iter() {
-            for (g, x) in b.iter_mut().zip(&col.as_slice()[r.clone()]) {
-                *g += phase.scale * *x;
-            }
-        }
-        if !(ok && all_finite(b)) {
-            finite.store(false, Ordering::Relaxed);
-        }
         Ok(())
-    })
+    }
+}
+
+/// Thread `t`'s share of a layer's update: `W[:, C_t] += scale·D·A[C_t, :]ᵀ` for its block
+/// `C_t` of the layer's inputs, and `b[R_t] += scale·D[R_t, :]·1` for its block of the
+/// biases; notes in `finite` whether all it wrote is finite.
+fn update<T: Real>(
+    u: Update<'_, T>,
+    d: &DMatrixView<'_, T>,
+    a_prev: &DMatrixView<'_, T>,
+    t: usize,
+    p: usize,
+    finite: &AtomicBool,
+) -> Result<(), CoreError> {
+    let (n, n_prev) = (d.nrows(), a_prev.nrows());
+    let c = part_lines(n_prev, t, p);
+    // Columns c of the target, in chunks that stay in the L1 cache when the batch is a
+    // few examples (the product then streams the weights once, and the finiteness check
+    // reads each chunk while it is still there); in one product otherwise.
+    let chunk = if d.ncols() < 4 {
+        (4096 / n.max(1)).max(1)
+    } else {
+        c.len().max(1)
+    };
+    let mut ok = true;
+    for start in c.clone().step_by(chunk) {
+        let cols = start..(start + chunk).min(c.end);
+        // SAFETY: columns c of the target are thread t's alone in this fork, and nobody
+        // reads them any more in this pass.
+        let mut w = unsafe { u.w.columns_mut(cols.clone()) };
+        gemm(
+            u.scale,
+            d,
+            Op::NoTrans,
+            &a_prev.rows_range(cols.clone()),
+            Op::Trans,
+            T::one(),
+            &mut w,
+        )?;
+        // SAFETY: as above; the view is no longer used.
+        ok &= all_finite(unsafe { u.w.column_run(cols) });
+    }
+    let r = part_lines(n, t, p);
+    // SAFETY: rows r of the biases are thread t's alone in this fork.
+    let b = unsafe { u.b.segment_mut(0, r.clone()) };
+    for col in d.column_iter() {
+        for (g, x) in b.iter_mut().zip(&col.as_slice()[r.clone()]) {
+            *g += u.scale * *x;
+        }
+    }
+    if !(ok && all_finite(b)) {
+        finite.store(false, Ordering::Relaxed);
+    }
+    Ok(())
 }

@@ -9,8 +9,8 @@ use crate::error::shape_err;
 use std::ops::Range;
 
 use crate::rows::Rows;
-use crate::team::part_rows;
-use crate::workspace::{fork, splits};
+use crate::team::{part_lines, part_rows};
+use crate::workspace::{Split, Splitter, fork};
 use crate::{CoreError, Dense, Dropout, Network, Workspace};
 
 impl<T: Real> Network<T> {
@@ -214,7 +214,15 @@ impl<T: Real> Network<T> {
         }
     }
 
-    /// The forward pass proper, on a workspace already prepared for this batch.
+    /// The forward pass proper, on a workspace already prepared for this batch: one fork
+    /// per layer (see [`Workspace`], "Threads"), plus one to finish the output layer if
+    /// it is split by inputs.
+    ///
+    /// Layer `k`'s fork first finishes layer `k − 1` if that one was split by inputs (its
+    /// partial products are in): by rows `C_t` if layer `k` is split by inputs too, by
+    /// examples `J_t` otherwise; then thread `t` computes its share of `S⁽ᵏ⁾`: the partial
+    /// product `W⁽ᵏ⁾[:, C_t]·A⁽ᵏ⁻¹⁾[C_t, :]`, or the columns `W⁽ᵏ⁾·A⁽ᵏ⁻¹⁾[:, J_t]`,
+    /// which it finishes at once.
     fn forward<'w, S>(
         &self,
         source: Source<'_, T, S>,
@@ -231,15 +239,10 @@ impl<T: Real> Network<T> {
         }
         let layers = self.layers().len();
         let threads = team.as_ref().map_or(1, |t| t.threads());
-        let rule = ws.split_rule();
-        // The number of parts layer k is split into (1: the calling thread alone).
-        let parts = |k: usize| {
+        let splitter = ws.splitter();
+        let split = |k: usize| {
             let l = &self.layers()[k];
-            if splits(rule, l.n_outputs(), l.n_inputs(), batch) {
-                threads
-            } else {
-                1
-            }
+            splitter.of(k, l.n_outputs(), l.n_inputs(), batch)
         };
         let input = Rows::new(&mut ws.input, n0, batch);
         let input_mask = ws.masked[0].then(|| &ws.masks[0][..n0 * batch]);
@@ -247,67 +250,113 @@ impl<T: Real> Network<T> {
             Source::Columns(data, columns) => Some((data, columns)),
             Source::Matrix(_) => None,
         };
-        // Phase k (a fork if layer k is split, else on this thread) finishes layer k − 1
-        // and multiplies for layer k: thread t owns block C_t of layer k's inputs,
-        // finishes those rows of A⁽ᵏ⁻¹⁾ and computes its share W⁽ᵏ⁾[:, C_t]·A⁽ᵏ⁻¹⁾[C_t, :]
-        // of S⁽ᵏ⁾ (see `Finish`).
+        let masks = &ws.masks;
+        // A data set's columns are gathered by examples when layer 0 is split by inputs
+        // and the batch has a few examples per thread: each thread then reads whole
+        // columns, contiguous runs of the data set, which streams from memory faster than
+        // every thread reading part of every column (measured: 14 µs instead of 19 µs per
+        // thread at batch 64, `docs/performance.md`).
+        let gathered = gather.is_some() && split(0) == Split::Inputs && batch >= 4 * threads;
+        if gathered {
+            fork(team.as_deref(), |t, p| {
+                gather_block(input, 0..n0, part_rows(batch, t, p), gather, input_mask);
+                Ok(())
+            })?;
+        }
         for k in 0..layers {
             let layer = &self.layers()[k];
             let (n, n_prev) = (layer.n_outputs(), layer.n_inputs());
             let (pre_done, pre_rest) = ws.pre.split_at_mut(k);
+            let (act_done, act_rest) = ws.act.split_at_mut(k);
             let (part_done, part_rest) = ws.partial.split_at_mut(k);
             let s = Rows::new(&mut pre_rest[0], n, batch);
+            let a = Rows::new(&mut act_rest[0], n, batch);
             let partial = Rows::new(&mut part_rest[0], n, (threads - 1) * batch);
-            let finish = match k {
-                0 => None,
-                _ => Some(Finish {
-                    layer: &self.layers()[k - 1],
-                    s: Rows::new(&mut pre_done[k - 1], n_prev, batch),
-                    a: Rows::new(&mut ws.act[k - 1], n_prev, batch),
-                    partial: &part_done[k - 1],
-                    parts: parts(k - 1),
-                    mask: ws.masked[k].then(|| &ws.masks[k][..n_prev * batch]),
-                    batch,
-                }),
+            let below = match act_done.last_mut() {
+                Some(buf) => Rows::new(buf, n_prev, batch),
+                None => input,
+            };
+            let finish_below = (k > 0 && split(k - 1) == Split::Inputs).then(|| Finish {
+                layer: &self.layers()[k - 1],
+                s: Rows::new(&mut pre_done[k - 1], n_prev, batch),
+                a: below,
+                partial: &part_done[k - 1],
+                parts: threads,
+                mask: ws.masked[k].then(|| &masks[k][..n_prev * batch]),
+                batch,
+            });
+            let finish = Finish {
+                layer,
+                s,
+                a,
+                partial: &[],
+                parts: 1,
+                mask: (k + 1 < layers && ws.masked[k + 1]).then(|| &masks[k + 1][..n * batch]),
+                batch,
             };
             let w = layer.weight();
-            let split = (parts(k) > 1).then_some(team.as_deref()).flatten();
-            fork(split, |t, p| {
-                let c = part_rows(n_prev, t, p);
-                let a_prev = match &finish {
-                    Some(f) => f.rows(c.clone())?,
-                    None => gather_rows(input, c.clone(), gather, input_mask),
+            let by_inputs = split(k) == Split::Inputs;
+            fork(Splitter::team(split(k), team.as_deref()), |t, p| {
+                // This thread's block of A⁽ᵏ⁻¹⁾: rows C_t of every column, or every row of
+                // columns J_t.
+                let (rows, cols) = match by_inputs {
+                    true => (part_lines(n_prev, t, p), 0..batch),
+                    false => (0..n_prev, part_rows(batch, t, p)),
                 };
-                // SAFETY: in this fork, thread 0 alone writes S⁽ᵏ⁾ and thread t ≥ 1 alone
-                // its block of the partial products.
-                let mut out = unsafe {
-                    match t {
-                        0 => s.block_mut(0..n),
-                        _ => partial.columns_mut((t - 1) * batch..t * batch),
+                match &finish_below {
+                    Some(f) => f.block(rows.clone(), cols.clone())?,
+                    None if k == 0 && !gathered => {
+                        gather_block(input, rows.clone(), cols.clone(), gather, input_mask);
                     }
-                };
-                mul_to(&w.columns_range(c), &a_prev, &mut out)?;
+                    None => {}
+                }
+                if by_inputs {
+                    // SAFETY: in this fork, thread 0 alone writes S⁽ᵏ⁾, thread t ≥ 1 alone
+                    // its block of the partial products, and nobody writes A⁽ᵏ⁻¹⁾[C_t, :]
+                    // but this thread, above.
+                    let (a_prev, mut out) = unsafe {
+                        let out = match t {
+                            0 => s.block_mut(0..n),
+                            _ => partial.columns_mut((t - 1) * batch..t * batch),
+                        };
+                        (below.read().block(rows.clone()), out)
+                    };
+                    mul_to(&w.columns_range(rows), &a_prev, &mut out)?;
+                } else {
+                    // SAFETY: columns J_t of A⁽ᵏ⁻¹⁾, S⁽ᵏ⁾ and A⁽ᵏ⁾ are this thread's alone.
+                    let (a_prev, mut out) = unsafe {
+                        (
+                            below.read().columns(cols.clone()),
+                            s.columns_mut(cols.clone()),
+                        )
+                    };
+                    mul_to(&w, &a_prev, &mut out)?;
+                    finish.block(0..n, cols)?;
+                }
                 Ok(())
             })?;
         }
-        // The output layer's rows, on this thread.
+        // The output layer, if split by inputs, is finished by examples.
         let last = layers - 1;
         let n = self.n_outputs();
-        Finish {
-            layer: &self.layers()[last],
-            s: Rows::new(&mut ws.pre[last], n, batch),
-            a: Rows::new(&mut ws.act[last], n, batch),
-            partial: &ws.partial[last],
-            parts: parts(last),
-            mask: None,
-            batch,
+        if split(last) == Split::Inputs {
+            let finish = Finish {
+                layer: &self.layers()[last],
+                s: Rows::new(&mut ws.pre[last], n, batch),
+                a: Rows::new(&mut ws.act[last], n, batch),
+                partial: &ws.partial[last],
+                parts: threads,
+                mask: None,
+                batch,
+            };
+            fork(team.as_deref(), |t, p| {
+                finish.block(0..n, part_rows(batch, t, p))
+            })?;
         }
-        .rows(0..n)?;
         ws.batch = batch;
-        let n_out = self.n_outputs();
         Ok(DMatrixView::from_slice(
-            &ws.act[last][..n_out * batch],
-            n_out,
+            &ws.act[last][..n * batch],
+            n,
             batch,
         ))
     }
@@ -357,19 +406,19 @@ impl<T: Real, S: RawStorage<T, Dyn, Dyn>> Source<'_, T, S> {
     }
 }
 
-/// Rows `r` of the input `A⁽⁰⁾`, for the thread that owns them in phase 0: gathered from
-/// the data set's columns if the source is one (else copied already), times the input's
-/// dropout mask `r⁽⁰⁾[r]` if any.
-fn gather_rows<'a, T: Real>(
-    input: Rows<'a, T>,
+/// Rows `r` of columns `cols` of the input `A⁽⁰⁾`, for the thread that owns them in the
+/// first fork: gathered from the data set's columns if the source is one (else copied
+/// already), times the input's dropout mask `r⁽⁰⁾` if any.
+fn gather_block<T: Real>(
+    input: Rows<'_, T>,
     r: Range<usize>,
+    cols: Range<usize>,
     gather: Option<(&Matrix<T>, &[usize])>,
     mask: Option<&[T]>,
-) -> DMatrixView<'a, T> {
+) {
     let n0 = input.read().nrows();
-    let batch = input.read().ncols();
-    for j in 0..batch {
-        // SAFETY: in phase 0, the calling thread alone touches rows r of the input.
+    for j in cols {
+        // SAFETY: in the first fork, the calling thread alone touches this block.
         let a = unsafe { input.segment_mut(j, r.clone()) };
         if let Some((data, columns)) = gather {
             a.copy_from_slice(&data.as_slice()[columns[j] * n0..][r.clone()]);
@@ -380,13 +429,11 @@ fn gather_rows<'a, T: Real>(
             }
         }
     }
-    // SAFETY: as above; the segments are gone.
-    unsafe { input.read().block(r) }
 }
 
-/// The end of layer `k`'s forward pass for a block of its neurons `r`, once every thread's
-/// share of `S⁽ᵏ⁾` is in: `S[r] += Σ_t partial_t[r] + b[r]·1ᵀ` (threads in order), then
-/// `A[r] = f(S[r])`, times the dropout mask `r⁽ᵏ⁾[r]` of a dropped hidden layer.
+/// The end of layer `k`'s forward pass for a block of it, rows `r` of columns `cols`,
+/// once every thread's share of `S⁽ᵏ⁾` is in: `S += Σ_t partial_t + b·1ᵀ` (threads in
+/// order), then `A = f(S)`, times the dropout mask `r⁽ᵏ⁾` of a dropped hidden layer.
 struct Finish<'a, T: Real> {
     layer: &'a Dense<T>,
     s: Rows<'a, T>,
@@ -398,14 +445,15 @@ struct Finish<'a, T: Real> {
     batch: usize,
 }
 
-impl<'a, T: Real> Finish<'a, T> {
-    /// Finishes rows `r` and returns them, `A[r, :]`.
-    fn rows(&self, r: Range<usize>) -> Result<DMatrixView<'a, T>, CoreError> {
+impl<T: Real> Finish<'_, T> {
+    /// Finishes rows `r` of columns `cols`; the calling thread must own that block of
+    /// `S` and `A` in the current fork.
+    fn block(&self, r: Range<usize>, cols: Range<usize>) -> Result<(), CoreError> {
         let (n, batch) = (self.layer.n_outputs(), self.batch);
         let bias = &self.layer.bias().as_slice()[r.clone()];
         let f = self.layer.activation();
-        for c in 0..batch {
-            // SAFETY: the caller's thread alone touches rows r of S and A in this fork.
+        for c in cols {
+            // SAFETY: the caller's thread alone touches this block of S and A in this fork.
             let (sc, ac) = unsafe {
                 (
                     self.s.segment_mut(c, r.clone()),
@@ -428,7 +476,6 @@ impl<'a, T: Real> Finish<'a, T> {
                 }
             }
         }
-        // SAFETY: as above; the segments are gone.
-        Ok(unsafe { self.a.read().block(r) })
+        Ok(())
     }
 }

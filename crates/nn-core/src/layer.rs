@@ -1,7 +1,7 @@
 //! A dense (fully connected) layer: `a⁽ᵏ⁾ = f⁽ᵏ⁾(W⁽ᵏ⁾·a⁽ᵏ⁻¹⁾ + b⁽ᵏ⁾)` (eq. 2).
 
-use nn_math::nalgebra::{DMatrixViewMut, DVectorViewMut};
-use nn_math::{Matrix, Real, Vector};
+use nn_math::nalgebra::DVectorViewMut;
+use nn_math::{AlignedVec, Matrix, MatrixView, MatrixViewMut, Real, Vector};
 
 use crate::{CoreError, LayerActivation};
 
@@ -28,12 +28,18 @@ use crate::{CoreError, LayerActivation};
 /// let a = Vector::from_vec(vec![1.0, -1.0, 2.0]);
 /// let a_tilde = Vector::from_fn(4, |i, _| if i == 0 { 1.0 } else { a[i - 1] });
 /// assert_eq!(&w * &a + &b, &w_tilde * &a_tilde);
-/// assert_eq!(layer.weight(), &w);
+/// assert_eq!(layer.weight(), w);
 /// # Ok::<(), nn_core::CoreError>(())
 /// ```
+///
+/// The weights are stored column by column from a 64-byte boundary ([`AlignedVec`]), so
+/// that the products' vector loads of them never straddle cache lines.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dense<T: Real> {
-    weight: Matrix<T>,
+    /// `W⁽ᵏ⁾`, column-major, `n_k × n_{k−1}`.
+    weight: AlignedVec<T>,
+    /// `(n_k, n_{k−1})`.
+    shape: (usize, usize),
     bias: Vector<T>,
     activation: LayerActivation<T>,
 }
@@ -76,7 +82,8 @@ impl<T: Real> Dense<T> {
             ));
         }
         Ok(Self {
-            weight,
+            weight: AlignedVec::from_slice(weight.as_slice()),
+            shape: (rows, cols),
             bias,
             activation,
         })
@@ -84,16 +91,23 @@ impl<T: Real> Dense<T> {
 
     /// Number of inputs, `n_{k−1}`.
     pub fn n_inputs(&self) -> usize {
-        self.weight.ncols()
+        self.shape.1
     }
 
     /// Number of neurons (outputs), `n_k`.
     pub fn n_outputs(&self) -> usize {
-        self.weight.nrows()
+        self.shape.0
     }
 
     /// The weights `W⁽ᵏ⁾` (`n_k × n_{k−1}`); `w_{j,i}` connects input `i` to neuron `j`.
-    pub fn weight(&self) -> &Matrix<T> {
+    pub fn weight(&self) -> MatrixView<'_, T> {
+        let (r, c) = self.shape;
+        MatrixView::from_slice(&self.weight, r, c)
+    }
+
+    /// The weights column by column (`W⁽ᵏ⁾[:, 0]`, then `W⁽ᵏ⁾[:, 1]`, …): the storage of
+    /// [`weight`](Dense::weight).
+    pub fn weight_slice(&self) -> &[T] {
         &self.weight
     }
 
@@ -103,9 +117,9 @@ impl<T: Real> Dense<T> {
     }
 
     /// The weights, mutably, as a view (its shape cannot change).
-    pub fn weight_mut(&mut self) -> DMatrixViewMut<'_, T> {
-        let (r, c) = self.weight.shape();
-        self.weight.view_mut((0, 0), (r, c))
+    pub fn weight_mut(&mut self) -> MatrixViewMut<'_, T> {
+        let (r, c) = self.shape;
+        MatrixViewMut::from_slice(&mut self.weight, r, c)
     }
 
     /// The biases, mutably, as a view (its length cannot change).
@@ -119,14 +133,34 @@ impl<T: Real> Dense<T> {
         &self.activation
     }
 
-    /// The weight matrix and the bias slice, mutably, for the fused descent.
-    pub(crate) fn weight_and_bias_mut(&mut self) -> (&mut Matrix<T>, &mut [T]) {
-        (&mut self.weight, self.bias.as_mut_slice())
+    /// The weights (column-major) and biases, mutably, and the activation, for the fused
+    /// descent.
+    pub(crate) fn update_parts(&mut self) -> (&mut [T], &mut [T], &LayerActivation<T>) {
+        (&mut self.weight, self.bias.as_mut_slice(), &self.activation)
     }
 
     /// Weights and biases as mutable slices (column-major weights), for the parameter
     /// visitor and the optimizers.
     pub(crate) fn params_mut(&mut self) -> (&mut [T], &mut [T]) {
         (self.weight.as_mut_slice(), self.bias.as_mut_slice())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nn_activations::Relu;
+
+    #[test]
+    fn weights_start_on_a_cache_line_after_new_and_clone() {
+        for (r, c) in [(1, 1), (3, 5), (128, 784), (10, 64)] {
+            let w = Matrix::<f32>::from_fn(r, c, |i, j| (i * c + j) as f32);
+            let layer = Dense::new(w.clone(), Vector::zeros(r), Relu).unwrap();
+            for l in [&layer, &layer.clone()] {
+                assert_eq!(l.weight_slice().as_ptr() as usize % nn_math::ALIGN, 0);
+                assert_eq!(l.weight(), w);
+                assert_eq!(l.weight_slice(), w.as_slice());
+            }
+        }
     }
 }

@@ -67,4 +67,4 @@ pub use model_file::{ActivationResolver, Extras, FORMAT_NAME, FORMAT_VERSION, re
 pub use network::Network;
 pub use params::{ParamId, ParamKind};
 pub use perceptron::train_perceptron;
-pub use workspace::Workspace;
+pub use workspace::{SplitRule, Workspace};

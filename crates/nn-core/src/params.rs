@@ -90,9 +90,9 @@ impl<T: Real> Network<T> {
     /// Whether every weight and bias is finite (one vectorized pass; see
     /// [`crate::all_finite`]).
     pub fn params_finite(&self) -> bool {
-        self.layers().iter().all(|l| {
-            crate::all_finite(l.weight().as_slice()) && crate::all_finite(l.bias().as_slice())
-        })
+        self.layers()
+            .iter()
+            .all(|l| crate::all_finite(l.weight_slice()) && crate::all_finite(l.bias().as_slice()))
     }
 
     /// Calls `f(id, parameters)` for every parameter tensor, in the order of
@@ -108,7 +108,7 @@ impl<T: Real> Network<T> {
                     layer,
                     kind: ParamKind::Weight,
                 },
-                dense.weight().as_slice(),
+                dense.weight_slice(),
             );
             f(
                 ParamId {

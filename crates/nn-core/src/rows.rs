@@ -157,13 +157,18 @@ unsafe impl<T: Sync> Send for Cols<'_, T> {}
 // SAFETY: as above.
 unsafe impl<T: Sync> Sync for Cols<'_, T> {}
 
-impl<'a, T: nn_math::nalgebra::Scalar> Cols<'a, T> {
-    /// A matrix nobody writes while this lives.
-    pub(crate) fn new(m: &'a Matrix<T>) -> Self {
+impl<'a, T> Cols<'a, T> {
+    /// The first `rows · cols` elements of `buf`, which nobody writes while this lives,
+    /// as a `rows × cols` matrix.
+    ///
+    /// # Panics
+    /// If `buf` is shorter (a bug of the caller).
+    pub(crate) fn new(buf: &'a [T], rows: usize, cols: usize) -> Self {
+        assert!(buf.len() >= rows * cols, "buffer too short for its shape");
         Self {
-            ptr: m.as_ptr(),
-            rows: m.nrows(),
-            cols: m.ncols(),
+            ptr: buf.as_ptr(),
+            rows,
+            cols,
             _borrow: PhantomData,
         }
     }

@@ -17,12 +17,24 @@ use crate::{CoreError, Network};
 /// `evaluate_with` call on it stored.
 ///
 /// # Threads
-/// A workspace made by [`Workspace::with_threads`] splits every layer's neurons (the rows
-/// of `W⁽ᵏ⁾`, `S⁽ᵏ⁾`, `A⁽ᵏ⁾`, `D⁽ᵏ⁾`) between its threads in the forward pass, the
-/// backward pass and the update: each thread computes, and updates the weights of, its
-/// own block of neurons of each layer, so there is no gradient to combine. Row `j` is
+/// A workspace made by [`Workspace::with_threads`] shares each pass between its threads,
+/// layer by layer, in one of two ways ([`SplitRule`] picks which):
+///
+/// - **by inputs**, for a layer with many weights: thread `t` owns a block `C_t` of the
+///   layer's inputs, i.e. contiguous columns `W[:, C_t]` of its weights, which it alone
+///   reads and updates, so they stay in its own cache. In the forward pass it computes
+///   the partial product `W[:, C_t]·A[C_t, :]`, and the partial products are added in
+///   thread order; backwards it computes rows `C_t` of the delta below.
+/// - **by examples**, for a small layer: thread `t` computes columns `J_t` of the batch
+///   (its examples) forwards and backwards, reading all of `W`.
+///
+/// Either way, the weights' term `D·Aᵀ` of the update is split by inputs (each thread
+/// adds it to its own columns of `W`), so there is no gradient to combine, and no thread
+/// writes weights that another may still read: a layer split by examples is updated in
+/// the next fork, after every thread has propagated through it. Each element is
 /// computed by the same arithmetic whichever thread owns it, so results do not depend
-/// on scheduling: the same thread count gives the same bits every run.
+/// on scheduling: the same thread count gives the same bits every run (and the batch's
+/// loss is summed over the examples in order, as on one thread).
 ///
 /// ```
 /// use nn_core::{Network, Workspace};
@@ -45,8 +57,8 @@ use crate::{CoreError, Network};
 pub struct Workspace<T> {
     /// The threads that share each step, if more than the caller's.
     pub(crate) team: Option<Arc<Team>>,
-    /// Split every layer, however small (see [`Workspace::split_every_layer`]).
-    pub(crate) split_every_layer: bool,
+    /// How each layer's work is split between the threads.
+    pub(crate) split: SplitRule,
     /// Whether every value the last backward pass wrote (weights or gradient) was finite.
     pub(crate) update_finite: bool,
     /// Widths `n₀..n_L` of the network of the stored pass.
@@ -67,6 +79,8 @@ pub struct Workspace<T> {
     pub(crate) partial: Vec<Vec<T>>,
     /// The targets of the last `adjust_gradient`, copied to contiguous columns.
     pub(crate) target: Vec<T>,
+    /// Each example's loss in the last backward pass, summed in order afterwards.
+    pub(crate) example_loss: Vec<T>,
     /// `r⁽ᵏ⁾` at index `k` for `k = 0..L−1`, valid where `masked[k]`.
     pub(crate) masks: Vec<Vec<T>>,
     /// Whether layer `k`'s activations were dropped out in the stored pass.
@@ -94,9 +108,12 @@ impl<T: Real> Workspace<T> {
         })
     }
 
-    /// The threads and whether every layer is split, for [`splits`].
-    pub(crate) fn split_rule(&self) -> (usize, bool) {
-        (self.threads(), self.split_every_layer)
+    /// How this workspace splits layers (a copy, to use while its buffers are borrowed).
+    pub(crate) fn splitter(&self) -> Splitter {
+        Splitter {
+            rule: self.split,
+            threaded: self.team.is_some(),
+        }
     }
 
     /// The team, if the passes are split between threads.
@@ -104,13 +121,17 @@ impl<T: Real> Workspace<T> {
         self.team.clone()
     }
 
-    /// Splits every layer between the threads, however small. By default a layer is
-    /// split only when that pays: when its weights have at least 16,384 entries or its
-    /// products at least 2²⁰ multiply-adds per batch; a smaller layer runs on the calling
-    /// thread alone. Results agree either way up to rounding; this is for tests of the
-    /// split on small networks, and for measuring.
-    pub fn split_every_layer(&mut self, yes: bool) {
-        self.split_every_layer = yes;
+    /// Sets how a threaded workspace splits each layer (the type's documentation
+    /// explains the two ways). Results agree either way up to rounding; the default,
+    /// [`SplitRule::Auto`], is the faster one, and the others are for tests and for
+    /// measuring.
+    pub fn set_split_rule(&mut self, rule: SplitRule) {
+        self.split = rule;
+    }
+
+    /// The rule set by [`set_split_rule`](Workspace::set_split_rule).
+    pub fn split_rule(&self) -> SplitRule {
+        self.split
     }
 
     /// The number of threads that share each pass (1 for [`Workspace::new`]).
@@ -169,23 +190,79 @@ impl<T: Real> Workspace<T> {
             grow(&mut self.partial[k], (threads - 1) * n * batch);
         }
         grow(&mut self.target, self.widths[layers] * batch);
+        grow(&mut self.example_loss, batch);
     }
 }
 
-/// Whether a layer of `n_in` inputs and `n_out` neurons is worth splitting between the
-/// threads of `rule` (`(threads, split every layer)`) for a batch of `batch`: when its weights are large (at least 16,384,
-/// 64 KB in f32, which each thread then keeps in its own cache) or its products are (at
-/// least 2²⁰ multiply-adds). A smaller layer runs on the calling thread alone: its work
-/// is shorter than the fork, and the rows its threads would exchange. Measured in
-/// `docs/performance.md` (784-128-64-10: only the first layer is split).
-pub(crate) fn splits(rule: (usize, bool), n_out: usize, n_in: usize, batch: usize) -> bool {
-    let (threads, every) = rule;
-    threads > 1 && (every || n_out * n_in >= 1 << 14 || n_out * n_in * batch >= 1 << 20)
+/// How a threaded workspace splits each layer's work between its threads (see
+/// [`Workspace`]'s documentation, "Threads").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SplitRule {
+    /// By inputs when the layer's weights are large (at least 16,384 entries, 64 KB in
+    /// f32, which each thread then keeps in its own cache) or its products are (at least
+    /// 2²⁰ multiply-adds per batch); by examples otherwise. Measured in
+    /// `docs/performance.md` (784-128-64-10 at batch 64: the first layer by inputs, the
+    /// other two by examples).
+    #[default]
+    Auto,
+    /// Layer `k` (counted from 0) by inputs if bit `k` of the mask is set, by examples
+    /// otherwise (layers from 64 on always by examples). `ByInputs(u64::MAX)` splits
+    /// every layer by inputs, `ByInputs(0)` every layer by examples.
+    ByInputs(u64),
+}
+
+/// The way one layer's work is split in a pass (see [`SplitRule`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Split {
+    /// Each thread a block of the layer's inputs.
+    Inputs,
+    /// Each thread a block of the batch's examples.
+    Examples,
+    /// By examples, in one block on the calling thread: the layer's work (under 2¹⁶
+    /// multiply-adds) is too small to share, or there is no team.
+    Alone,
+}
+
+/// A workspace's [`SplitRule`] and whether it has threads.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Splitter {
+    rule: SplitRule,
+    threaded: bool,
+}
+
+impl Splitter {
+    /// How layer `k` (`n_in` inputs, `n_out` neurons) is split for a batch of `batch`.
+    pub(crate) fn of(self, k: usize, n_out: usize, n_in: usize, batch: usize) -> Split {
+        let by_inputs = match self.rule {
+            _ if !self.threaded => return Split::Alone,
+            SplitRule::Auto => large(n_out, n_in, batch),
+            SplitRule::ByInputs(mask) => k < 64 && mask & (1 << k) != 0,
+        };
+        if by_inputs {
+            Split::Inputs
+        } else if self.rule == SplitRule::Auto && n_out * n_in * batch < 1 << 16 {
+            Split::Alone
+        } else {
+            Split::Examples
+        }
+    }
+
+    /// The team that runs a fork of a layer split as `split`: none for [`Split::Alone`].
+    pub(crate) fn team(split: Split, team: Option<&Team>) -> Option<&Team> {
+        team.filter(|_| split != Split::Alone)
+    }
+}
+
+/// Whether a layer of `n_in` inputs and `n_out` neurons is large enough to split by
+/// inputs at batch size `batch` ([`SplitRule::Auto`]).
+fn large(n_out: usize, n_in: usize, batch: usize) -> bool {
+    n_out * n_in >= 1 << 14 || n_out * n_in * batch >= 1 << 20
 }
 
 /// Runs `job(t, p)` for every part `t` of `p` at once, `p` the team's threads (just
 /// `job(0, 1)` without a team), and returns the error of the lowest-numbered part that
-/// failed, if any. Part `t` works on block `part_rows(n, t, p)` of each layer's inputs.
+/// failed, if any. Part `t` works on block `part_rows(n, t, p)` of a layer's inputs, its
+/// examples, or its biases.
 pub(crate) fn fork<F>(team: Option<&Team>, job: F) -> Result<(), CoreError>
 where
     F: Fn(usize, usize) -> Result<(), CoreError> + Sync,

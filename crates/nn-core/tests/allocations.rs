@@ -1,7 +1,7 @@
 //! After the first batch, a training step allocates nothing of its own.
 
 use nn_activations::{Identity, Relu, Sigmoid, Tanh};
-use nn_core::{Dropout, Network, NeuronActivation, SoftmaxCrossEntropy, Workspace};
+use nn_core::{Dropout, Network, NeuronActivation, SoftmaxCrossEntropy, SplitRule, Workspace};
 use nn_math::Matrix;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -67,7 +67,7 @@ fn a_training_step_allocates_nothing_after_the_first_batch() {
 
     // Nor does a step split between two threads (counted on the calling thread).
     let mut ws3 = Workspace::with_threads(2).unwrap();
-    ws3.split_every_layer(true);
+    ws3.set_split_rule(SplitRule::ByInputs(u64::MAX));
     let mut threaded = |net: &mut Network<f32>| {
         net.evaluate_with(&x2, &mut ws3).unwrap();
         net.descend(&mut ws3, &y2, &SoftmaxCrossEntropy, 0.01)

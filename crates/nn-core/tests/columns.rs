@@ -1,7 +1,7 @@
 //! `evaluate_columns` gathers what `evaluate_with` is given: the same outputs, masks and
 //! gradients, on any number of threads.
 
-use nn_core::{CoreError, Dropout, HalfSquaredError, Workspace};
+use nn_core::{CoreError, Dropout, HalfSquaredError, SplitRule, Workspace};
 use nn_math::Matrix;
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -18,13 +18,14 @@ proptest! {
         }),
         picks in prop::collection::vec(0usize..6, 1..10),
         threads in 1usize..=3,
+        mask in any::<u64>(),
         seed in any::<u64>(),
     ) {
         let gathered = Matrix::from_columns(&picks.iter().map(|&c| data.column(c)).collect::<Vec<_>>());
         let dropout = Dropout::new(vec![0.3; net.layers().len()]).unwrap();
         let mut plain = net.workspace();
         let mut split = Workspace::with_threads(threads).unwrap();
-        split.split_every_layer(true);
+        split.set_split_rule(SplitRule::ByInputs(mask));
 
         let a = net.evaluate_with(&gathered, &mut plain).unwrap().clone_owned();
         let b = net.evaluate_columns(&data, &picks, &mut split).unwrap().clone_owned();

@@ -66,7 +66,7 @@ pub fn classifier() -> impl Strategy<Value = Network<f64>> {
     network().prop_map(|net| {
         let (n_in, mut layers) = (net.n_inputs(), net.layers().to_vec());
         let last = layers.pop().expect("at least one layer");
-        let out = nn_core::Dense::new(last.weight().clone(), last.bias().clone(), Identity)
+        let out = nn_core::Dense::new(last.weight().clone_owned(), last.bias().clone(), Identity)
             .expect("same shapes");
         layers.push(out);
         Network::from_layers(n_in, layers).expect("same architecture")

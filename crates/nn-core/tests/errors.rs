@@ -174,7 +174,7 @@ fn dropout_rates_are_validated() {
 
 #[test]
 fn the_workspace_reports_a_non_finite_update() {
-    use nn_core::Workspace;
+    use nn_core::{SplitRule, Workspace};
     for threads in [1, 2] {
         let mut net = Network::<f32>::builder(3)
             .layer(4, Relu)
@@ -182,7 +182,7 @@ fn the_workspace_reports_a_non_finite_update() {
             .build(&mut StdRng::seed_from_u64(4))
             .unwrap();
         let mut ws = Workspace::with_threads(threads).unwrap();
-        ws.split_every_layer(true);
+        ws.set_split_rule(SplitRule::ByInputs(u64::MAX));
         assert!(!ws.last_update_finite(), "no update yet");
         let x = Matrix::from_element(3, 2, 1.0f32);
         let y = Matrix::from_element(2, 2, 0.5f32);

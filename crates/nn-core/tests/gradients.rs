@@ -1,12 +1,14 @@
 //! Backpropagation against finite differences: every entry of the gradient of every
 //! weight and bias, for random architectures, activations (per layer and per neuron),
 //! both losses, random batches and targets, with and without a fixed dropout mask, and
-//! with every layer split between 1 to 3 threads (`Workspace::with_threads`,
-//! `split_every_layer`).
+//! on 1 to 3 threads (`Workspace::with_threads`) with each layer split by inputs or by
+//! examples at random (`SplitRule::ByInputs`).
 //!
 //! `cargo xtask test` reruns this module with 2,000 cases per property.
 
-use nn_core::{Dropout, HalfSquaredError, Loss, Network, SoftmaxCrossEntropy, Workspace};
+use nn_core::{
+    Dropout, HalfSquaredError, Loss, Network, SoftmaxCrossEntropy, SplitRule, Workspace,
+};
 use nn_math::Matrix;
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -19,15 +21,16 @@ use crate::common::{
 /// Compares the backpropagated gradient of `net` on `(x, y)` with the central difference
 /// of the batch loss, entry by entry. `dropout` fixes the masks through a seeded RNG, so
 /// that every perturbed evaluation sees the same mask. The backpropagation runs on
-/// `threads` threads, each owning a block of every layer's neurons (some blocks empty
-/// when a layer is narrower than the team).
+/// `threads` threads, splitting layer `k` by inputs if bit `k` of `split` is set and by
+/// examples otherwise (some blocks empty when a layer is narrower, or the batch smaller,
+/// than the team).
 fn check_gradient(
     net: &Network<f64>,
     x: &Matrix<f64>,
     y: &Matrix<f64>,
     loss: &dyn Loss<f64>,
     dropout: Option<(&Dropout, u64)>,
-    threads: usize,
+    (threads, split): (usize, u64),
 ) -> Result<(), TestCaseError> {
     let outputs = |n: &Network<f64>| -> Matrix<f64> {
         let mut ws = n.workspace();
@@ -40,7 +43,7 @@ fn check_gradient(
         }
     };
     let mut ws = Workspace::with_threads(threads).unwrap();
-    ws.split_every_layer(true);
+    ws.set_split_rule(SplitRule::ByInputs(split));
     let mut grad = net.gradient();
     match dropout {
         None => {
@@ -101,16 +104,18 @@ proptest! {
     fn half_squared_error_gradient_matches_finite_differences(
         (net, x, y) in net_and_batch(network(), real_targets),
         threads in 1usize..=3,
+        split in any::<u64>(),
     ) {
-        check_gradient(&net, &x, &y, &HalfSquaredError, None, threads)?;
+        check_gradient(&net, &x, &y, &HalfSquaredError, None, (threads, split))?;
     }
 
     #[test]
     fn softmax_cross_entropy_gradient_matches_finite_differences(
         (net, x, y) in net_and_batch(classifier(), distributions),
         threads in 1usize..=3,
+        split in any::<u64>(),
     ) {
-        check_gradient(&net, &x, &y, &SoftmaxCrossEntropy, None, threads)?;
+        check_gradient(&net, &x, &y, &SoftmaxCrossEntropy, None, (threads, split))?;
     }
 
     #[test]
@@ -119,9 +124,10 @@ proptest! {
         rates in prop::collection::vec(0.0..0.5_f64, 4),
         seed in any::<u64>(),
         threads in 1usize..=3,
+        split in any::<u64>(),
     ) {
         let dropout = Dropout::new(rates[..net.layers().len()].to_vec()).unwrap();
-        check_gradient(&net, &x, &y, &HalfSquaredError, Some((&dropout, seed)), threads)?;
+        check_gradient(&net, &x, &y, &HalfSquaredError, Some((&dropout, seed)), (threads, split))?;
     }
 
     #[test]
@@ -156,6 +162,7 @@ proptest! {
         rate in 0.01..1.0_f64,
         seed in any::<u64>(),
         threads in 1usize..=3,
+        split in any::<u64>(),
     ) {
         // Algorithm 7 + 9 fused: the same update as clear, adjust and apply (the fused
         // one split between `threads` threads, which update their own rows).
@@ -169,8 +176,7 @@ proptest! {
 
         let mut fused = net.clone();
         let mut ws = Workspace::with_threads(threads).unwrap();
-        ws.split_every_layer(true);
-    ws.split_every_layer(true);
+        ws.set_split_rule(SplitRule::ByInputs(split));
         fused.evaluate_with_dropout(&x, &mut ws, &dropout, &mut StdRng::seed_from_u64(seed)).unwrap();
         let l2 = fused.descend(&mut ws, &y, &HalfSquaredError, rate).unwrap();
         prop_assert!((l1 - l2).abs() <= 1e-12 * (1.0 + l1.abs()), "{l1} vs {l2}");

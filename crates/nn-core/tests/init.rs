@@ -54,7 +54,7 @@ fn variances_follow_the_documented_formulas() {
     ];
     for (init, expected) in cases {
         let net = build(init, 200, 1);
-        let v = variance(net.layers()[0].weight().as_slice());
+        let v = variance(net.layers()[0].weight_slice());
         assert!(
             (v / expected - 1.0).abs() < 0.05,
             "{init:?}: variance {v}, expected {expected}"

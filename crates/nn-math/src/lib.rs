@@ -25,6 +25,7 @@
 //! # Ok::<(), nn_math::MathError>(())
 //! ```
 
+mod aligned;
 mod error;
 mod hadamard;
 mod kernel;
@@ -32,6 +33,7 @@ mod norm;
 pub mod product;
 mod real;
 
+pub use aligned::{ALIGN, AlignedVec};
 pub use error::{MathError, Shape};
 pub use hadamard::{hadamard, hadamard_assign, hadamard_to};
 pub use norm::{L1, L2, Norm, squared_l2_norm};

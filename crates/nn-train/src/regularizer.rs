@@ -40,7 +40,7 @@ pub trait Regularizer<T: Real> {
                 layer,
                 kind: ParamKind::Weight,
             };
-            self.add_gradient(w, dense.weight().as_slice(), g.weight_mut());
+            self.add_gradient(w, dense.weight_slice(), g.weight_mut());
             let b = ParamId {
                 layer,
                 kind: ParamKind::Bias,

@@ -42,12 +42,20 @@ use nn_math::Real;
 /// MeanAbsoluteError.gradient(&[1.0, 0.0], &[0.0, 2.0], &mut g);
 /// assert_eq!(g, [0.5, -0.5]);
 /// ```
-pub trait Loss<T: Real> {
+pub trait Loss<T: Real>: Send + Sync {
     /// `C(a, y)` for one example.
     fn loss(&self, output: &[T], target: &[T]) -> T;
 
     /// Writes `∂C/∂a` for one example into `grad`.
     fn gradient(&self, output: &[T], target: &[T], grad: &mut [T]);
+
+    /// `C(a, y)`, and `∂C/∂a` written into `grad`, for one example: what backpropagation
+    /// calls. The default calls [`loss`](Loss::loss) and [`gradient`](Loss::gradient);
+    /// override it when the two share work (as the softmax does).
+    fn loss_and_gradient(&self, output: &[T], target: &[T], grad: &mut [T]) -> T {
+        self.gradient(output, target, grad);
+        self.loss(output, target)
+    }
 
     /// A short name for messages and histories.
     fn name(&self) -> &str {
@@ -64,6 +72,10 @@ impl<T: Real, L: Loss<T> + ?Sized> Loss<T> for &L {
         (**self).gradient(output, target, grad);
     }
 
+    fn loss_and_gradient(&self, output: &[T], target: &[T], grad: &mut [T]) -> T {
+        (**self).loss_and_gradient(output, target, grad)
+    }
+
     fn name(&self) -> &str {
         (**self).name()
     }
@@ -76,6 +88,10 @@ impl<T: Real, L: Loss<T> + ?Sized> Loss<T> for Box<L> {
 
     fn gradient(&self, output: &[T], target: &[T], grad: &mut [T]) {
         (**self).gradient(output, target, grad);
+    }
+
+    fn loss_and_gradient(&self, output: &[T], target: &[T], grad: &mut [T]) -> T {
+        (**self).loss_and_gradient(output, target, grad)
     }
 
     fn name(&self) -> &str {

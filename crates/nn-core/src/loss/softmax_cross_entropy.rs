@@ -65,7 +65,47 @@ impl<T: Real> Loss<T> for SoftmaxCrossEntropy {
         }
     }
 
+    fn loss_and_gradient(&self, output: &[T], target: &[T], grad: &mut [T]) -> T {
+        // One log-sum-exp for both; the same arithmetic as `loss` and `gradient`.
+        let (max, lse) = log_sum_exp(output);
+        let (mut loss, mut mass) = (T::zero(), T::zero());
+        for (&a, &y) in output.iter().zip(target) {
+            loss -= y * ((a - max) - lse);
+            mass += y;
+        }
+        for ((g, &a), &y) in grad.iter_mut().zip(output).zip(target) {
+            *g = mass * ((a - max) - lse).exp() - y;
+        }
+        loss
+    }
+
     fn name(&self) -> &str {
         "softmax_cross_entropy"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn loss_and_gradient_is_loss_then_gradient(
+            pairs in prop::collection::vec((-50.0..50.0_f64, 0.0..1.0_f64), 1..12),
+        ) {
+            let (a, y): (Vec<f64>, Vec<f64>) = pairs.into_iter().unzip();
+            let (mut fused, mut apart) = (vec![0.0; a.len()], vec![0.0; a.len()]);
+            let loss = SoftmaxCrossEntropy.loss_and_gradient(&a, &y, &mut fused);
+            SoftmaxCrossEntropy.gradient(&a, &y, &mut apart);
+            prop_assert_eq!(loss.to_bits(), SoftmaxCrossEntropy.loss(&a, &y).to_bits());
+            prop_assert_eq!(fused, apart);
+            // The trait's default does the same for a loss that does not override it.
+            let (mut g1, mut g2) = (vec![0.0; a.len()], vec![0.0; a.len()]);
+            let l = crate::HalfSquaredError.loss_and_gradient(&a, &y, &mut g1);
+            crate::HalfSquaredError.gradient(&a, &y, &mut g2);
+            prop_assert_eq!(l.to_bits(), crate::HalfSquaredError.loss(&a, &y).to_bits());
+            prop_assert_eq!(g1, g2);
+        }
     }
 }
