@@ -200,9 +200,10 @@ impl<T: Real> Workspace<T> {
 pub enum SplitRule {
     /// By inputs when the layer's weights are large (at least 16,384 entries, 64 KB in
     /// f32, which each thread then keeps in its own cache) or its products are (at least
-    /// 2²⁰ multiply-adds per batch); by examples otherwise. Measured in
-    /// `docs/performance.md` (784-128-64-10 at batch 64: the first layer by inputs, the
-    /// other two by examples).
+    /// 2²⁰ multiply-adds per batch); by examples otherwise, except that a layer with
+    /// fewer than 2¹⁶ multiply-adds per batch runs on the calling thread alone (its work
+    /// is shorter than a fork). Measured in `docs/performance.md` (784-128-64-10 at batch
+    /// 64: the first layer by inputs, the second by examples, the third alone).
     #[default]
     Auto,
     /// Layer `k` (counted from 0) by inputs if bit `k` of the mask is set, by examples

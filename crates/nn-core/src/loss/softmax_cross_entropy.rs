@@ -47,6 +47,28 @@ fn log_sum_exp<T: Real>(a: &[T]) -> (T, T) {
     (max, sum.ln())
 }
 
+/// Writes `∂C/∂aⱼ = (Σᵢ yᵢ)·pⱼ − yⱼ` into `grad`, with `pⱼ = e^{aⱼ − max} / Σᵢ e^{aᵢ − max}`
+/// (each exponential computed once), and returns `(max a, Σᵢ e^{aᵢ − max})` as
+/// [`log_sum_exp`] sums it.
+fn softmax_gradient<T: Real>(output: &[T], target: &[T], grad: &mut [T]) -> (T, T) {
+    let max = output
+        .iter()
+        .copied()
+        .reduce(|m, x| m.max(x))
+        .unwrap_or(T::zero());
+    let mut sum = T::zero();
+    for (g, &a) in grad.iter_mut().zip(output) {
+        *g = (a - max).exp();
+        sum += *g;
+    }
+    let mass = target.iter().fold(T::zero(), |s, &y| s + y);
+    let scale = mass / sum;
+    for (g, &y) in grad.iter_mut().zip(target) {
+        *g = *g * scale - y;
+    }
+    (max, sum)
+}
+
 impl<T: Real> Loss<T> for SoftmaxCrossEntropy {
     fn loss(&self, output: &[T], target: &[T]) -> T {
         let (max, lse) = log_sum_exp(output);
@@ -58,25 +80,17 @@ impl<T: Real> Loss<T> for SoftmaxCrossEntropy {
     }
 
     fn gradient(&self, output: &[T], target: &[T], grad: &mut [T]) {
-        let (max, lse) = log_sum_exp(output);
-        let mass = target.iter().fold(T::zero(), |s, &y| s + y);
-        for ((g, &a), &y) in grad.iter_mut().zip(output).zip(target) {
-            *g = mass * ((a - max) - lse).exp() - y;
-        }
+        softmax_gradient(output, target, grad);
     }
 
     fn loss_and_gradient(&self, output: &[T], target: &[T], grad: &mut [T]) -> T {
-        // One log-sum-exp for both; the same arithmetic as `loss` and `gradient`.
-        let (max, lse) = log_sum_exp(output);
-        let (mut loss, mut mass) = (T::zero(), T::zero());
-        for (&a, &y) in output.iter().zip(target) {
-            loss -= y * ((a - max) - lse);
-            mass += y;
-        }
-        for ((g, &a), &y) in grad.iter_mut().zip(output).zip(target) {
-            *g = mass * ((a - max) - lse).exp() - y;
-        }
-        loss
+        // One pass of exponentials for both; the same arithmetic as `loss` and `gradient`.
+        let (max, sum) = softmax_gradient(output, target, grad);
+        let lse = sum.ln();
+        output
+            .iter()
+            .zip(target)
+            .fold(T::zero(), |s, (&a, &y)| s - y * ((a - max) - lse))
     }
 
     fn name(&self) -> &str {
