@@ -1,7 +1,9 @@
 //! The fast products equal the naive triple loop of A.23, for every transposition and
 //! for shapes on both sides of nalgebra's small-matrix threshold.
 
-use nn_math::{MathError, Matrix, Op, Shape, gemm, mul_nt_to, mul_tn_to, mul_to};
+use nn_math::{
+    AlignedVec, MathError, Matrix, MatrixView, Op, Shape, gemm, mul_nt_to, mul_tn_to, mul_to,
+};
 use proptest::prelude::*;
 
 use crate::strategies::matrix;
@@ -178,10 +180,48 @@ fn large_products_cross_every_blocking_boundary() {
     // m, k and n beyond the kernel's block sizes (MC = 128 rows, KC = 256 deep) and not
     // multiples of the micro-tile, with β ≠ 0 so that the first depth block must scale C
     // and the later ones accumulate. Both precisions, every transposition.
-    // m = 272 is a multiple of the f32 kernel's 16 rows (column-major A is then read
-    // without packing); m = 300 is not.
+    // m = 272 is a multiple of the f32 kernel's 16 rows (column-major A on a cache line
+    // is then read without packing, when the allocator happens to align it); m = 300 is
+    // not.
     for (m, k, n) in [(300, 600, 70), (272, 600, 70)] {
         check_large(m, k, n);
+    }
+}
+
+#[test]
+fn column_major_a_on_cache_lines_is_read_in_place() {
+    // A layer's weights (`Dense` stores them from a 64-byte boundary) with a multiple of
+    // 16 rows are read without packing; other shapes and strides are packed. Every case
+    // against an f64 triple loop, β ≠ 0, B plain and transposed, ragged B panels.
+    for (rows, m, k, n) in [
+        (16, 16, 1, 1),
+        (16, 16, 5, 7),
+        (32, 32, 300, 13),
+        (272, 272, 600, 70),
+        (128, 128, 784, 64),
+        (64, 64, 128, 32),
+        (20, 16, 40, 9), // rows 0..16 of a 20-row matrix: a stride off the lines, packed
+        (10, 10, 64, 64), // not whole panels of 16 rows, packed
+    ] {
+        let full = Matrix::from_fn(rows, k, |i, j| ((i * 7 + j * 3) % 17) as f64 / 17.0 - 0.5);
+        let a = full.rows(0, m).clone_owned();
+        let b = Matrix::from_fn(k, n, |i, j| ((i * 5 + j * 11) % 13) as f64 / 13.0 - 0.5);
+        let c0 = Matrix::from_fn(m, n, |i, j| ((i + j) % 3) as f64);
+        let want = naive(&a, &b) * 0.5 + &c0 * 2.0;
+        let stored = AlignedVec::from_slice(full.map(|x| x as f32).as_slice());
+        let a32 = MatrixView::from_slice(&stored, rows, k);
+        let a32 = a32.rows(0, m);
+        for ob in [Op::NoTrans, Op::Trans] {
+            let b32 = apply(&b, ob).map(|x| x as f32);
+            let mut c32 = c0.map(|x| x as f32);
+            gemm(0.5_f32, &a32, Op::NoTrans, &b32, ob, 2.0, &mut c32).unwrap();
+            for (x, y) in c32.iter().zip(want.iter()) {
+                assert!(
+                    (f64::from(*x) - y).abs() < 1e-4 * (1.0 + y.abs()),
+                    "{m}×{k}×{n} ({rows} rows stored): {x} vs {y}"
+                );
+            }
+        }
     }
 }
 

@@ -22,6 +22,13 @@ pub(crate) type Kernel<T> = fn(usize, &[T], &[T]) -> <T as KernelScalar>::Tile;
 /// stride `ldc`): `C ← α·tile + β·C`. Unsafe: the caller guarantees the block.
 pub(crate) type KernelInto<T> = unsafe fn(usize, &[T], &[T], *mut T, usize, T, T);
 
+/// The two forms of a micro-kernel that reads `A` in place: step `p`'s `MR` values at
+/// `a[p·a_step..]` (arguments: `kc`, `a`, `a_step`, `b`, then as [`KernelInto`]).
+pub(crate) type StridedKernels<T> = (
+    fn(usize, &[T], usize, &[T]) -> <T as KernelScalar>::Tile,
+    unsafe fn(usize, &[T], usize, &[T], *mut T, usize, T, T),
+);
+
 /// The two scalar types the kernel is built for.
 pub(crate) trait KernelScalar:
     Copy + PartialEq + Add<Output = Self> + Mul<Output = Self> + 'static
@@ -45,6 +52,8 @@ pub(crate) trait KernelScalar:
     /// A kernel that writes full tiles straight into `C`, if there is one for this type
     /// and CPU.
     fn kernel_into() -> Option<KernelInto<Self>>;
+    /// Kernels that read a column-major `A` in place, if there are for this type and CPU.
+    fn kernels_strided() -> Option<StridedKernels<Self>>;
 }
 
 /// `Σ_p a_p ⊗ b_p` over `kc` packed steps: `a` holds `kc` groups of `MR`, `b` of `NR`.
@@ -92,7 +101,7 @@ fn step<T: KernelScalar, const MR: usize, const NR: usize, const FUSED: bool>(
 }
 
 macro_rules! kernel_scalar {
-    ($t:ty, $mr:expr, $nr:expr, $fast:path, $into:expr, $wide:expr, $wide_into:expr) => {
+    ($t:ty, $mr:expr, $nr:expr, $fast:path, $into:expr, $wide:expr, $wide_into:expr, $strided:expr, $wide_strided:expr) => {
         impl KernelScalar for $t {
             const MR: usize = $mr;
             const NR: usize = $nr;
@@ -118,7 +127,7 @@ macro_rules! kernel_scalar {
                     if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
                     {
                         // SAFETY: the CPU has the features the function is compiled for.
-                        return Some(|kc, a, b| unsafe { $fast(kc, a, b) });
+                        return Some(|kc, a, b| unsafe { $fast(kc, a, $mr, b) });
                     }
                 }
                 None
@@ -138,14 +147,32 @@ macro_rules! kernel_scalar {
                 }
                 None
             }
+
+            fn kernels_strided() -> Option<StridedKernels<Self>> {
+                #[cfg(target_arch = "x86_64")]
+                {
+                    if let Some(k) =
+                        $wide_strided.filter(|_| std::is_x86_feature_detected!("avx512f"))
+                    {
+                        return Some(k);
+                    }
+                    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+                    {
+                        return $strided;
+                    }
+                }
+                None
+            }
         }
     };
 }
 
-/// The auto-vectorized AVX2 + FMA kernel for f64 (8×4: eight accumulator registers).
+/// The auto-vectorized AVX2 + FMA kernel for f64 (8×4: eight accumulator registers), on
+/// packed panels (`a_step` is always 8).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn kernel_avx2_f64(kc: usize, a: &[f64], b: &[f64]) -> [[f64; 8]; 4] {
+fn kernel_avx2_f64(kc: usize, a: &[f64], a_step: usize, b: &[f64]) -> [[f64; 8]; 4] {
+    debug_assert_eq!(a_step, 8);
     tile_product::<f64, 8, 4, true>(kc, a, b)
 }
 
@@ -158,13 +185,26 @@ kernel_scalar!(
     // SAFETY (of the call the pointer stands for): the CPU has AVX2 and FMA, and the
     // caller of a `KernelInto` guarantees the block of C.
     Some(|kc, a, b, c, ldc, alpha, beta| unsafe {
-        super::x86::kernel_16x6_into(kc, a, b, c, ldc, alpha, beta)
+        super::x86::kernel_16x6_into(kc, a, 16, b, c, ldc, alpha, beta)
     }),
     // AVX-512, where the CPU has it (same safety arguments).
-    Some::<Kernel<f32>>(|kc, a, b| unsafe { super::x86::kernel_16x6_avx512(kc, a, b) }),
+    Some::<Kernel<f32>>(|kc, a, b| unsafe { super::x86::kernel_16x6_avx512(kc, a, 16, b) }),
     Some::<KernelInto<f32>>(|kc, a, b, c, ldc, alpha, beta| unsafe {
-        super::x86::kernel_16x6_avx512_into(kc, a, b, c, ldc, alpha, beta)
-    })
+        super::x86::kernel_16x6_avx512_into(kc, a, 16, b, c, ldc, alpha, beta)
+    }),
+    // The same kernels reading A in place (same safety arguments).
+    Some::<StridedKernels<f32>>((
+        |kc, a, s, b| unsafe { super::x86::kernel_16x6(kc, a, s, b) },
+        |kc, a, s, b, c, ldc, alpha, beta| unsafe {
+            super::x86::kernel_16x6_into(kc, a, s, b, c, ldc, alpha, beta)
+        },
+    )),
+    Some::<StridedKernels<f32>>((
+        |kc, a, s, b| unsafe { super::x86::kernel_16x6_avx512(kc, a, s, b) },
+        |kc, a, s, b, c, ldc, alpha, beta| unsafe {
+            super::x86::kernel_16x6_avx512_into(kc, a, s, b, c, ldc, alpha, beta)
+        },
+    ))
 );
 kernel_scalar!(
     f64,
@@ -173,7 +213,9 @@ kernel_scalar!(
     kernel_avx2_f64,
     None,
     None::<Kernel<f64>>,
-    None::<KernelInto<f64>>
+    None::<KernelInto<f64>>,
+    None::<StridedKernels<f64>>,
+    None::<StridedKernels<f64>>
 );
 
 /// The direct-write kernel, where there is one.

@@ -14,7 +14,9 @@
 //! f32 products use the hand-written 16×6 kernels of `x86.rs` (AVX-512 where the CPU has
 //! it) and f64 products an auto-vectorized 8×4 kernel compiled for those instructions;
 //! elsewhere a portable build of the same generic kernel runs. Products with a side below 4 (a batch of one, a
-//! single example's weight gradient) skip packing altogether (`thin.rs`).
+//! single example's weight gradient) skip packing altogether (`thin.rs`), and an f32
+//! column-major `A` that starts on a cache line, with whole 16-row panels and a column
+//! stride of whole lines (a layer's weights in `W·A`), is read in place instead of packed.
 
 mod micro;
 mod pack;
@@ -124,6 +126,16 @@ unsafe fn gemm_blocked<T: KernelScalar>(prod: Product<T>, pa: &mut Vec<T>, pb: &
     let kernel = micro::select::<T>();
     // Full tiles of a C with unit row stride go straight from the registers into C.
     let into = micro::select_into::<T>().filter(|_| c.rs == 1);
+    // A column-major A whose columns start on cache lines, in whole panels of MR rows
+    // (a layer's weights, `W·A`), is read in place: each step's MR values are then one
+    // line, and packing it would copy every weight once per product.
+    let in_place = T::kernels_strided().filter(|_| {
+        a.rs == 1
+            && c.rs == 1
+            && m.is_multiple_of(mr)
+            && (a.ptr as usize).is_multiple_of(crate::ALIGN)
+            && (a.cs as usize * core::mem::size_of::<T>()).is_multiple_of(crate::ALIGN)
+    });
     for jc in (0..n).step_by(NC) {
         let nc = NC.min(n - jc);
         // Depth blocks of equal size (at most KC): 784 = 4 × 196, not 3 × 256 + 16, so that
@@ -135,6 +147,39 @@ unsafe fn gemm_blocked<T: KernelScalar>(prod: Product<T>, pa: &mut Vec<T>, pb: &
             let beta_here = if pc == 0 { beta } else { T::ONE };
             // SAFETY: the block lies inside B (rows pc..pc+kc, columns jc..jc+nc).
             unsafe { pack::pack_b(pb, b, pc, kc, jc, nc, nr) };
+            if let Some((tile_in_place, into_in_place)) = in_place {
+                for i0 in (0..m).step_by(mr) {
+                    // SAFETY: rows i0..i0+MR of columns pc..pc+kc lie inside A (m is a
+                    // multiple of MR), the last of them (kc−1)·cs + MR − 1 past the first.
+                    let a_panel = unsafe {
+                        core::slice::from_raw_parts(
+                            a.ptr.offset(i0 as isize + pc as isize * a.cs),
+                            (kc - 1) * a.cs as usize + mr,
+                        )
+                    };
+                    let step = a.cs as usize;
+                    for (jp, b_panel) in pb.chunks_exact(kc * nr).take(nc.div_ceil(nr)).enumerate()
+                    {
+                        let j0 = jc + jp * nr;
+                        let cols = nr.min(n - j0);
+                        if cols == nr {
+                            // SAFETY: as for the packed path below.
+                            unsafe {
+                                let at = c.ptr.offset(i0 as isize + j0 as isize * c.cs);
+                                let ldc = c.cs as usize;
+                                into_in_place(
+                                    kc, a_panel, step, b_panel, at, ldc, alpha, beta_here,
+                                );
+                            }
+                        } else {
+                            let tile = tile_in_place(kc, a_panel, step, b_panel);
+                            // SAFETY: rows i0..i0+MR and columns j0..j0+cols lie inside C.
+                            unsafe { write_tile(&tile, c, i0, mr, j0, cols, alpha, beta_here) };
+                        }
+                    }
+                }
+                continue;
+            }
             for ic in (0..m).step_by(MC) {
                 let mc = MC.min(m - ic);
                 // SAFETY: the block lies inside A (rows ic..ic+mc, columns pc..pc+kc).
