@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use nn_math::Real;
+use nn_math::{AlignedVec, Real};
 
 use crate::team::Team;
 use crate::{CoreError, Network};
@@ -71,8 +71,9 @@ pub struct Workspace<T> {
     pub(crate) pre: Vec<Vec<T>>,
     /// `A⁽ᵏ⁾` at index `k − 1`.
     pub(crate) act: Vec<Vec<T>>,
-    /// `D⁽ᵏ⁾` at index `k − 1`.
-    pub(crate) delta: Vec<Vec<T>>,
+    /// `D⁽ᵏ⁾` at index `k − 1`, from a cache line (the `A` of the update's `D·Aᵀ`, which
+    /// the product then reads in place).
+    pub(crate) delta: Vec<AlignedVec<T>>,
     /// With `p` threads, the partial products `W⁽ᵏ⁾[:, C_t]·A⁽ᵏ⁻¹⁾[C_t, :]` of threads
     /// `t = 1..p` at index `k − 1`, one `n_k × B` block after the other (thread 0 writes
     /// its share straight into `S⁽ᵏ⁾`).
@@ -163,14 +164,10 @@ impl<T: Real> Workspace<T> {
                 .extend(net.layers().iter().map(|l| l.n_outputs()));
         }
         self.batch = 0;
-        for bufs in [
-            &mut self.pre,
-            &mut self.act,
-            &mut self.delta,
-            &mut self.partial,
-        ] {
+        for bufs in [&mut self.pre, &mut self.act, &mut self.partial] {
             bufs.resize_with(layers, Vec::new);
         }
+        self.delta.resize_with(layers, AlignedVec::default);
         self.masks.resize_with(layers, Vec::new);
         self.masked.resize(layers, false);
         self.masked.iter_mut().for_each(|m| *m = false);
@@ -186,7 +183,9 @@ impl<T: Real> Workspace<T> {
             let n = self.widths[k + 1];
             grow(&mut self.pre[k], n * batch);
             grow(&mut self.act[k], n * batch);
-            grow(&mut self.delta[k], n * batch);
+            if self.delta[k].len() < n * batch {
+                self.delta[k] = AlignedVec::zeroed(n * batch);
+            }
             grow(&mut self.partial[k], (threads - 1) * n * batch);
         }
         grow(&mut self.target, self.widths[layers] * batch);

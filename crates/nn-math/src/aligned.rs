@@ -6,7 +6,7 @@ use core::ops::{Deref, DerefMut};
 /// width of an AVX-512 register.
 pub const ALIGN: usize = 64;
 
-/// A fixed-length buffer of `T` whose first element sits on a 64-byte boundary
+/// A fixed-length buffer of `T` whose first element (if any) sits on a 64-byte boundary
 /// ([`ALIGN`]), so that vector loads of it never straddle two cache lines.
 ///
 /// A `Vec<T>` is aligned only as `T` requires (4 bytes for `f32`); where its storage
@@ -30,25 +30,32 @@ pub struct AlignedVec<T> {
     len: usize,
 }
 
-impl<T: Copy + Default> AlignedVec<T> {
+impl<T: Clone> AlignedVec<T> {
     /// A copy of `values`, aligned.
     pub fn from_slice(values: &[T]) -> Self {
+        let Some(first) = values.first() else {
+            return Self::default();
+        };
         let size = core::mem::size_of::<T>().max(1);
         let pad = ALIGN.div_ceil(size);
-        let mut buf = vec![T::default(); values.len() + pad];
+        let mut buf: Vec<T> = Vec::with_capacity(values.len() + pad);
         // Elements to skip to reach a boundary; a type whose size does not divide the
-        // alignment may never reach one, and then starts where the `Vec` does.
+        // alignment may never reach one, and then starts where the `Vec` does. The
+        // capacity covers the skipped elements and the values, so `buf` never moves.
         let start = Some(buf.as_ptr().align_offset(ALIGN))
             .filter(|&s| s <= pad)
             .unwrap_or(0);
-        buf[start..start + values.len()].copy_from_slice(values);
+        buf.extend(core::iter::repeat_n(first.clone(), start));
+        buf.extend_from_slice(values);
         Self {
             buf,
             start,
             len: values.len(),
         }
     }
+}
 
+impl<T: Clone + Default> AlignedVec<T> {
     /// `len` default values (zeros for numbers), aligned.
     pub fn zeroed(len: usize) -> Self {
         Self::from_slice(&vec![T::default(); len])
@@ -67,6 +74,17 @@ impl<T> AlignedVec<T> {
     }
 }
 
+impl<T> Default for AlignedVec<T> {
+    /// An empty buffer.
+    fn default() -> Self {
+        Self {
+            buf: Vec::new(),
+            start: 0,
+            len: 0,
+        }
+    }
+}
+
 impl<T> Deref for AlignedVec<T> {
     type Target = [T];
 
@@ -81,7 +99,7 @@ impl<T> DerefMut for AlignedVec<T> {
     }
 }
 
-impl<T: Copy + Default> Clone for AlignedVec<T> {
+impl<T: Clone> Clone for AlignedVec<T> {
     fn clone(&self) -> Self {
         Self::from_slice(self.as_slice())
     }
@@ -105,17 +123,20 @@ mod tests {
 
     #[test]
     fn every_length_starts_aligned_and_keeps_its_values() {
+        // (An empty buffer has no first element to align.)
         for len in 0..100 {
+            let aligned = |p: *const u8| len == 0 || (p as usize).is_multiple_of(ALIGN);
             let values: Vec<f64> = (0..len).map(|i| i as f64).collect();
             let v = AlignedVec::from_slice(&values);
-            assert_eq!(v.as_ptr() as usize % ALIGN, 0);
+            assert!(aligned(v.as_ptr().cast()));
             assert_eq!(&*v, &values[..]);
             let c = v.clone();
-            assert_eq!(c.as_ptr() as usize % ALIGN, 0);
+            assert!(aligned(c.as_ptr().cast()));
             assert_eq!(c, v);
             let z = AlignedVec::<f32>::zeroed(len);
-            assert_eq!((z.len(), z.as_ptr() as usize % ALIGN), (len, 0));
+            assert!(aligned(z.as_ptr().cast()) && z.len() == len);
             assert!(z.iter().all(|&x| x == 0.0));
         }
+        assert!(AlignedVec::<f32>::default().is_empty());
     }
 }
