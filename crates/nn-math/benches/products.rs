@@ -7,7 +7,7 @@
 //! Run with `cargo xtask bench products` (or `cargo bench -p nn-math`).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use nn_math::{Matrix, mul_nt_to, mul_tn_to, mul_to};
+use nn_math::{AlignedVec, Matrix, MatrixView, mul_nt_to, mul_tn_to, mul_to};
 
 const INPUTS: usize = 784;
 const HIDDEN: usize = 128;
@@ -65,16 +65,26 @@ fn transposed_right(c: &mut Criterion) {
     g.finish();
 }
 
-/// `W·A` with W 128×784 and A 784×64: the forward product (both paths are the same
-/// kernel; this shows the wrapper costs nothing).
+/// `W·A` with W 128×784 and A 784×64: the forward product, with `W` wherever the
+/// allocator put it (packed, unless it happens to start on a cache line) and with `W`
+/// stored as a layer stores it, from a cache line (read in place).
 fn plain(c: &mut Criterion) {
     let w = filled(HIDDEN, INPUTS, 5);
     let a = filled(INPUTS, BATCH, 6);
     let mut out = Matrix::zeros(HIDDEN, BATCH);
+    let aligned = AlignedVec::from_slice(w.as_slice());
+    let w_aligned = MatrixView::from_slice(&aligned, HIDDEN, INPUTS);
+    // The same weights 4 values past a line: always packed.
+    let mut shifted = AlignedVec::from_slice(&vec![0.0; HIDDEN * INPUTS + 4]);
+    shifted[4..].copy_from_slice(w.as_slice());
+    let w_shifted = MatrixView::from_slice(&shifted[4..], HIDDEN, INPUTS);
     let mut g = c.benchmark_group("W·A 128x784·784x64 f32");
     g.throughput(flops(HIDDEN, INPUTS, BATCH));
-    g.bench_function(BenchmarkId::new("nn_math::mul_to", "fast"), |b| {
-        b.iter(|| mul_to(&w, &a, &mut out).unwrap());
+    g.bench_function(BenchmarkId::new("nn_math::mul_to", "W packed"), |b| {
+        b.iter(|| mul_to(&w_shifted, &a, &mut out).unwrap());
+    });
+    g.bench_function(BenchmarkId::new("nn_math::mul_to", "W in place"), |b| {
+        b.iter(|| mul_to(&w_aligned, &a, &mut out).unwrap());
     });
     g.bench_function(BenchmarkId::new("nalgebra::mul_to", "gemm"), |b| {
         b.iter(|| w.mul_to(&a, &mut out));
