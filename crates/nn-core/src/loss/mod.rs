@@ -15,7 +15,9 @@ use nn_math::Real;
 /// by `f⁽ᴸ⁾'(s⁽ᴸ⁾)` to get the output layer's delta, whatever the output activation. A
 /// batch's loss is the mean of its examples' losses.
 ///
-/// Both slices have the output layer's length `n_L`; the network guarantees it.
+/// Both slices have the output layer's length `n_L`; the network guarantees it. A loss is
+/// shared by the threads of a step ([`crate::Workspace::with_threads`]), each computing
+/// its own examples' deltas, hence `Send + Sync`.
 ///
 /// # Example: a user-defined loss
 /// ```
