@@ -384,7 +384,7 @@ where
 }
 
 /// The forward pass's input: a matrix (copied into the workspace before the layers), or
-/// columns of a data set (gathered by each thread, its own rows).
+/// columns of a data set (gathered by the threads, each its own block of them).
 enum Source<'a, T: Real, S> {
     Matrix(&'a nn_math::nalgebra::Matrix<T, Dyn, Dyn, S>),
     Columns(&'a Matrix<T>, &'a [usize]),

@@ -165,7 +165,7 @@ proptest! {
         split in any::<u64>(),
     ) {
         // Algorithm 7 + 9 fused: the same update as clear, adjust and apply (the fused
-        // one split between `threads` threads, which update their own rows).
+        // one split between `threads` threads, each updating its own columns of W).
         let dropout = Dropout::new(vec![0.2; net.layers().len()]).unwrap();
         let mut separate = net.clone();
         let mut ws = net.workspace();

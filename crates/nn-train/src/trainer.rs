@@ -298,7 +298,7 @@ impl<T: Real> Trainer<T> {
                 continue;
             }
             // Gather the batch's targets into the reused buffer (the forward pass
-            // gathers the inputs itself, each thread its own rows).
+            // gathers the inputs itself, each thread its own block of them).
             let ys = train.targets().as_slice();
             for (c, &i) in chunk.iter().enumerate() {
                 self.batch_y[c * n_out..(c + 1) * n_out]
