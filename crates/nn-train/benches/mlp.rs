@@ -6,9 +6,12 @@
 //!   random labels 0–9, no shuffling; 27.3 GFLOP per epoch (454,400 flops per sample).
 //! - **W2**: the same network and data at batch size 1, 10,000 samples.
 //!
-//! Each workload runs once to warm up, then `reps` times (5; 1 with `--quick`), and the
-//! median wall time is reported, one line per workload and thread count:
-//! `W1 threads=1 median_s=0.452 samples_per_s=132743 gflops=60.4`.
+//! Each workload runs once per thread count to warm up, then in `reps` rounds (7; 1 with
+//! `--quick`) of one run per thread count, taking turns, and the median wall time is
+//! reported, one line per workload and thread count:
+//! `W1 threads=1 median_s=0.452 samples_per_s=132743 gflops=60.4`,
+//! then, when one thread is among the counts, the median over the rounds of each round's
+//! speed-up over one thread: `W1 speedup threads=2 over=1 median=1.58`.
 //!
 //! Run: `cargo xtask bench mlp [--quick]`, or
 //! `cargo bench -p nn-train --bench mlp -- [--quick] [--threads 1,2] [--workloads W1,W2]`.
@@ -59,6 +62,12 @@ fn epoch_seconds(data: &Dataset<f32>, batch_size: usize, threads: usize) -> f64 
     start.elapsed().as_secs_f64()
 }
 
+/// The middle value (the upper one of the two middle values for an even count).
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
 fn list(args: &[String], flag: &str, default: &str) -> Vec<String> {
     let value = args
         .iter()
@@ -73,7 +82,7 @@ fn main() {
     let reps = if args.iter().any(|a| a == "--quick") {
         1
     } else {
-        5
+        7
     };
     let threads: Vec<usize> = list(&args, "--threads", "1,2")
         .iter()
@@ -96,17 +105,34 @@ fn main() {
                 continue;
             }
         };
+        // The thread counts take turns, one run each per round, so that a slow stretch
+        // of the shared host slows every count alike rather than one of them.
         for &t in &threads {
             epoch_seconds(set, batch, t); // warm-up
-            let mut times: Vec<f64> = (0..reps).map(|_| epoch_seconds(set, batch, t)).collect();
-            times.sort_by(f64::total_cmp);
-            let median = times[times.len() / 2];
-            let n = set.len() as f64;
+        }
+        let rounds: Vec<Vec<f64>> = (0..reps)
+            .map(|_| {
+                threads
+                    .iter()
+                    .map(|&t| epoch_seconds(set, batch, t))
+                    .collect()
+            })
+            .collect();
+        let n = set.len() as f64;
+        for (i, &t) in threads.iter().enumerate() {
+            let median = median(rounds.iter().map(|r| r[i]).collect());
             println!(
                 "{workload} threads={t} median_s={median:.3} samples_per_s={:.0} gflops={:.1}",
                 n / median,
                 n * FLOPS_PER_SAMPLE / median / 1e9
             );
+        }
+        // The speed-up over one thread, as the median of each round's own ratio.
+        if let Some(one) = threads.iter().position(|&t| t == 1) {
+            for (i, &t) in threads.iter().enumerate().filter(|&(_, &t)| t != 1) {
+                let ratio = median(rounds.iter().map(|r| r[one] / r[i]).collect());
+                println!("{workload} speedup threads={t} over=1 median={ratio:.2}");
+            }
         }
     }
 }
