@@ -7,9 +7,10 @@ use nn_math::{Op, Real, gemm, mul_tn_to};
 use crate::error::shape_err;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::feed::{Ahead, fork_layer};
 use crate::rows::{Cols, Rows};
 use crate::team::{part_lines, part_rows};
-use crate::workspace::{Split, Splitter, fork};
+use crate::workspace::Split;
 use crate::{
     CoreError, Dense, Gradient, LayerActivation, LayerGradient, Loss, Network, Workspace,
     all_finite,
@@ -58,18 +59,32 @@ impl<T: Real> Network<T> {
         S: RawStorage<T, Dyn, Dyn>,
         L: Loss<T> + ?Sized,
     {
+        self.adjust_gradient_ahead(ws, target, loss, grad, None)
+    }
+
+    /// [`adjust_gradient`](Network::adjust_gradient), with idle threads gathering the
+    /// next batch into `ahead`.
+    pub(crate) fn adjust_gradient_ahead<S, L>(
+        &self,
+        ws: &mut Workspace<T>,
+        target: &nn_math::nalgebra::Matrix<T, Dyn, Dyn, S>,
+        loss: &L,
+        grad: &mut Gradient<T>,
+        ahead: Option<&Ahead<'_, T>>,
+    ) -> Result<T, CoreError>
+    where
+        S: RawStorage<T, Dyn, Dyn>,
+        L: Loss<T> + ?Sized,
+    {
         grad.check("adjust_gradient", self)?;
         self.take_target("adjust_gradient", ws, target)?;
         let inv_b = T::one() / T::lit(ws.batch as f64);
-        let total = backward(
-            ws,
-            loss,
-            Accumulate {
-                layers: self.layers(),
-                grads: grad.layers_mut(),
-                scale: inv_b,
-            },
-        )?;
+        let sink = Accumulate {
+            layers: self.layers(),
+            grads: grad.layers_mut(),
+            scale: inv_b,
+        };
+        let total = backward(ws, loss, sink, ahead)?;
         Ok(total * inv_b)
     }
 
@@ -95,17 +110,31 @@ impl<T: Real> Network<T> {
         S: RawStorage<T, Dyn, Dyn>,
         L: Loss<T> + ?Sized,
     {
+        self.descend_ahead(ws, target, loss, learning_rate, None)
+    }
+
+    /// [`descend`](Network::descend), with idle threads gathering the next batch into
+    /// `ahead`.
+    pub(crate) fn descend_ahead<S, L>(
+        &mut self,
+        ws: &mut Workspace<T>,
+        target: &nn_math::nalgebra::Matrix<T, Dyn, Dyn, S>,
+        loss: &L,
+        learning_rate: T,
+        ahead: Option<&Ahead<'_, T>>,
+    ) -> Result<T, CoreError>
+    where
+        S: RawStorage<T, Dyn, Dyn>,
+        L: Loss<T> + ?Sized,
+    {
         check_learning_rate("descend", learning_rate)?;
         self.take_target("descend", ws, target)?;
         let inv_b = T::one() / T::lit(ws.batch as f64);
-        let total = backward(
-            ws,
-            loss,
-            Descend {
-                layers: self.layers_mut(),
-                scale: -learning_rate * inv_b,
-            },
-        )?;
+        let sink = Descend {
+            layers: self.layers_mut(),
+            scale: -learning_rate * inv_b,
+        };
+        let total = backward(ws, loss, sink, ahead)?;
         Ok(total * inv_b)
     }
 
@@ -299,12 +328,14 @@ impl<T: Real> Sink<T> for Descend<'_, T> {
 /// term `W[:, C_t] += scale·D⁽ˡ⁾·A⁽ˡ⁻¹⁾[C_t, :]ᵀ` (and the biases' block) is added by
 /// thread `t`: a layer split by inputs in its own phase, right after the thread has read
 /// those columns; one split by examples, whose weights every thread reads, in the next
-/// phase (layer 0 at once: nobody propagates through it). Returns the summed loss of the
-/// batch, added over the examples in order.
+/// phase (layer 0 at once: nobody propagates through it). Threads that would wait while
+/// a layer runs on the calling thread alone gather the next batch into `ahead`, if
+/// given. Returns the summed loss of the batch, added over the examples in order.
 fn backward<T: Real, L: Loss<T> + ?Sized>(
     ws: &mut Workspace<T>,
     loss: &L,
     mut sink: impl Sink<T>,
+    ahead: Option<&Ahead<'_, T>>,
 ) -> Result<T, CoreError> {
     let layers = ws.widths.len() - 1;
     let batch = ws.batch;
@@ -354,13 +385,13 @@ fn backward<T: Real, L: Loss<T> + ?Sized>(
         let merged = l == top && !by_inputs && top > 0;
         if let (Some(out), false) = (&output, merged) {
             sink.phase(l, &mut |prop, _, _| {
-                fork(Splitter::team(split(l), team), |t, p| {
+                fork_layer(split(l), team, ahead, |t, p| {
                     out.columns(prop.own, part_rows(batch, t, p))
                 })
             })?;
         }
         sink.phase(l, &mut |prop, this, above| {
-            fork(Splitter::team(split(l), team), |t, p| {
+            fork_layer(split(l), team, ahead, |t, p| {
                 if let (Some(out), true) = (&output, merged) {
                     out.columns(prop.own, part_rows(batch, t, p))?;
                 }

@@ -1,16 +1,17 @@
 //! The forward pass: the notes' Evaluate (Algorithm 5/6) and EvaluateWithDropout
 //! (Algorithm 16, errata 4), batched.
 
-use nn_math::nalgebra::{DMatrixView, Dyn, RawStorage, VecStorage};
+use nn_math::nalgebra::{Dyn, RawStorage, VecStorage};
 use nn_math::{Matrix, MatrixView, Real, mul_to};
 use rand::{Rng, RngExt};
 
 use crate::error::shape_err;
 use std::ops::Range;
 
+use crate::feed::{Ahead, fork_layer};
 use crate::rows::Rows;
 use crate::team::{part_lines, part_rows};
-use crate::workspace::{Split, Splitter, fork};
+use crate::workspace::{Split, fork};
 use crate::{CoreError, Dense, Dropout, Network, Workspace};
 
 impl<T: Real> Network<T> {
@@ -57,7 +58,8 @@ impl<T: Real> Network<T> {
     {
         self.check_input("evaluate_with", input.nrows())?;
         ws.prepare(self, input.ncols());
-        self.forward(Source::Matrix(input), ws)
+        self.forward(Source::Matrix(input), ws, None)?;
+        Ok(ws.output())
     }
 
     /// Evaluates the examples `columns` of `data` (one example per column) as one batch,
@@ -94,7 +96,8 @@ impl<T: Real> Network<T> {
     ) -> Result<MatrixView<'w, T>, CoreError> {
         self.check_columns("evaluate_columns", data, columns)?;
         ws.prepare(self, columns.len());
-        self.forward(Source::columns(data, columns), ws)
+        self.forward(Source::columns(data, columns, 0), ws, None)?;
+        Ok(ws.output())
     }
 
     /// [`evaluate_columns`](Network::evaluate_columns) with dropout, as
@@ -117,7 +120,8 @@ impl<T: Real> Network<T> {
     {
         self.check_columns("evaluate_columns_with_dropout", data, columns)?;
         self.draw_masks(ws, columns.len(), dropout, rng)?;
-        self.forward(Source::columns(data, columns), ws)
+        self.forward(Source::columns(data, columns, 0), ws, None)?;
+        Ok(ws.output())
     }
 
     /// Evaluates a batch with dropout, as in training (Algorithm 16 with errata 4):
@@ -143,13 +147,14 @@ impl<T: Real> Network<T> {
     {
         self.check_input("evaluate_with_dropout", input.nrows())?;
         self.draw_masks(ws, input.ncols(), dropout, rng)?;
-        self.forward(Source::Matrix(input), ws)
+        self.forward(Source::Matrix(input), ws, None)?;
+        Ok(ws.output())
     }
 
     /// Prepares `ws` for a batch of `batch` columns and draws the dropout masks of
     /// Algorithm 16 (errata 4): each `r_j` is 0 with probability `δ` and `1/(1 − δ)`
     /// otherwise.
-    fn draw_masks<R: Rng + ?Sized>(
+    pub(crate) fn draw_masks<R: Rng + ?Sized>(
         &self,
         ws: &mut Workspace<T>,
         batch: usize,
@@ -186,7 +191,7 @@ impl<T: Real> Network<T> {
         Ok(())
     }
 
-    fn check_columns(
+    pub(crate) fn check_columns(
         &self,
         op: &'static str,
         data: &Matrix<T>,
@@ -216,18 +221,20 @@ impl<T: Real> Network<T> {
 
     /// The forward pass proper, on a workspace already prepared for this batch: one fork
     /// per layer (see [`Workspace`], "Threads"), plus one to finish the output layer if
-    /// it is split by inputs.
+    /// it is split by inputs. Threads that would wait while a layer runs on the calling
+    /// thread alone gather the next batch into `ahead`, if given.
     ///
     /// Layer `k`'s fork first finishes layer `k − 1` if that one was split by inputs (its
     /// partial products are in): by rows `C_t` if layer `k` is split by inputs too, by
     /// examples `J_t` otherwise; then thread `t` computes its share of `S⁽ᵏ⁾`: the partial
     /// product `W⁽ᵏ⁾[:, C_t]·A⁽ᵏ⁻¹⁾[C_t, :]`, or the columns `W⁽ᵏ⁾·A⁽ᵏ⁻¹⁾[:, J_t]`,
     /// which it finishes at once.
-    fn forward<'w, S>(
+    pub(crate) fn forward<S>(
         &self,
         source: Source<'_, T, S>,
-        ws: &'w mut Workspace<T>,
-    ) -> Result<MatrixView<'w, T>, CoreError>
+        ws: &mut Workspace<T>,
+        ahead: Option<&Ahead<'_, T>>,
+    ) -> Result<(), CoreError>
     where
         S: RawStorage<T, Dyn, Dyn>,
     {
@@ -246,9 +253,9 @@ impl<T: Real> Network<T> {
         };
         let input = Rows::new(&mut ws.input, n0, batch);
         let input_mask = ws.masked[0].then(|| &ws.masks[0][..n0 * batch]);
-        let gather = match source {
-            Source::Columns(data, columns) => Some((data, columns)),
-            Source::Matrix(_) => None,
+        let (gather, ready) = match source {
+            Source::Columns(data, columns, ready) => (Some((data, columns)), ready),
+            Source::Matrix(_) => (None, 0),
         };
         let masks = &ws.masks;
         // A data set's columns are gathered by examples when layer 0 is split by inputs
@@ -257,9 +264,13 @@ impl<T: Real> Network<T> {
         // every thread reading part of every column (measured: 14 µs instead of 19 µs per
         // thread at batch 64, `docs/performance.md`).
         let gathered = gather.is_some() && split(0) == Split::Inputs && batch >= 4 * threads;
-        if gathered {
+        // Columns gathered ahead need only their mask, if any.
+        let first = if input_mask.is_some() { 0 } else { ready };
+        if gathered && first < batch {
             fork(team.as_deref(), |t, p| {
-                gather_block(input, 0..n0, part_rows(batch, t, p), gather, input_mask);
+                let cols = part_rows(batch - first, t, p);
+                let cols = first + cols.start..first + cols.end;
+                gather_block(input, 0..n0, cols, gather, ready, input_mask);
                 Ok(())
             })?;
         }
@@ -296,7 +307,7 @@ impl<T: Real> Network<T> {
             };
             let w = layer.weight();
             let by_inputs = split(k) == Split::Inputs;
-            fork(Splitter::team(split(k), team.as_deref()), |t, p| {
+            fork_layer(split(k), team.as_deref(), ahead, |t, p| {
                 // This thread's block of A⁽ᵏ⁻¹⁾: rows C_t of every column, or every row of
                 // columns J_t.
                 let (rows, cols) = match by_inputs {
@@ -306,7 +317,8 @@ impl<T: Real> Network<T> {
                 match &finish_below {
                     Some(f) => f.block(rows.clone(), cols.clone())?,
                     None if k == 0 && !gathered => {
-                        gather_block(input, rows.clone(), cols.clone(), gather, input_mask);
+                        let (r, c) = (rows.clone(), cols.clone());
+                        gather_block(input, r, c, gather, ready, input_mask);
                     }
                     None => {}
                 }
@@ -354,11 +366,7 @@ impl<T: Real> Network<T> {
             })?;
         }
         ws.batch = batch;
-        Ok(DMatrixView::from_slice(
-            &ws.act[last][..n * batch],
-            n,
-            batch,
-        ))
+        Ok(())
     }
 }
 
@@ -384,16 +392,18 @@ where
 }
 
 /// The forward pass's input: a matrix (copied into the workspace before the layers), or
-/// columns of a data set (gathered by the threads, each its own block of them).
-enum Source<'a, T: Real, S> {
+/// columns of a data set (gathered by the threads, each its own block of them), the
+/// first `ready` of which are in the workspace already (gathered ahead).
+pub(crate) enum Source<'a, T: Real, S> {
     Matrix(&'a nn_math::nalgebra::Matrix<T, Dyn, Dyn, S>),
-    Columns(&'a Matrix<T>, &'a [usize]),
+    Columns(&'a Matrix<T>, &'a [usize], usize),
 }
 
 impl<'a, T: Real> Source<'a, T, VecStorage<T, Dyn, Dyn>> {
-    /// Columns of a data set (the storage parameter is then unused; any one will do).
-    fn columns(data: &'a Matrix<T>, columns: &'a [usize]) -> Self {
-        Self::Columns(data, columns)
+    /// Columns of a data set, the first `ready` already in place (the storage parameter
+    /// is then unused; any one will do).
+    pub(crate) fn columns(data: &'a Matrix<T>, columns: &'a [usize], ready: usize) -> Self {
+        Self::Columns(data, columns, ready)
     }
 }
 
@@ -401,26 +411,28 @@ impl<T: Real, S: RawStorage<T, Dyn, Dyn>> Source<'_, T, S> {
     fn batch(&self) -> usize {
         match self {
             Self::Matrix(m) => m.ncols(),
-            Self::Columns(_, columns) => columns.len(),
+            Self::Columns(_, columns, _) => columns.len(),
         }
     }
 }
 
 /// Rows `r` of columns `cols` of the input `A⁽⁰⁾`, for the thread that owns them in the
 /// first fork: gathered from the data set's columns if the source is one (else copied
-/// already), times the input's dropout mask `r⁽⁰⁾` if any.
+/// already), except the first `ready` columns (gathered ahead), times the input's
+/// dropout mask `r⁽⁰⁾` if any.
 fn gather_block<T: Real>(
     input: Rows<'_, T>,
     r: Range<usize>,
     cols: Range<usize>,
     gather: Option<(&Matrix<T>, &[usize])>,
+    ready: usize,
     mask: Option<&[T]>,
 ) {
     let n0 = input.read().nrows();
     for j in cols {
         // SAFETY: in the first fork, the calling thread alone touches this block.
         let a = unsafe { input.segment_mut(j, r.clone()) };
-        if let Some((data, columns)) = gather {
+        if let (Some((data, columns)), true) = (gather, j >= ready) {
             a.copy_from_slice(&data.as_slice()[columns[j] * n0..][r.clone()]);
         }
         if let Some(m) = mask {

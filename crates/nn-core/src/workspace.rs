@@ -2,7 +2,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use nn_math::{AlignedVec, Real};
+use nn_math::{AlignedVec, MatrixView, Real};
+
+use crate::feed::AheadBuffer;
 
 use crate::team::Team;
 use crate::{CoreError, Network};
@@ -86,6 +88,8 @@ pub struct Workspace<T> {
     pub(crate) masks: Vec<Vec<T>>,
     /// Whether layer `k`'s activations were dropped out in the stored pass.
     pub(crate) masked: Vec<bool>,
+    /// The next batch's inputs, gathered ahead during a [`Feed`](crate::Feed)'s steps.
+    pub(crate) ahead: AheadBuffer<T>,
 }
 
 impl<T: Real> Workspace<T> {
@@ -146,6 +150,13 @@ impl<T: Real> Workspace<T> {
     /// this costs less than [`Network::params_finite`] afterwards.
     pub fn last_update_finite(&self) -> bool {
         self.update_finite
+    }
+
+    /// A view of the stored pass's output `A⁽ᴸ⁾` (empty if there is none).
+    pub(crate) fn output(&self) -> MatrixView<'_, T> {
+        let (n, batch) = (self.widths.last().copied().unwrap_or(0), self.batch);
+        let out = self.act.last().map_or(&[][..], |a| &a[..n * batch]);
+        MatrixView::from_slice(out, n, batch)
     }
 
     /// The batch size of the stored forward pass (0 if none).
@@ -245,11 +256,6 @@ impl Splitter {
         } else {
             Split::Examples
         }
-    }
-
-    /// The team that runs a fork of a layer split as `split`: none for [`Split::Alone`].
-    pub(crate) fn team(split: Split, team: Option<&Team>) -> Option<&Team> {
-        team.filter(|_| split != Split::Alone)
     }
 }
 

@@ -75,4 +75,17 @@ fn a_training_step_allocates_nothing_after_the_first_batch() {
     };
     threaded(&mut net);
     assert_eq!(allocations_during(|| threaded(&mut net)), 0);
+
+    // Nor do a feed's steps, whose idle threads gather the next batch.
+    let mut ws4 = Workspace::with_threads(2).unwrap();
+    let mut feed = ws4.feed(&x2);
+    let picks = [[0, 1, 2, 3], [3, 1, 0, 2]];
+    let mut fed = |net: &mut Network<f32>, i: usize| {
+        feed.evaluate(net, &picks[i % 2], &picks[(i + 1) % 2])
+            .unwrap();
+        feed.descend(net, &y2, &SoftmaxCrossEntropy, 0.01).unwrap();
+    };
+    fed(&mut net, 0);
+    fed(&mut net, 1);
+    assert_eq!(allocations_during(|| fed(&mut net, 0)), 0);
 }

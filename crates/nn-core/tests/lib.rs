@@ -8,6 +8,7 @@ mod columns;
 mod common;
 mod errata;
 mod errors;
+mod feed;
 mod gradients;
 mod init;
 mod model_files;

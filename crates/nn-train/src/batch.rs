@@ -1,34 +1,35 @@
 //! One mini-batch of the training loop: its forward pass and how many of its examples
 //! the network classified right.
 
-use nn_core::{Dropout, Network, Workspace};
-use nn_math::{Matrix, Real};
+use nn_core::{Dropout, Feed, Network};
+use nn_math::Real;
 use rand::rngs::StdRng;
 
 use crate::TrainError;
 use crate::trainer::argmax;
 
-/// One batch: the data set's inputs (one example per column), the batch's examples'
-/// indices in it, and their classes (for accuracy) if the targets are one-hot.
-pub(crate) struct Batch<'a, T: Real> {
-    pub inputs: &'a Matrix<T>,
+/// One batch: its examples' indices in the data set, the next batch's (empty if none),
+/// and the data set's classes (for accuracy) if the targets are one-hot.
+pub(crate) struct Batch<'a> {
     pub indices: &'a [usize],
+    pub next: &'a [usize],
     pub classes: Option<&'a [usize]>,
 }
 
-impl<T: Real> Batch<'_, T> {
+impl Batch<'_> {
     /// The forward pass (with dropout, if any), stored in `ws` for the backward pass;
     /// returns how many examples were classified right (0 without classes).
-    pub(crate) fn forward(
+    pub(crate) fn forward<T: Real>(
         &self,
         net: &Network<T>,
         dropout: Option<&Dropout>,
         rng: &mut StdRng,
-        ws: &mut Workspace<T>,
+        feed: &mut Feed<'_, '_, T>,
     ) -> Result<usize, TrainError> {
+        let (cols, next) = (self.indices, self.next);
         let out = match dropout {
-            Some(d) => net.evaluate_columns_with_dropout(self.inputs, self.indices, ws, d, rng)?,
-            None => net.evaluate_columns(self.inputs, self.indices, ws)?,
+            Some(d) => feed.evaluate_with_dropout(net, cols, next, d, rng)?,
+            None => feed.evaluate(net, cols, next)?,
         };
         Ok(self.classes.map_or(0, |classes| {
             self.indices

@@ -291,12 +291,21 @@ impl<T: Real> Trainer<T> {
         self.batch_y.resize(n_out * bs, T::zero());
         let snapshot = net.clone();
         let (mut loss_sum, mut seen, mut correct) = (0.0, 0usize, 0usize);
-        let batches = self.order.chunks(bs).enumerate();
-        for (b, chunk) in batches {
+        // A batch is skipped if it is a short last batch to drop.
+        let drop_short = self.config.last_batch == LastBatch::Drop;
+        let skipped = |b: usize, len: usize| len < bs && b > 0 && drop_short;
+        let mut feed = self.workspace.feed(train.inputs());
+        let mut batches = self.order.chunks(bs).enumerate().peekable();
+        while let Some((b, chunk)) = batches.next() {
             let len = chunk.len();
-            if len < bs && b > 0 && self.config.last_batch == LastBatch::Drop {
+            if skipped(b, len) {
                 continue;
             }
+            // The next step's examples, which idle threads may gather meanwhile.
+            let next = match batches.peek() {
+                Some(&(b, c)) if !skipped(b, c.len()) => c,
+                _ => &[],
+            };
             // Gather the batch's targets into the reused buffer (the forward pass
             // gathers the inputs itself, each thread its own block of them).
             let ys = train.targets().as_slice();
@@ -311,17 +320,17 @@ impl<T: Real> Trainer<T> {
             let fused_path =
                 self.config.optimizer.is_plain_descent() && self.config.regularizer.is_none();
             let batch = Batch {
-                inputs: train.inputs(),
                 indices: chunk,
+                next,
                 classes,
             };
             let dropout = self.config.dropout.as_ref();
-            let right = batch.forward(net, dropout, rng, &mut self.workspace)?;
+            let right = batch.forward(net, dropout, rng, &mut feed)?;
             let loss = if fused_path {
-                net.descend(&mut self.workspace, &y, &*self.config.loss, lr)?
+                feed.descend(net, &y, &*self.config.loss, lr)?
             } else {
                 grad.clear();
-                net.adjust_gradient(&mut self.workspace, &y, &*self.config.loss, grad)?
+                feed.adjust_gradient(net, &y, &*self.config.loss, grad)?
             };
             correct += right;
             if !loss.is_finite() {
@@ -347,7 +356,7 @@ impl<T: Real> Trainer<T> {
             // A non-finite gradient shows up in the weights after the step, so one scan of
             // the weights catches both; the fused step scanned what it wrote as it went.
             let finite = if fused_path {
-                self.workspace.last_update_finite()
+                feed.workspace().last_update_finite()
             } else {
                 net.params_finite()
             };

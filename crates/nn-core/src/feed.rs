@@ -1,0 +1,435 @@
+//! Training steps over one data set's columns, with the next batch gathered ahead by the
+//! threads that would otherwise wait.
+//!
+//! In a threaded step, a small layer runs on the calling thread alone
+//! ([`SplitRule::Auto`](crate::SplitRule::Auto)) and the other threads wait for it; the
+//! next batch's inputs, meanwhile, are gathered from the data set at the start of the
+//! next step, by every thread, on the step's critical path. A [`Feed`] knows the next
+//! batch and lets the waiting threads copy its columns into a second input buffer, one
+//! column at a time, until the calling thread is done; the next step gathers only the
+//! rest. Copying is all they do, so the results are those of the plain calls, bit for bit.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use nn_math::nalgebra::{Dyn, RawStorage};
+use nn_math::{Matrix, MatrixView, Real};
+use rand::Rng;
+
+use crate::forward::Source;
+use crate::rows::Rows;
+use crate::team::Team;
+use crate::workspace::{Split, fork};
+use crate::{CoreError, Dropout, Gradient, Loss, Network, Workspace};
+
+/// A workspace and the data set whose columns its training steps take, borrowed together
+/// for a run of steps (an epoch, say), made by [`Workspace::feed`].
+///
+/// Each step names its batch's columns and the next batch's. With a
+/// [`Workspace::with_threads`], threads that would wait for the calling thread (while it
+/// runs a small layer alone) copy the next batch's columns meanwhile, so that the next
+/// step starts with them in place. The results are the same as
+/// [`Network::evaluate_columns`] followed by [`Network::descend`] (or
+/// [`Network::adjust_gradient`]), bit for bit; on one thread there is nothing to overlap
+/// and these are exactly those calls.
+///
+/// ```
+/// use nn_core::{Network, SoftmaxCrossEntropy, Workspace};
+/// use nn_activations::{Identity, Relu};
+/// use nn_math::Matrix;
+/// use rand::{SeedableRng, rngs::StdRng};
+///
+/// let mut net = Network::<f32>::builder(4).layer(8, Relu).layer(3, Identity)
+///     .build(&mut StdRng::seed_from_u64(1))?;
+/// let x = Matrix::from_fn(4, 6, |i, j| ((i + j) % 5) as f32 / 5.0);
+/// let y = Matrix::from_fn(3, 6, |i, j| if i == j % 3 { 1.0 } else { 0.0 });
+/// let batches: [&[usize]; 3] = [&[0, 1], &[2, 3], &[4, 5]];
+/// let mut ws = Workspace::with_threads(2)?;
+/// let mut feed = ws.feed(&x);
+/// for (b, cols) in batches.iter().enumerate() {
+///     let next = batches.get(b + 1).copied().unwrap_or(&[]);
+///     feed.evaluate(&net, cols, next)?;
+///     let target = Matrix::from_columns(&[y.column(cols[0]), y.column(cols[1])]);
+///     feed.descend(&mut net, &target, &SoftmaxCrossEntropy, 0.1)?;
+/// }
+/// // A column past the data set's last is an error, as for `evaluate_columns`.
+/// assert!(feed.evaluate(&net, &[0], &[6]).is_err());
+/// # Ok::<(), nn_core::CoreError>(())
+/// ```
+#[derive(Debug)]
+pub struct Feed<'d, 'w, T: Real> {
+    data: &'d Matrix<T>,
+    ws: &'w mut Workspace<T>,
+}
+
+impl<T: Real> Workspace<T> {
+    /// Borrows this workspace and `data` (one example per column) for a run of steps
+    /// over batches of `data`'s columns; see [`Feed`]. Nothing gathered ahead by an
+    /// earlier feed is used.
+    pub fn feed<'d, 'w>(&'w mut self, data: &'d Matrix<T>) -> Feed<'d, 'w, T> {
+        self.ahead.forget();
+        Feed { data, ws: self }
+    }
+}
+
+impl<'d, T: Real> Feed<'d, '_, T> {
+    /// The data set.
+    pub fn data(&self) -> &'d Matrix<T> {
+        self.data
+    }
+
+    /// The workspace, for the calls that do not take a feed (its stored pass is the last
+    /// step's; what was gathered ahead stays valid).
+    pub fn workspace(&mut self) -> &mut Workspace<T> {
+        self.ws
+    }
+
+    /// [`Network::evaluate_columns`] on the examples `columns` of the data set, while
+    /// waiting threads gather the examples `next` (the next step's `columns`; empty if
+    /// there is no next step).
+    ///
+    /// # Errors
+    /// As [`Network::evaluate_columns`], also for an index in `next` past the data set's
+    /// last column.
+    pub fn evaluate(
+        &mut self,
+        net: &Network<T>,
+        columns: &[usize],
+        next: &[usize],
+    ) -> Result<MatrixView<'_, T>, CoreError> {
+        let ready = self.start("Feed::evaluate", net, columns, next)?;
+        self.ws.prepare(net, columns.len());
+        self.forward(net, columns, ready)
+    }
+
+    /// [`Network::evaluate_columns_with_dropout`], gathering `next` as
+    /// [`evaluate`](Feed::evaluate) does.
+    ///
+    /// # Errors
+    /// As [`Network::evaluate_columns_with_dropout`] and [`evaluate`](Feed::evaluate).
+    pub fn evaluate_with_dropout<R: Rng + ?Sized>(
+        &mut self,
+        net: &Network<T>,
+        columns: &[usize],
+        next: &[usize],
+        dropout: &Dropout,
+        rng: &mut R,
+    ) -> Result<MatrixView<'_, T>, CoreError> {
+        let ready = self.start("Feed::evaluate_with_dropout", net, columns, next)?;
+        net.draw_masks(self.ws, columns.len(), dropout, rng)?;
+        self.forward(net, columns, ready)
+    }
+
+    /// [`Network::descend`] on the last evaluated batch, while waiting threads go on
+    /// gathering the next.
+    ///
+    /// # Errors
+    /// As [`Network::descend`].
+    pub fn descend<S, L>(
+        &mut self,
+        net: &mut Network<T>,
+        target: &nn_math::nalgebra::Matrix<T, Dyn, Dyn, S>,
+        loss: &L,
+        learning_rate: T,
+    ) -> Result<T, CoreError>
+    where
+        S: RawStorage<T, Dyn, Dyn>,
+        L: Loss<T> + ?Sized,
+    {
+        self.with_ahead(|ws, ahead| net.descend_ahead(ws, target, loss, learning_rate, ahead))
+    }
+
+    /// [`Network::adjust_gradient`] on the last evaluated batch, while waiting threads go
+    /// on gathering the next.
+    ///
+    /// # Errors
+    /// As [`Network::adjust_gradient`].
+    pub fn adjust_gradient<S, L>(
+        &mut self,
+        net: &Network<T>,
+        target: &nn_math::nalgebra::Matrix<T, Dyn, Dyn, S>,
+        loss: &L,
+        grad: &mut Gradient<T>,
+    ) -> Result<T, CoreError>
+    where
+        S: RawStorage<T, Dyn, Dyn>,
+        L: Loss<T> + ?Sized,
+    {
+        self.with_ahead(|ws, ahead| net.adjust_gradient_ahead(ws, target, loss, grad, ahead))
+    }
+
+    /// Checks a step's columns, puts what was gathered ahead for them in place (returning
+    /// how many of them that is) and sets `next` as the columns to gather ahead.
+    fn start(
+        &mut self,
+        op: &'static str,
+        net: &Network<T>,
+        columns: &[usize],
+        next: &[usize],
+    ) -> Result<usize, CoreError> {
+        net.check_columns(op, self.data, columns)?;
+        if let Some(&index) = next.iter().find(|&&c| c >= self.data.ncols()) {
+            return Err(CoreError::ColumnIndex {
+                op,
+                index,
+                columns: self.data.ncols(),
+            });
+        }
+        let ws = &mut *self.ws;
+        let ready = ws.ahead.take(columns, &mut ws.input);
+        let n0 = self.data.nrows();
+        // Nothing is gathered ahead without a second thread to do it.
+        let next = if ws.threads() > 1 { next } else { &[] };
+        ws.ahead.expect(next, n0);
+        Ok(ready)
+    }
+
+    /// The forward pass of a started step.
+    fn forward(
+        &mut self,
+        net: &Network<T>,
+        columns: &[usize],
+        ready: usize,
+    ) -> Result<MatrixView<'_, T>, CoreError> {
+        let data = self.data;
+        self.with_ahead(|ws, ahead| net.forward(Source::columns(data, columns, ready), ws, ahead))?;
+        Ok(self.ws.output())
+    }
+
+    /// Runs `pass` with the buffer of the next batch taken out of the workspace (so that
+    /// both can be borrowed), then puts it back with the number of columns gathered.
+    fn with_ahead<R>(
+        &mut self,
+        pass: impl FnOnce(&mut Workspace<T>, Option<&Ahead<'_, T>>) -> Result<R, CoreError>,
+    ) -> Result<R, CoreError> {
+        let mut buf = std::mem::take(&mut self.ws.ahead);
+        let ahead = Ahead::new(self.data, &mut buf);
+        let result = pass(self.ws, ahead.as_ref());
+        let done = ahead.map(|a| a.done());
+        if let Some(done) = done {
+            buf.done = done;
+        }
+        self.ws.ahead = buf;
+        result
+    }
+}
+
+/// The next batch's inputs as gathered ahead: `columns[..done]` of the data set, in
+/// `input` (`n₀ × columns.len()`, column by column).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct AheadBuffer<T> {
+    input: Vec<T>,
+    columns: Vec<usize>,
+    done: usize,
+}
+
+impl<T: Real> AheadBuffer<T> {
+    /// Forgets what was gathered.
+    pub(crate) fn forget(&mut self) {
+        self.columns.clear();
+        self.done = 0;
+    }
+
+    /// If these are the columns gathered ahead, swaps their buffer with `input` and
+    /// returns how many were gathered (the first ones); else 0.
+    fn take(&mut self, columns: &[usize], input: &mut Vec<T>) -> usize {
+        if self.done == 0 || self.columns != columns {
+            return 0;
+        }
+        std::mem::swap(&mut self.input, input);
+        self.done
+    }
+
+    /// Sets `next` (of `n0` rows) as the columns to gather, none gathered yet.
+    fn expect(&mut self, next: &[usize], n0: usize) {
+        self.columns.clear();
+        self.columns.extend_from_slice(next);
+        self.done = 0;
+        if self.input.len() < n0 * next.len() {
+            self.input.resize(n0 * next.len(), T::zero());
+        }
+    }
+}
+
+/// The next batch's columns being gathered during a pass: threads claim them one at a
+/// time.
+pub(crate) struct Ahead<'a, T> {
+    data: &'a [T],
+    n0: usize,
+    columns: &'a [usize],
+    out: Rows<'a, T>,
+    /// The next column to claim (claims past the end are void).
+    claimed: AtomicUsize,
+}
+
+impl<'a, T: Real> Ahead<'a, T> {
+    /// What remains to gather of `buf`'s columns from `data`; `None` if nothing.
+    fn new(data: &'a Matrix<T>, buf: &'a mut AheadBuffer<T>) -> Option<Self> {
+        if buf.done >= buf.columns.len() {
+            return None;
+        }
+        let n0 = data.nrows();
+        Some(Self {
+            data: data.as_slice(),
+            n0,
+            columns: &buf.columns,
+            out: Rows::new(&mut buf.input, n0, buf.columns.len()),
+            claimed: AtomicUsize::new(buf.done),
+        })
+    }
+
+    /// Whether columns remain to be gathered.
+    fn pending(&self) -> bool {
+        self.claimed.load(Ordering::Relaxed) < self.columns.len()
+    }
+
+    /// How many columns are gathered (the first ones), once no thread gathers any more.
+    fn done(&self) -> usize {
+        self.claimed.load(Ordering::Relaxed).min(self.columns.len())
+    }
+
+    /// Gathers columns, one claim at a time, until they are all claimed or `stop` is set.
+    fn help(&self, stop: &AtomicBool) {
+        while !stop.load(Ordering::Acquire) {
+            let j = self.claimed.fetch_add(1, Ordering::Relaxed);
+            let Some(&c) = self.columns.get(j) else {
+                return;
+            };
+            // SAFETY: column j was claimed by this thread alone, and nobody reads the
+            // buffer until the pass is over.
+            let out = unsafe { self.out.segment_mut(j, 0..self.n0) };
+            out.copy_from_slice(&self.data[c * self.n0..(c + 1) * self.n0]);
+        }
+    }
+}
+
+/// Runs the fork of a layer split as `split` (see [`fork`]): on the team, or, for
+/// [`Split::Alone`], on the calling thread alone, while the other threads gather columns
+/// of `ahead` until it has finished.
+pub(crate) fn fork_layer<T, F>(
+    split: Split,
+    team: Option<&Team>,
+    ahead: Option<&Ahead<'_, T>>,
+    job: F,
+) -> Result<(), CoreError>
+where
+    T: Real,
+    F: Fn(usize, usize) -> Result<(), CoreError> + Sync,
+{
+    match (split, team, ahead) {
+        (Split::Alone, Some(team), Some(ahead)) if ahead.pending() => {
+            let stop = AtomicBool::new(false);
+            fork(Some(team), |t, _| {
+                if t > 0 {
+                    ahead.help(&stop);
+                    return Ok(());
+                }
+                let result = job(0, 1);
+                stop.store(true, Ordering::Release);
+                result
+            })
+        }
+        (Split::Alone, ..) => job(0, 1),
+        _ => fork(team, job),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SplitRule;
+    use nn_activations::{Identity, Tanh};
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    /// Leaves the first `done` of the columns a feed expects next gathered, as idle
+    /// threads might have (they may have gathered some already).
+    fn gather_ahead(ws: &mut Workspace<f64>, data: &Matrix<f64>, done: usize) {
+        let mut buf = std::mem::take(&mut ws.ahead);
+        if let Some(ahead) = Ahead::new(data, &mut buf) {
+            ahead.help(&AtomicBool::new(false));
+            assert!(!ahead.pending());
+        }
+        buf.done = done;
+        ws.ahead = buf;
+    }
+
+    #[test]
+    fn columns_gathered_ahead_are_used_with_their_mask() {
+        let net = Network::<f64>::builder(20)
+            .layer(6, Tanh)
+            .layer(2, Identity)
+            .build(&mut StdRng::seed_from_u64(2))
+            .unwrap();
+        let data = Matrix::from_fn(20, 9, |i, j| ((i * 7 + j * 3) % 11) as f64 / 5.0 - 1.0);
+        let dropout = Dropout::new(vec![0.4, 0.2]).unwrap();
+        let (first, next) = ([0usize, 1, 2], [8usize, 3, 5, 3, 0, 7, 7, 1, 6]);
+        // With the first layer split by inputs, a batch of 8 columns or more on two threads
+        // is gathered in a fork of its own; otherwise, in the first layer's fork.
+        let rules = [SplitRule::Auto, SplitRule::ByInputs(1)];
+        for (threads, rule) in [1, 2].into_iter().flat_map(|t| rules.map(|r| (t, r))) {
+            for done in 0..=next.len() {
+                for masked in [false, true] {
+                    let mut ws = Workspace::with_threads(threads).unwrap();
+                    ws.set_split_rule(rule);
+                    let mut feed = ws.feed(&data);
+                    feed.evaluate(&net, &first, &next).unwrap();
+                    let expected = feed.ws.ahead.columns.clone();
+                    assert_eq!(expected, if threads > 1 { &next[..] } else { &[] });
+                    if threads > 1 {
+                        gather_ahead(feed.ws, &data, done);
+                    }
+                    let rng = || StdRng::seed_from_u64(9);
+                    let got = match masked {
+                        true => feed.evaluate_with_dropout(&net, &next, &[], &dropout, &mut rng()),
+                        false => feed.evaluate(&net, &next, &[]),
+                    }
+                    .unwrap()
+                    .clone_owned();
+                    let mut plain = Workspace::with_threads(threads).unwrap();
+                    plain.set_split_rule(rule);
+                    let want = match masked {
+                        true => net.evaluate_columns_with_dropout(
+                            &data,
+                            &next,
+                            &mut plain,
+                            &dropout,
+                            &mut rng(),
+                        ),
+                        false => net.evaluate_columns(&data, &next, &mut plain),
+                    }
+                    .unwrap();
+                    let case = format!("{threads} threads, {rule:?}, {done} ready, mask {masked}");
+                    assert_eq!(got, want, "{case}");
+                    assert_eq!(ws.input[..20 * 9], plain.input[..20 * 9], "{case}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_helper_stops_when_told_and_claims_each_column_once() {
+        let data = Matrix::from_fn(3, 5, |i, j| (10 * j + i) as f32);
+        let mut buf = AheadBuffer::default();
+        buf.expect(&[4, 0, 2], 3);
+        let ahead = Ahead::new(&data, &mut buf).unwrap();
+        ahead.help(&AtomicBool::new(true));
+        assert_eq!(ahead.done(), 0);
+        assert!(ahead.pending());
+        ahead.help(&AtomicBool::new(false));
+        assert_eq!(ahead.done(), 3);
+        assert!(!ahead.pending());
+        buf.done = 3;
+        assert_eq!(
+            buf.input,
+            [40.0, 41.0, 42.0, 0.0, 1.0, 2.0, 20.0, 21.0, 22.0]
+        );
+        assert!(Ahead::new(&data, &mut buf).is_none());
+        // Other columns than those gathered: nothing is taken.
+        let mut input = vec![0.0; 9];
+        assert_eq!(buf.take(&[4, 0], &mut input), 0);
+        assert_eq!(buf.take(&[4, 0, 2], &mut input), 3);
+        assert_eq!(input[..3], [40.0, 41.0, 42.0]);
+        buf.forget();
+        assert_eq!(buf.take(&[], &mut input), 0);
+    }
+}

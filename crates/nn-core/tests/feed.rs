@@ -1,0 +1,168 @@
+//! A [`Feed`]'s steps are the plain calls' steps: the same losses and the same weights, bit
+//! for bit, on any number of threads, whatever the idle threads managed to gather ahead.
+
+use nn_core::{CoreError, Dropout, Feed, HalfSquaredError, Network, SplitRule, Workspace};
+use nn_math::Matrix;
+use proptest::prelude::*;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use crate::common::{inputs, network};
+
+/// The targets of a batch: a fixed function of the examples' indices.
+fn targets(net: &Network<f64>, picks: &[usize]) -> Matrix<f64> {
+    Matrix::from_fn(net.n_outputs(), picks.len(), |i, j| {
+        ((i + 3 * picks[j]) % 5) as f64 / 4.0
+    })
+}
+
+/// One step through a feed: descend (or adjust a gradient and apply it); returns the loss.
+fn feed_step(
+    net: &mut Network<f64>,
+    feed: &mut Feed<'_, '_, f64>,
+    picks: &[usize],
+    next: &[usize],
+    dropout: Option<&Dropout>,
+    rng: &mut StdRng,
+    fused: bool,
+) -> f64 {
+    match dropout {
+        Some(d) => feed.evaluate_with_dropout(net, picks, next, d, rng),
+        None => feed.evaluate(net, picks, next),
+    }
+    .unwrap();
+    let y = targets(net, picks);
+    if fused {
+        feed.descend(net, &y, &HalfSquaredError, 0.1).unwrap()
+    } else {
+        let mut grad = net.gradient();
+        let loss = feed
+            .adjust_gradient(net, &y, &HalfSquaredError, &mut grad)
+            .unwrap();
+        net.apply_gradient(&grad, 0.1).unwrap();
+        loss
+    }
+}
+
+/// The same step through the plain calls.
+fn plain_step(
+    net: &mut Network<f64>,
+    ws: &mut Workspace<f64>,
+    data: &Matrix<f64>,
+    picks: &[usize],
+    dropout: Option<&Dropout>,
+    rng: &mut StdRng,
+    fused: bool,
+) -> f64 {
+    match dropout {
+        Some(d) => net.evaluate_columns_with_dropout(data, picks, ws, d, rng),
+        None => net.evaluate_columns(data, picks, ws),
+    }
+    .unwrap();
+    let y = targets(net, picks);
+    if fused {
+        net.descend(ws, &y, &HalfSquaredError, 0.1).unwrap()
+    } else {
+        let mut grad = net.gradient();
+        let loss = net
+            .adjust_gradient(ws, &y, &HalfSquaredError, &mut grad)
+            .unwrap();
+        net.apply_gradient(&grad, 0.1).unwrap();
+        loss
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn feed_steps_equal_plain_steps_bit_for_bit(
+        (net, data) in network().prop_flat_map(|net| {
+            let n = net.n_inputs();
+            (Just(net), inputs(n, 9))
+        }),
+        batches in prop::collection::vec(prop::collection::vec(0usize..9, 1..12), 1..6),
+        // Sometimes a step's columns are not the previous step's `next`.
+        announced in prop::collection::vec(any::<bool>(), 6),
+        threads in 1usize..=3,
+        rule in prop_oneof![Just(SplitRule::Auto), any::<u64>().prop_map(SplitRule::ByInputs)],
+        rates in prop::option::of(prop::collection::vec(0.0..0.5f64, 5)),
+        fused in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        let dropout = rates.map(|r| Dropout::new(r[..net.layers().len()].to_vec()).unwrap());
+        let (mut a, mut b) = (net.clone(), net.clone());
+        let mut plain = Workspace::with_threads(threads).unwrap();
+        let mut ws = Workspace::with_threads(threads).unwrap();
+        plain.set_split_rule(rule);
+        ws.set_split_rule(rule);
+        let (mut rng_a, mut rng_b) = (StdRng::seed_from_u64(seed), StdRng::seed_from_u64(seed));
+        let mut feed = ws.feed(&data);
+        let other = [8usize, 0];
+        for (i, picks) in batches.iter().enumerate() {
+            let next = match (batches.get(i + 1), announced[i]) {
+                (Some(n), true) => &n[..],
+                (Some(_), false) => &other[..],
+                (None, _) => &[],
+            };
+            let la = plain_step(&mut a, &mut plain, &data, picks, dropout.as_ref(), &mut rng_a, fused);
+            let lb = feed_step(&mut b, &mut feed, picks, next, dropout.as_ref(), &mut rng_b, fused);
+            prop_assert_eq!(la.to_bits(), lb.to_bits());
+            for (x, y) in a.layers().iter().zip(b.layers()) {
+                prop_assert_eq!(x.weight_slice(), y.weight_slice());
+                prop_assert_eq!(x.bias(), y.bias());
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_columns_of_a_feed_are_errors_and_change_nothing() {
+    let mut net = Network::<f64>::builder(2)
+        .layer(3, nn_activations::Tanh)
+        .layer(1, nn_activations::Identity)
+        .build(&mut StdRng::seed_from_u64(1))
+        .unwrap();
+    let data = Matrix::from_fn(2, 4, |i, j| (i + j) as f64 / 4.0);
+    let mut ws = Workspace::with_threads(2).unwrap();
+    let mut feed = ws.feed(&data);
+    assert_eq!(feed.data().ncols(), 4);
+    let out = feed.evaluate(&net, &[0, 1], &[2, 3]).unwrap().clone_owned();
+    let err = feed.evaluate(&net, &[0], &[4]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CoreError::ColumnIndex {
+                index: 4,
+                columns: 4,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "Feed::evaluate: column 4 is out of range for a data set of 4 columns"
+    );
+    assert!(matches!(
+        feed.evaluate(&net, &[], &[1]),
+        Err(CoreError::Shape { .. })
+    ));
+    // The stored pass is still the first one's.
+    assert_eq!(feed.workspace().batch_size(), 2);
+    let y = Matrix::from_element(1, 2, 0.5);
+    let before = net.clone();
+    feed.descend(&mut net, &y, &HalfSquaredError, 0.1).unwrap();
+    let mut again = Workspace::with_threads(2).unwrap();
+    let plain = before.evaluate_columns(&data, &[0, 1], &mut again).unwrap();
+    assert_eq!(plain.clone_owned(), out);
+    let mut expected = before.clone();
+    expected
+        .descend(&mut again, &y, &HalfSquaredError, 0.1)
+        .unwrap();
+    assert_eq!(net, expected);
+    // A wrong target is the plain call's error.
+    assert!(matches!(
+        feed.descend(&mut net, &Matrix::zeros(2, 2), &HalfSquaredError, 0.1),
+        Err(CoreError::Shape { .. })
+    ));
+}
