@@ -328,7 +328,8 @@ impl<T: Real> Sink<T> for Descend<'_, T> {
 /// term `W[:, C_t] += scale·D⁽ˡ⁾·A⁽ˡ⁻¹⁾[C_t, :]ᵀ` (and the biases' block) is added by
 /// thread `t`: a layer split by inputs in its own phase, right after the thread has read
 /// those columns; one split by examples, whose weights every thread reads, in the next
-/// phase (layer 0 at once: nobody propagates through it). Threads that would wait while
+/// phase (layer 0 at once: nobody propagates through it); one on the calling thread
+/// alone by that thread, in its own phase. Threads that would wait while
 /// a layer runs on the calling thread alone gather the next batch into `ahead`, if
 /// given. Returns the summed loss of the batch, added over the examples in order.
 fn backward<T: Real, L: Loss<T> + ?Sized>(
@@ -396,13 +397,7 @@ fn backward<T: Real, L: Loss<T> + ?Sized>(
                     out.columns(prop.own, part_rows(batch, t, p))?;
                 }
                 if let (Some(u), Some(d_above), true) = (above, d_above, pending) {
-                    // A layer that ran on the calling thread alone is updated there too,
-                    // so that its weights stay in that thread's cache.
-                    match split(l + 1) {
-                        Split::Alone if t == 0 => update(u, &d_above, &a_this, 0, 1, &finite)?,
-                        Split::Alone => {}
-                        _ => update(u, &d_above, &a_this, t, p, &finite)?,
-                    }
+                    update(u, &d_above, &a_this, t, p, &finite)?;
                 }
                 if let (Some(f), Some(dp), Some(pre)) = (prop.below, d_below, pre_below) {
                     let below = Below {
@@ -420,13 +415,13 @@ fn backward<T: Real, L: Loss<T> + ?Sized>(
                         below.columns(prop.weight, &d, part_rows(batch, t, p))?;
                     }
                 }
-                if by_inputs || l == 0 {
+                if split(l) != Split::Examples || l == 0 {
                     update(this, &d_all, &a_prev, t, p, &finite)?;
                 }
                 Ok(())
             })
         })?;
-        pending = !by_inputs && l > 0;
+        pending = split(l) == Split::Examples && l > 0;
     }
     ws.update_finite = finite.into_inner();
     let total = ws.example_loss[..batch]

@@ -33,7 +33,8 @@ use crate::{CoreError, Network};
 /// Either way, the weights' term `D·Aᵀ` of the update is split by inputs (each thread
 /// adds it to its own columns of `W`), so there is no gradient to combine, and no thread
 /// writes weights that another may still read: a layer split by examples is updated in
-/// the next fork, after every thread has propagated through it. Each element is
+/// the next fork, after every thread has propagated through it. A layer too small to
+/// share runs on the calling thread alone, which updates it at once. Each element is
 /// computed by the same arithmetic whichever thread owns it, so results do not depend
 /// on scheduling: the same thread count gives the same bits every run (and the batch's
 /// loss is summed over the examples in order, as on one thread).

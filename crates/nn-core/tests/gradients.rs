@@ -187,3 +187,54 @@ proptest! {
         }
     }
 }
+
+/// With `SplitRule::Auto`, a network whose layers take all three ways (the first split by
+/// inputs, the second by examples, the output layer alone on the calling thread, which
+/// updates it in its own phase): the fused, threaded step equals adjust and apply on one
+/// thread, and a `Feed`'s step (with the next batch gathered ahead) equals it bit for bit.
+#[test]
+fn auto_split_descend_equals_adjust_then_apply() {
+    let mut rng = StdRng::seed_from_u64(11);
+    let net = Network::<f64>::builder(300)
+        .layer(100, nn_activations::Relu)
+        .layer(64, nn_activations::Tanh)
+        .layer(10, nn_activations::Identity)
+        .build(&mut rng)
+        .unwrap();
+    let data = Matrix::from_fn(300, 130, |i, j| ((i * 13 + j * 7) % 17) as f64 / 8.0 - 1.0);
+    let y = Matrix::from_fn(10, 64, |i, j| if i == j % 10 { 1.0 } else { 0.0 });
+    let (first, next): (Vec<usize>, Vec<usize>) = ((0..64).collect(), (64..128).collect());
+    let x = data.columns(0, 64).clone_owned();
+
+    let mut separate = net.clone();
+    let (mut ws, mut grad) = (net.workspace(), net.gradient());
+    separate.evaluate_with(&x, &mut ws).unwrap();
+    let l1 = separate
+        .adjust_gradient(&mut ws, &y, &SoftmaxCrossEntropy, &mut grad)
+        .unwrap();
+    separate.apply_gradient(&grad, 0.05).unwrap();
+
+    for threads in 2..=3 {
+        let mut fused = net.clone();
+        let mut ws = Workspace::with_threads(threads).unwrap();
+        fused.evaluate_with(&x, &mut ws).unwrap();
+        let l2 = fused
+            .descend(&mut ws, &y, &SoftmaxCrossEntropy, 0.05)
+            .unwrap();
+        assert!((l1 - l2).abs() <= 1e-12 * (1.0 + l1.abs()), "{l1} vs {l2}");
+        for (a, b) in separate.layers().iter().zip(fused.layers()) {
+            assert!((a.weight() - b.weight()).amax() <= 1e-12 * (1.0 + a.weight().amax()));
+            assert!((a.bias() - b.bias()).amax() <= 1e-12 * (1.0 + a.bias().amax()));
+        }
+
+        let mut fed = net.clone();
+        let mut ws = Workspace::with_threads(threads).unwrap();
+        let mut feed = ws.feed(&data);
+        feed.evaluate(&fed, &first, &next).unwrap();
+        let l3 = feed
+            .descend(&mut fed, &y, &SoftmaxCrossEntropy, 0.05)
+            .unwrap();
+        assert_eq!(l2.to_bits(), l3.to_bits());
+        assert_eq!(fused, fed);
+    }
+}
