@@ -329,9 +329,8 @@ impl<T: Real> Sink<T> for Descend<'_, T> {
 /// thread `t`: a layer split by inputs in its own phase, right after the thread has read
 /// those columns; one split by examples, whose weights every thread reads, in the next
 /// phase (layer 0 at once: nobody propagates through it); one on the calling thread
-/// alone by that thread, in its own phase. Threads that would wait while
-/// a layer runs on the calling thread alone gather the next batch into `ahead`, if
-/// given. Returns the summed loss of the batch, added over the examples in order.
+/// alone by that thread, in its own phase. Threads that would wait gather
+/// the next batch into `ahead`, if given (see `feed::fork_layer`). Returns the summed loss of the batch, added over the examples in order.
 fn backward<T: Real, L: Loss<T> + ?Sized>(
     ws: &mut Workspace<T>,
     loss: &L,

@@ -221,8 +221,8 @@ impl<T: Real> Network<T> {
 
     /// The forward pass proper, on a workspace already prepared for this batch: one fork
     /// per layer (see [`Workspace`], "Threads"), plus one to finish the output layer if
-    /// it is split by inputs. Threads that would wait while a layer runs on the calling
-    /// thread alone gather the next batch into `ahead`, if given.
+    /// it is split by inputs. Threads that would wait gather the next batch into
+    /// `ahead`, if given (see `feed::fork_layer`).
     ///
     /// Layer `k`'s fork first finishes layer `k − 1` if that one was split by inputs (its
     /// partial products are in): by rows `C_t` if layer `k` is split by inputs too, by

@@ -326,7 +326,10 @@ mod tests {
                 for t in 1..p {
                     // An inner boundary is on a line, or the end (an empty last part).
                     let start = part_lines(n, t, p).start;
-                    assert!(start % 16 == 0 || start == n, "{n} rows, part {t} of {p}");
+                    assert!(
+                        start.is_multiple_of(16) || start == n,
+                        "{n} rows, part {t} of {p}"
+                    );
                 }
             }
         }
