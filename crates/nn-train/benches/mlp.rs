@@ -6,15 +6,16 @@
 //!   random labels 0–9, no shuffling; 27.3 GFLOP per epoch (454,400 flops per sample).
 //! - **W2**: the same network and data at batch size 1, 10,000 samples.
 //!
-//! Each workload runs once per thread count to warm up, then in `reps` rounds (7; 1 with
-//! `--quick`) of one run per thread count, taking turns, and the median wall time is
-//! reported, one line per workload and thread count:
+//! Each workload runs once per thread count to warm up, then in `reps` rounds (7, or
+//! `--rounds N`; 1 with `--quick`) of one run per thread count, taking turns, and the
+//! median wall time is reported, one line per workload and thread count:
 //! `W1 threads=1 median_s=0.452 samples_per_s=132743 gflops=60.4`,
 //! then, when one thread is among the counts, the median over the rounds of each round's
 //! speed-up over one thread: `W1 speedup threads=2 over=1 median=1.58`.
 //!
 //! Run: `cargo xtask bench mlp [--quick]`, or
-//! `cargo bench -p nn-train --bench mlp -- [--quick] [--threads 1,2] [--workloads W1,W2]`.
+//! `cargo bench -p nn-train --bench mlp -- [--quick] [--rounds N] [--threads 1,2]
+//! [--workloads W1,W2]`.
 
 use std::time::Instant;
 
@@ -82,7 +83,10 @@ fn main() {
     let reps = if args.iter().any(|a| a == "--quick") {
         1
     } else {
-        7
+        list(&args, "--rounds", "7")[0]
+            .parse::<usize>()
+            .unwrap_or(7)
+            .max(1)
     };
     let threads: Vec<usize> = list(&args, "--threads", "1,2")
         .iter()
