@@ -16,7 +16,10 @@ use crate::Loss;
 /// With `ln pⱼ = aⱼ − ln Σᵢ e^{aᵢ}`, `C = −Σⱼ yⱼ·aⱼ + (Σⱼ yⱼ)·ln Σᵢ e^{aᵢ}`, so
 /// `∂C/∂aⱼ = (Σᵢ yᵢ)·pⱼ − yⱼ`, which is the familiar `pⱼ − yⱼ` when `y` is a probability
 /// vector (e.g. one-hot). With the identity output, `f' = 1` and this is the delta
-/// `d⁽ᴸ⁾` itself.
+/// `d⁽ᴸ⁾` itself. A `pⱼ` below the smallest normal number ([`nn_math::Real::MIN_NORMAL`],
+/// about 1.2e-38 in f32) counts as 0 there: a well-trained network's wrong classes reach
+/// such probabilities, and subnormal deltas slow every product they enter (see
+/// [`nn_math::Real::flush_subnormal`]).
 ///
 /// ```
 /// use nn_core::{Loss, SoftmaxCrossEntropy};
@@ -64,7 +67,9 @@ fn softmax_gradient<T: Real>(output: &[T], target: &[T], grad: &mut [T]) -> (T, 
     let mass = target.iter().fold(T::zero(), |s, &y| s + y);
     let scale = mass / sum;
     for (g, &y) in grad.iter_mut().zip(target) {
-        *g = *g * scale - y;
+        // A probability below the smallest normal number counts as 0 (see
+        // `Real::flush_subnormal`): subnormal deltas slow every product they enter.
+        *g = (*g * scale).flush_subnormal() - y;
     }
     (max, sum)
 }
@@ -102,6 +107,24 @@ impl<T: Real> Loss<T> for SoftmaxCrossEntropy {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn probabilities_below_the_smallest_normal_number_count_as_zero() {
+        // e^-100 ≈ 3.7e-44 is subnormal in f32; e^-80 ≈ 1.8e-35 is not.
+        let a = [0.0_f32, -100.0, -80.0];
+        let y = [1.0, 0.0, 0.0];
+        let mut g = [1.0; 3];
+        let loss = SoftmaxCrossEntropy.loss_and_gradient(&a, &y, &mut g);
+        assert_eq!(g[1], 0.0);
+        assert!(g[2] >= f32::MIN_POSITIVE);
+        assert!((g[2] - (-80.0_f32).exp()).abs() <= 1e-6 * g[2]);
+        assert!(g[0] <= 0.0 && g[0] > -1e-6);
+        assert!((0.0..1e-6).contains(&loss));
+        // In f64 the same logits are far from the subnormal range and nothing changes.
+        let mut g64 = [0.0; 3];
+        SoftmaxCrossEntropy.gradient(&[0.0_f64, -100.0, -80.0], &[1.0, 0.0, 0.0], &mut g64);
+        assert!((g64[1] - (-100.0_f64).exp()).abs() <= 1e-12 * g64[1]);
+    }
 
     proptest! {
         #[test]

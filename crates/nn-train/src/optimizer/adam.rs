@@ -62,6 +62,7 @@ impl Adam {
         let bias1 = T::one() - b1.powi(t);
         let bias2_sqrt = (T::one() - b2.powi(t)).sqrt();
         let step_size = ctx.learning_rate / bias1;
+        let flush = flushes_subnormals(eps);
         let (m, v) = state.two_buffers(0, 1, param.len());
         for (((p, &g), m), v) in param
             .iter_mut()
@@ -71,10 +72,24 @@ impl Adam {
         {
             *m = b1 * *m + (T::one() - b1) * g;
             *v = b2 * *v + (T::one() - b2) * g * g;
+            if flush {
+                *m = m.flush_subnormal();
+                *v = v.flush_subnormal();
+            }
             let denom = v.sqrt() / bias2_sqrt + eps;
             *p -= step_size * *m / denom;
         }
     }
+}
+
+/// Whether the moments of Adam or RMSProp with this `ε` may be flushed when subnormal
+/// (see [`Real::flush_subnormal`]; kept, they made the MNIST example's later epochs about
+/// 1.5× slower): when `ε·EPSILON ≥ √MIN_NORMAL` (`ε ≥ 9.1e-13` in f32; the default 1e-8
+/// is), a subnormal `v` changes `√v + ε` by less than the last bit of `ε`, and a subnormal
+/// `m` moves a weight by less than `α·MIN_NORMAL/ε`. With a smaller `ε` nothing is
+/// flushed.
+pub(crate) fn flushes_subnormals<T: Real>(eps: T) -> bool {
+    eps * T::default_epsilon() >= T::MIN_NORMAL.sqrt()
 }
 
 impl<T: Real> Optimizer<T> for Adam {

@@ -46,7 +46,9 @@ impl<T: Real> Optimizer<T> for Momentum {
         let mu = T::lit(self.momentum);
         let velocity = state.buffer(0, param.len());
         for ((p, &g), v) in param.iter_mut().zip(grad).zip(velocity) {
-            *v = mu * *v + g;
+            // A velocity decaying into the subnormal range is flushed
+            // (see `Real::flush_subnormal`).
+            *v = (mu * *v + g).flush_subnormal();
             let direction = if self.nesterov { g + mu * *v } else { *v };
             *p -= ctx.learning_rate * direction;
         }

@@ -46,7 +46,9 @@ impl<T: Real> Optimizer<T> for NotesMomentum {
         let gamma = T::lit(self.gamma);
         let prev = state.buffer(0, param.len());
         for ((p, &g), v) in param.iter_mut().zip(grad).zip(prev) {
-            *v = gamma * *v + (T::one() - gamma) * g;
+            // A velocity decaying into the subnormal range is flushed
+            // (see `Real::flush_subnormal`).
+            *v = (gamma * *v + (T::one() - gamma) * g).flush_subnormal();
             *p -= ctx.learning_rate * *v;
         }
     }

@@ -31,9 +31,13 @@ impl Default for RmsProp {
 impl<T: Real> Optimizer<T> for RmsProp {
     fn update(&self, ctx: &StepContext<T>, param: &mut [T], grad: &[T], state: &mut ParamState<T>) {
         let (rho, eps) = (T::lit(self.rho), T::lit(self.eps));
+        let flush = super::adam::flushes_subnormals(eps);
         let avg = state.buffer(0, param.len());
         for ((p, &g), s) in param.iter_mut().zip(grad).zip(avg) {
             *s = rho * *s + (T::one() - rho) * g * g;
+            if flush {
+                *s = s.flush_subnormal();
+            }
             *p -= ctx.learning_rate * g / (s.sqrt() + eps);
         }
     }
