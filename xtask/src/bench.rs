@@ -1,5 +1,7 @@
-//! `cargo xtask bench`: the criterion benchmarks of every crate, then the end-to-end
-//! MLP benchmark; `cargo xtask bench mlp [--quick]` runs only the latter.
+//! `cargo xtask bench`: the criterion benchmarks of every crate (nn-train's optimizer
+//! steps among them), then the end-to-end MLP benchmark; `cargo xtask bench mlp
+//! [--quick]` runs only the latter, `cargo xtask bench NAME` the criterion benchmarks
+//! whose names contain `NAME`.
 
 use std::process::ExitCode;
 
@@ -21,6 +23,12 @@ pub fn run(args: &[String]) -> ExitCode {
             ])
             .args(args);
         outcomes.push(step("criterion benchmarks", bench));
+        // nn-train's criterion benchmark (its `mlp` bench is the end-to-end run below).
+        let mut optimizers = cargo();
+        optimizers
+            .args(["bench", "--package", "nn-train", "--bench", "optimizers", "--"])
+            .args(args);
+        outcomes.push(step("criterion benchmarks (optimizers)", optimizers));
     }
     if mlp_only || args.is_empty() {
         outcomes.push(step(

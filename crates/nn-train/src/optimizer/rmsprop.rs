@@ -2,6 +2,7 @@
 
 use nn_math::Real;
 
+use super::adam::flushes_subnormals;
 use super::{Optimizer, ParamState, StepContext};
 use crate::TrainError;
 use crate::error::check_range;
@@ -31,15 +32,15 @@ impl Default for RmsProp {
 impl<T: Real> Optimizer<T> for RmsProp {
     fn update(&self, ctx: &StepContext<T>, param: &mut [T], grad: &[T], state: &mut ParamState<T>) {
         let (rho, eps) = (T::lit(self.rho), T::lit(self.eps));
-        let flush = super::adam::flushes_subnormals(eps);
+        let k = (rho, eps, ctx.learning_rate, flushes_subnormals(eps));
         let avg = state.buffer(0, param.len());
-        for ((p, &g), s) in param.iter_mut().zip(grad).zip(avg) {
-            *s = rho * *s + (T::one() - rho) * g * g;
-            if flush {
-                *s = s.flush_subnormal();
-            }
-            *p -= ctx.learning_rate * g / (s.sqrt() + eps);
+        #[cfg(target_arch = "x86_64")]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2.
+            unsafe { rmsprop_avx2(k, param, grad, avg) };
+            return;
         }
+        rmsprop_loop(k, param, grad, avg);
     }
 
     fn name(&self) -> &str {
@@ -61,5 +62,32 @@ impl<T: Real> Optimizer<T> for RmsProp {
             self.eps > 0.0,
             "must be positive",
         )
+    }
+}
+
+/// `(ρ, ε, α, flush)` of one step.
+type RmsPropConstants<T> = (T, T, T, bool);
+
+/// [`rmsprop_loop`] compiled for AVX2 (the same operations, so the same bits).
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn rmsprop_avx2<T: Real>(k: RmsPropConstants<T>, p: &mut [T], g: &[T], s: &mut [T]) {
+    rmsprop_loop(k, p, g, s);
+}
+
+/// The element-wise RMSProp update, inlined into each of its builds; a subnormal average
+/// is flushed when `flush` (see `flushes_subnormals`).
+#[inline(always)]
+fn rmsprop_loop<T: Real>(k: RmsPropConstants<T>, param: &mut [T], grad: &[T], avg: &mut [T]) {
+    let (rho, eps, lr, flush) = k;
+    for ((p, &g), s) in param.iter_mut().zip(grad).zip(avg) {
+        *s = rho * *s + (T::one() - rho) * g * g;
+        if flush {
+            *s = s.flush_subnormal();
+        }
+        *p -= lr * g / (s.sqrt() + eps);
     }
 }
