@@ -26,7 +26,14 @@ pub fn run(args: &[String]) -> ExitCode {
         // nn-train's criterion benchmark (its `mlp` bench is the end-to-end run below).
         let mut optimizers = cargo();
         optimizers
-            .args(["bench", "--package", "nn-train", "--bench", "optimizers", "--"])
+            .args([
+                "bench",
+                "--package",
+                "nn-train",
+                "--bench",
+                "optimizers",
+                "--",
+            ])
             .args(args);
         outcomes.push(step("criterion benchmarks (optimizers)", optimizers));
     }
