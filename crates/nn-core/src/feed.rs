@@ -115,6 +115,9 @@ impl<'d, T: Real> Feed<'d, '_, T> {
         dropout: &Dropout,
         rng: &mut R,
     ) -> Result<MatrixView<'_, T>, CoreError> {
+        // Every check comes before `start` changes the workspace, so that an error leaves
+        // the stored pass (and its input) as it was.
+        net.check_dropout(dropout)?;
         let ready = self.start("Feed::evaluate_with_dropout", net, columns, next)?;
         net.draw_masks(self.ws, columns.len(), dropout, rng)?;
         self.forward(net, columns, ready)
@@ -159,7 +162,8 @@ impl<'d, T: Real> Feed<'d, '_, T> {
     }
 
     /// Checks a step's columns, puts what was gathered ahead for them in place (returning
-    /// how many of them that is) and sets `next` as the columns to gather ahead.
+    /// how many of them that is) and sets `next` as the columns to gather ahead. It
+    /// changes the workspace only once the checks have passed.
     fn start(
         &mut self,
         op: &'static str,
@@ -420,6 +424,40 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_failed_call_leaves_the_stored_pass_and_its_input() {
+        let mut net = Network::<f64>::builder(3)
+            .layer(4, Tanh)
+            .layer(2, Identity)
+            .build(&mut StdRng::seed_from_u64(4))
+            .unwrap();
+        let data = Matrix::from_fn(3, 6, |i, j| ((i * 5 + j * 3) % 7) as f64 / 3.0 - 1.0);
+        let y = Matrix::from_fn(2, 2, |i, j| (i + j) as f64 / 2.0);
+        let mut plain = net.clone();
+        let mut pws = Workspace::with_threads(2).unwrap();
+        plain.evaluate_columns(&data, &[0, 1], &mut pws).unwrap();
+        plain
+            .descend(&mut pws, &y, &crate::HalfSquaredError, 0.1)
+            .unwrap();
+
+        let mut ws = Workspace::with_threads(2).unwrap();
+        let mut feed = ws.feed(&data);
+        feed.evaluate(&net, &[0, 1], &[4, 5]).unwrap();
+        gather_ahead(feed.ws, &data, 2);
+        let wrong = Dropout::new(vec![0.1]).unwrap(); // the network needs two rates
+        let mut rng = StdRng::seed_from_u64(1);
+        assert!(
+            feed.evaluate_with_dropout(&net, &[4, 5], &[], &wrong, &mut rng)
+                .is_err()
+        );
+        assert!(feed.evaluate(&net, &[4, 5], &[6]).is_err());
+        assert!(feed.evaluate(&net, &[4, 6], &[]).is_err());
+        assert_eq!(feed.ws.ahead.done, 2);
+        feed.descend(&mut net, &y, &crate::HalfSquaredError, 0.1)
+            .unwrap();
+        assert_eq!(net, plain);
     }
 
     #[test]

@@ -161,13 +161,7 @@ impl<T: Real> Network<T> {
         dropout: &Dropout,
         rng: &mut R,
     ) -> Result<(), CoreError> {
-        if dropout.rates().len() != self.layers().len() {
-            return Err(CoreError::Architecture(format!(
-                "dropout has {} rates, the network needs {} (the input layer and each hidden layer)",
-                dropout.rates().len(),
-                self.layers().len()
-            )));
-        }
+        self.check_dropout(dropout)?;
         ws.prepare(self, batch);
         for (k, &rate) in dropout.rates().iter().enumerate() {
             if rate == 0.0 {
@@ -189,6 +183,18 @@ impl<T: Real> Network<T> {
             ws.masked[k] = true;
         }
         Ok(())
+    }
+
+    /// Checks that `dropout` has one rate per non-output layer.
+    pub(crate) fn check_dropout(&self, dropout: &Dropout) -> Result<(), CoreError> {
+        if dropout.rates().len() == self.layers().len() {
+            return Ok(());
+        }
+        Err(CoreError::Architecture(format!(
+            "dropout has {} rates, the network needs {} (the input layer and each hidden layer)",
+            dropout.rates().len(),
+            self.layers().len()
+        )))
     }
 
     pub(crate) fn check_columns(

@@ -166,3 +166,40 @@ fn bad_columns_of_a_feed_are_errors_and_change_nothing() {
         Err(CoreError::Shape { .. })
     ));
 }
+
+/// A feed call that fails leaves the stored pass as it was, even when the columns it
+/// names were gathered ahead: the following `descend` is the plain one.
+#[test]
+fn a_failed_feed_step_keeps_the_stored_pass() {
+    let net = Network::<f64>::builder(3)
+        .layer(4, nn_activations::Tanh)
+        .layer(2, nn_activations::Identity)
+        .build(&mut StdRng::seed_from_u64(4))
+        .unwrap();
+    let data = Matrix::from_fn(3, 6, |i, j| ((i * 5 + j * 3) % 7) as f64 / 3.0 - 1.0);
+    let y = Matrix::from_fn(2, 2, |i, j| (i + j) as f64 / 2.0);
+    let wrong = Dropout::new(vec![0.1]).unwrap(); // one rate for a network that needs two
+    let mut plain = net.clone();
+    let mut pws = Workspace::with_threads(2).unwrap();
+    plain.evaluate_columns(&data, &[0, 1], &mut pws).unwrap();
+    plain.descend(&mut pws, &y, &HalfSquaredError, 0.1).unwrap();
+    for bad_step in 0..3 {
+        let mut fed = net.clone();
+        let mut ws = Workspace::with_threads(2).unwrap();
+        let mut feed = ws.feed(&data);
+        // The waiting thread gathers columns 4 and 5 meanwhile (usually all of them: the
+        // unit tests of `feed.rs` force it).
+        feed.evaluate(&fed, &[0, 1], &[4, 5]).unwrap();
+        let mut rng = StdRng::seed_from_u64(1);
+        let err = match bad_step {
+            0 => feed
+                .evaluate_with_dropout(&fed, &[4, 5], &[], &wrong, &mut rng)
+                .map(|_| ()),
+            1 => feed.evaluate(&fed, &[4, 5], &[9]).map(|_| ()),
+            _ => feed.evaluate(&fed, &[4, 9], &[]).map(|_| ()),
+        };
+        assert!(err.is_err(), "case {bad_step}");
+        feed.descend(&mut fed, &y, &HalfSquaredError, 0.1).unwrap();
+        assert_eq!(fed, plain, "case {bad_step}");
+    }
+}
