@@ -10,6 +10,10 @@ use crate::error::check_range;
 /// Adam as PyTorch's `torch.optim.Adam` (no weight decay, not AMSGrad): with step `t`,
 /// `m ← β₁·m + (1 − β₁)·g`, `v ← β₂·v + (1 − β₂)·g²`, and the bias-corrected update
 /// `p ← p − (α / (1 − β₁ᵗ))·m / (√v / √(1 − β₂ᵗ) + ε)`.
+///
+/// With `ε ≥ 9.1e-13` (f32; the default 1e-8 is), a moment that falls below the smallest
+/// normal number is set to 0 ([`nn_math::Real::flush_subnormal`]): it then moves no
+/// weight by more than `α·MIN_NORMAL/ε`, and subnormal arithmetic is slow.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Adam {
     /// `β₁ ∈ [0, 1)`, decay of the first-moment estimate. Default 0.9.

@@ -8,7 +8,8 @@ use crate::error::check_range;
 
 /// Gradient descent with momentum, as PyTorch's `SGD(momentum=μ, nesterov=…)` (without
 /// dampening or weight decay): `v ← μ·v + g`, then `p ← p − α·v`, or with
-/// `nesterov: true`, `p ← p − α·(g + μ·v)`. The velocity `v` starts at 0.
+/// `nesterov: true`, `p ← p − α·(g + μ·v)`. The velocity `v` starts at 0, and is set to
+/// 0 when it decays below the smallest normal number ([`nn_math::Real::flush_subnormal`]).
 ///
 /// ```
 /// use nn_train::{Momentum, Optimizer, ParamState, StepContext};

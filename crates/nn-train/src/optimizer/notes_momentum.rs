@@ -10,7 +10,8 @@ use crate::error::check_range;
 /// `γ`-weighted average of the previous applied gradient and the new one,
 /// `∇C ← γ·∇C_prev + (1 − γ)·∇C`, then `p ← p − α·∇C`, and the average becomes
 /// `∇C_prev` for the next batch (ClearGradient copies it before clearing). `∇C_prev`
-/// starts at 0 (Algorithm 2 clears the gradient).
+/// starts at 0 (Algorithm 2 clears the gradient); once it decays below the smallest normal
+/// number it is set to 0 ([`nn_math::Real::flush_subnormal`]).
 ///
 /// This is an exponential moving average of gradients, unlike PyTorch's momentum (see
 /// [`crate::Momentum`]), whose velocity is not damped by `1 − γ`.

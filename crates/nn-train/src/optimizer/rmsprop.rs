@@ -12,6 +12,8 @@ use crate::error::check_range;
 ///
 /// Dividing by the running root-mean-square of the gradient gives every weight its own
 /// step size: large where gradients are small and steady, small where they are large.
+/// As for [`crate::Adam`], an average below the smallest normal number is set to 0 when
+/// `ε ≥ 9.1e-13` (f32).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct RmsProp {
     /// Decay `ρ ∈ [0, 1)` of the squared-gradient average. Default 0.99 (PyTorch's `alpha`).
