@@ -197,6 +197,7 @@ impl<T: Real> Network<T> {
         )))
     }
 
+    /// Checks a data set and a list of its columns for the forward pass `op`.
     pub(crate) fn check_columns(
         &self,
         op: &'static str,

@@ -17,7 +17,8 @@ pub(crate) struct Batch<'a> {
 }
 
 impl Batch<'_> {
-    /// The forward pass (with dropout, if any), stored in `ws` for the backward pass;
+    /// The forward pass (with dropout, if any) through `feed`, stored in its workspace for
+    /// the backward pass, while idle threads gather the next batch;
     /// returns how many examples were classified right (0 without classes).
     pub(crate) fn forward<T: Real>(
         &self,
