@@ -56,10 +56,20 @@ use crate::{CoreError, Dropout, Gradient, Loss, Network, Workspace};
 /// assert!(feed.evaluate(&net, &[0], &[6]).is_err());
 /// # Ok::<(), nn_core::CoreError>(())
 /// ```
-#[derive(Debug)]
 pub struct Feed<'d, 'w, T: Real> {
     data: &'d Matrix<T>,
     ws: &'w mut Workspace<T>,
+}
+
+impl<T: Real> std::fmt::Debug for Feed<'_, '_, T> {
+    /// The data set's shape and the workspace's thread count (not the data).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Feed")
+            .field("data_shape", &self.data.shape())
+            .field("threads", &self.ws.threads())
+            .field("next", &self.ws.ahead.columns)
+            .finish()
+    }
 }
 
 impl<T: Real> Workspace<T> {
@@ -458,6 +468,14 @@ mod tests {
         feed.descend(&mut net, &y, &crate::HalfSquaredError, 0.1)
             .unwrap();
         assert_eq!(net, plain);
+    }
+
+    #[test]
+    fn debug_shows_the_shape_not_the_data() {
+        let data = Matrix::<f32>::zeros(3, 1000);
+        let mut ws = Workspace::new();
+        let text = format!("{:?}", ws.feed(&data));
+        assert_eq!(text, "Feed { data_shape: (3, 1000), threads: 1, next: [] }");
     }
 
     #[test]
