@@ -3,7 +3,7 @@
 
 use nn_math::Real;
 
-use super::{Optimizer, ParamState, StepContext};
+use super::{Optimizer, ParamState, StepContext, flushes_subnormals};
 use crate::TrainError;
 use crate::error::check_range;
 
@@ -124,16 +124,6 @@ fn adam_loop<T: Real>(k: &AdamConstants<T>, param: &mut [T], grad: &[T], m: &mut
         let denom = v.sqrt() / k.bias2_sqrt + k.eps;
         *p -= k.step_size * *m / denom;
     }
-}
-
-/// Whether the moments of Adam or RMSProp with this `ε` may be flushed when subnormal
-/// (see [`Real::flush_subnormal`]; kept, they made the MNIST example's later epochs about
-/// 1.5× slower): when `ε·EPSILON ≥ √MIN_NORMAL` (`ε ≥ 9.1e-13` in f32; the default 1e-8
-/// is), a subnormal `v` changes `√v + ε` by less than the last bit of `ε`, and a subnormal
-/// `m` moves a weight by less than `α·MIN_NORMAL/ε`. With a smaller `ε` nothing is
-/// flushed.
-pub(crate) fn flushes_subnormals<T: Real>(eps: T) -> bool {
-    eps * T::default_epsilon() >= T::MIN_NORMAL.sqrt()
 }
 
 impl<T: Real> Optimizer<T> for Adam {

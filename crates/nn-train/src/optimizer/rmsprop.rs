@@ -2,8 +2,7 @@
 
 use nn_math::Real;
 
-use super::adam::flushes_subnormals;
-use super::{Optimizer, ParamState, StepContext};
+use super::{Optimizer, ParamState, StepContext, flushes_subnormals};
 use crate::TrainError;
 use crate::error::check_range;
 
