@@ -219,8 +219,7 @@ impl<'d, T: Real> Feed<'d, '_, T> {
         let mut buf = std::mem::take(&mut self.ws.ahead);
         let ahead = Ahead::new(self.data, &mut buf);
         let result = pass(self.ws, ahead.as_ref());
-        let done = ahead.map(|a| a.done());
-        if let Some(done) = done {
+        if let Some(done) = ahead.map(|a| a.done()) {
             buf.done = done;
         }
         self.ws.ahead = buf;
