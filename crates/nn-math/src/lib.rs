@@ -37,7 +37,7 @@ pub use aligned::{ALIGN, AlignedVec};
 pub use error::{MathError, Shape};
 pub use hadamard::{hadamard, hadamard_assign, hadamard_to};
 pub use norm::{L1, L2, Norm, squared_l2_norm};
-pub use product::{Op, gemm, mul_nt_to, mul_tn_to, mul_to};
+pub use product::{Op, add_mul_columns, gemm, mul_nt_to, mul_tn_to, mul_to};
 pub use real::Real;
 
 /// The nalgebra version this crate is built on, re-exported so that users name the same

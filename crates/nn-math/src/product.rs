@@ -383,3 +383,88 @@ where
         out,
     )
 }
+
+/// `y ← y + W·x` for a column-major `W` of `y.len()` rows and `x.len()` columns, stored
+/// contiguously in `w` (e.g. a block of a layer's columns, `W[:, C]`, and the inputs
+/// `x[C]`).
+///
+/// For `f32` and `f64` this makes the same additions in the same order as [`mul_to`]'s
+/// product of a column-major `W` by a matrix of fewer than four columns (the
+/// matrix-vector product of a batch of one): four columns of `W` at a time, then the rest
+/// one by one. So a product accumulated into a zero `y` over consecutive blocks of
+/// columns, each a multiple of four columns long except the last, equals `mul_to`'s bit
+/// for bit. Other [`Real`] types use the same order in portable code.
+///
+/// # Errors
+/// [`MathError::Multiply`] if `w` does not hold `y.len() · x.len()` elements; `y` is
+/// then unchanged.
+///
+/// # Example
+/// ```
+/// use nn_math::{add_mul_columns, mul_to, Matrix};
+///
+/// let w = Matrix::from_fn(3, 10, |i, j| (i as f32 - 1.0) * 0.3 + j as f32 * 0.07);
+/// let x = Matrix::from_fn(10, 1, |i, _| 1.0 / (i as f32 + 1.0));
+/// let mut whole = Matrix::zeros(3, 1);
+/// mul_to(&w, &x, &mut whole)?;
+/// // The same product over the column blocks 0..8 and 8..10.
+/// let mut y = vec![0.0f32; 3];
+/// add_mul_columns(&w.as_slice()[..3 * 8], &x.as_slice()[..8], &mut y)?;
+/// add_mul_columns(&w.as_slice()[3 * 8..], &x.as_slice()[8..], &mut y)?;
+/// assert_eq!(y.as_slice(), whole.as_slice());
+/// # Ok::<(), nn_math::MathError>(())
+/// ```
+pub fn add_mul_columns<T: Real>(w: &[T], x: &[T], y: &mut [T]) -> Result<(), MathError> {
+    let (m, k) = (y.len(), x.len());
+    if w.len() != m * k {
+        return Err(MathError::Multiply {
+            op: "add_mul_columns",
+            left: Shape::new(m, w.len().checked_div(m).unwrap_or(0)),
+            right: Shape::new(k, 1),
+        });
+    }
+    if TypeId::of::<T>() == TypeId::of::<f32>() {
+        // SAFETY: T is f32, so the casts are identities on slices of the same lengths.
+        let (w, x, y) = unsafe { (cast::<T, f32>(w), cast::<T, f32>(x), cast_mut::<T, f32>(y)) };
+        kernel::add_mul_columns(w, x, y);
+    } else if TypeId::of::<T>() == TypeId::of::<f64>() {
+        // SAFETY: as above, with f64.
+        let (w, x, y) = unsafe { (cast::<T, f64>(w), cast::<T, f64>(x), cast_mut::<T, f64>(y)) };
+        kernel::add_mul_columns(w, x, y);
+    } else {
+        let mut p = 0;
+        let col = |p: usize| &w[p * m..(p + 1) * m];
+        while p + 4 <= k {
+            let (c0, c1, c2, c3) = (x[p], x[p + 1], x[p + 2], x[p + 3]);
+            for (i, v) in y.iter_mut().enumerate() {
+                *v = c3 * col(p + 3)[i]
+                    + (c2 * col(p + 2)[i] + (c1 * col(p + 1)[i] + (c0 * col(p)[i] + *v)));
+            }
+            p += 4;
+        }
+        for (p, &c) in x.iter().enumerate().skip(p) {
+            for (v, &a) in y.iter_mut().zip(col(p)) {
+                *v = c * a + *v;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `s` as a slice of `U`.
+///
+/// # Safety
+/// `T` and `U` must be the same type.
+unsafe fn cast<T, U>(s: &[T]) -> &[U] {
+    // SAFETY: the caller guarantees T = U.
+    unsafe { core::slice::from_raw_parts(s.as_ptr().cast::<U>(), s.len()) }
+}
+
+/// `s` as a mutable slice of `U`.
+///
+/// # Safety
+/// `T` and `U` must be the same type.
+unsafe fn cast_mut<T, U>(s: &mut [T]) -> &mut [U] {
+    // SAFETY: the caller guarantees T = U.
+    unsafe { core::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<U>(), s.len()) }
+}

@@ -27,6 +27,7 @@ mod x86;
 use core::cell::RefCell;
 
 pub(crate) use micro::KernelScalar;
+pub(crate) use thin::add_mul_columns;
 use micro::Tile;
 
 /// Columns of `B` packed per outer block.

@@ -27,6 +27,63 @@ fn dot<T: KernelScalar>(x: &[T], y: &[T]) -> T {
     sum
 }
 
+/// `y ← y + Σₚ coef(p)·a_col(p)` for `p < k`: four columns per pass over `y` (the same
+/// additions, in the same order, as one column at a time, with a quarter of the loads
+/// and stores of `y`), each group added as `c₃a₃ + (c₂a₂ + (c₁a₁ + (c₀a₀ + y)))`, then the
+/// last `k mod 4` columns one at a time. The column-major matrix-vector products of
+/// [`gemm_thin`] and [`add_mul_columns`] both run this, so they agree bit for bit.
+#[inline(always)]
+fn add_columns<'a, T: KernelScalar>(
+    y: &mut [T],
+    k: usize,
+    a_col: impl Fn(usize) -> &'a [T],
+    coef: impl Fn(usize) -> T,
+) {
+    let mut p = 0;
+    while p + 4 <= k {
+        let (c0, c1, c2, c3) = (coef(p), coef(p + 1), coef(p + 2), coef(p + 3));
+        let (a0, a1, a2, a3) = (a_col(p), a_col(p + 1), a_col(p + 2), a_col(p + 3));
+        let columns = a0.iter().zip(a1).zip(a2).zip(a3);
+        for (x, (((&v0, &v1), &v2), &v3)) in y.iter_mut().zip(columns) {
+            *x = c3 * v3 + (c2 * v2 + (c1 * v1 + (c0 * v0 + *x)));
+        }
+        p += 4;
+    }
+    for p in p..k {
+        let (cp, ap) = (coef(p), a_col(p));
+        y.iter_mut().zip(ap).for_each(|(x, &v)| *x = cp * v + *x);
+    }
+}
+
+/// `y ← y + W·x` for a column-major `w` of `y.len()` rows and `x.len()` columns, in the
+/// order of [`gemm_thin`]'s matrix-vector product with `α = 1` ([`add_columns`]):
+/// compiled for AVX2 if the CPU has it.
+///
+/// # Panics
+/// If `w` has fewer than `y.len() · x.len()` elements (a caller's bug).
+pub(crate) fn add_mul_columns<T: KernelScalar>(w: &[T], x: &[T], y: &mut [T]) {
+    let m = y.len();
+    assert!(w.len() >= m * x.len(), "add_mul_columns: W too short");
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2.
+        unsafe { add_mul_columns_avx2(w, x, y) };
+        return;
+    }
+    add_columns(y, x.len(), |p| &w[p * m..(p + 1) * m], |p| x[p]);
+}
+
+/// [`add_mul_columns`] compiled for AVX2.
+///
+/// # Safety
+/// The CPU must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn add_mul_columns_avx2<T: KernelScalar>(w: &[T], x: &[T], y: &mut [T]) {
+    let m = y.len();
+    add_columns(y, x.len(), |p| &w[p * m..(p + 1) * m], |p| x[p]);
+}
+
 /// `C ← α·A·B + β·C` column by column, without packing (`C` not read when `β = 0`):
 /// compiled for AVX2 if the CPU has it (twice the vector width of the default x86-64
 /// build, and the same arithmetic), else portably.
@@ -86,24 +143,8 @@ unsafe fn thin_loops<T: KernelScalar>(prod: Product<T>) {
             } else if beta != T::ONE {
                 col.iter_mut().for_each(|x| *x = beta * *x);
             }
-            // Four columns of A per pass over C[:, j] (the same additions, in the same
-            // order, as one column at a time, with a quarter of the loads and stores of C).
             let a_col = |p: usize| unsafe { core::slice::from_raw_parts(at(0, p), m) };
-            let coef = |p: usize| alpha * unsafe { *bt(p, j) };
-            let mut p = 0;
-            while p + 4 <= k {
-                let (c0, c1, c2, c3) = (coef(p), coef(p + 1), coef(p + 2), coef(p + 3));
-                let (a0, a1, a2, a3) = (a_col(p), a_col(p + 1), a_col(p + 2), a_col(p + 3));
-                let columns = a0.iter().zip(a1).zip(a2).zip(a3);
-                for (x, (((&v0, &v1), &v2), &v3)) in col.iter_mut().zip(columns) {
-                    *x = c3 * v3 + (c2 * v2 + (c1 * v1 + (c0 * v0 + *x)));
-                }
-                p += 4;
-            }
-            for p in p..k {
-                let (cp, ap) = (coef(p), a_col(p));
-                col.iter_mut().zip(ap).for_each(|(x, &v)| *x = cp * v + *x);
-            }
+            add_columns(col, k, a_col, |p| alpha * unsafe { *bt(p, j) });
         } else if a.cs == 1 && b.rs == 1 {
             // Rows of A and the column of B are contiguous: dot products.
             let b_col = unsafe { core::slice::from_raw_parts(bt(0, j), k) };
