@@ -390,10 +390,10 @@ where
 ///
 /// For `f32` and `f64` this makes the same additions in the same order as [`mul_to`]'s
 /// product of a column-major `W` by a matrix of fewer than four columns (the
-/// matrix-vector product of a batch of one): four columns of `W` at a time, then the rest
-/// one by one. So a product accumulated into a zero `y` over consecutive blocks of
-/// columns, each a multiple of four columns long except the last, equals `mul_to`'s bit
-/// for bit. Other [`Real`] types use the same order in portable code.
+/// matrix-vector product of a batch of one): each `y_i` gets `x_p·W[i, p]` added for
+/// `p = 0, 1, …` in turn. So a product accumulated into a zero `y` over consecutive
+/// blocks of columns, of any lengths, equals `mul_to`'s bit for bit. Other [`Real`]
+/// types use the same order in portable code.
 ///
 /// # Errors
 /// [`MathError::Multiply`] if `w` does not hold `y.len() · x.len()` elements; `y` is
@@ -407,10 +407,10 @@ where
 /// let x = Matrix::from_fn(10, 1, |i, _| 1.0 / (i as f32 + 1.0));
 /// let mut whole = Matrix::zeros(3, 1);
 /// mul_to(&w, &x, &mut whole)?;
-/// // The same product over the column blocks 0..8 and 8..10.
+/// // The same product over the column blocks 0..7 and 7..10.
 /// let mut y = vec![0.0f32; 3];
-/// add_mul_columns(&w.as_slice()[..3 * 8], &x.as_slice()[..8], &mut y)?;
-/// add_mul_columns(&w.as_slice()[3 * 8..], &x.as_slice()[8..], &mut y)?;
+/// add_mul_columns(&w.as_slice()[..3 * 7], &x.as_slice()[..7], &mut y)?;
+/// add_mul_columns(&w.as_slice()[3 * 7..], &x.as_slice()[7..], &mut y)?;
 /// assert_eq!(y.as_slice(), whole.as_slice());
 /// # Ok::<(), nn_math::MathError>(())
 /// ```

@@ -30,8 +30,9 @@ fn dot<T: KernelScalar>(x: &[T], y: &[T]) -> T {
 /// `y ← y + Σₚ coef(p)·a_col(p)` for `p < k`: four columns per pass over `y` (the same
 /// additions, in the same order, as one column at a time, with a quarter of the loads
 /// and stores of `y`), each group added as `c₃a₃ + (c₂a₂ + (c₁a₁ + (c₀a₀ + y)))`, then the
-/// last `k mod 4` columns one at a time. The column-major matrix-vector products of
-/// [`gemm_thin`] and [`add_mul_columns`] both run this, so they agree bit for bit.
+/// last `k mod 4` columns one at a time: each `yᵢ` gets the terms added in the order of
+/// `p` either way. The column-major matrix-vector products of [`gemm_thin`] and
+/// [`add_mul_columns`] both run this, so they agree bit for bit.
 #[inline(always)]
 fn add_columns<'a, T: KernelScalar>(
     y: &mut [T],
