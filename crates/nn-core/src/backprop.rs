@@ -8,6 +8,7 @@ use crate::error::shape_err;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::feed::{Ahead, fork_layer};
+use crate::next_product::NextJob;
 use crate::rows::{Cols, Rows};
 use crate::team::{part_lines, part_rows};
 use crate::workspace::Split;
@@ -84,7 +85,7 @@ impl<T: Real> Network<T> {
             grads: grad.layers_mut(),
             scale: inv_b,
         };
-        let total = backward(ws, loss, sink, ahead)?;
+        let total = backward(ws, loss, sink, ahead, None)?;
         Ok(total * inv_b)
     }
 
@@ -110,11 +111,12 @@ impl<T: Real> Network<T> {
         S: RawStorage<T, Dyn, Dyn>,
         L: Loss<T> + ?Sized,
     {
-        self.descend_ahead(ws, target, loss, learning_rate, None)
+        self.descend_ahead(ws, target, loss, learning_rate, None, None)
     }
 
     /// [`descend`](Network::descend), with idle threads gathering the next batch into
-    /// `ahead`.
+    /// `ahead`, and the next batch's first-layer product accumulated by `next`, if given,
+    /// while the first layer is updated.
     pub(crate) fn descend_ahead<S, L>(
         &mut self,
         ws: &mut Workspace<T>,
@@ -122,6 +124,7 @@ impl<T: Real> Network<T> {
         loss: &L,
         learning_rate: T,
         ahead: Option<&Ahead<'_, T>>,
+        next: Option<&NextJob<'_, T>>,
     ) -> Result<T, CoreError>
     where
         S: RawStorage<T, Dyn, Dyn>,
@@ -134,7 +137,7 @@ impl<T: Real> Network<T> {
             layers: self.layers_mut(),
             scale: -learning_rate * inv_b,
         };
-        let total = backward(ws, loss, sink, ahead)?;
+        let total = backward(ws, loss, sink, ahead, next)?;
         Ok(total * inv_b)
     }
 
@@ -336,6 +339,7 @@ fn backward<T: Real, L: Loss<T> + ?Sized>(
     loss: &L,
     mut sink: impl Sink<T>,
     ahead: Option<&Ahead<'_, T>>,
+    next: Option<&NextJob<'_, T>>,
 ) -> Result<T, CoreError> {
     let layers = ws.widths.len() - 1;
     let batch = ws.batch;
@@ -396,7 +400,7 @@ fn backward<T: Real, L: Loss<T> + ?Sized>(
                     out.columns(prop.own, part_rows(batch, t, p))?;
                 }
                 if let (Some(u), Some(d_above), true) = (above, d_above, pending) {
-                    update(u, &d_above, &a_this, t, p, &finite)?;
+                    update(u, &d_above, &a_this, t, p, &finite, None)?;
                 }
                 if let (Some(f), Some(dp), Some(pre)) = (prop.below, d_below, pre_below) {
                     let below = Below {
@@ -415,7 +419,8 @@ fn backward<T: Real, L: Loss<T> + ?Sized>(
                     }
                 }
                 if split(l) != Split::Examples || l == 0 {
-                    update(this, &d_all, &a_prev, t, p, &finite)?;
+                    let next = if l == 0 { next } else { None };
+                    update(this, &d_all, &a_prev, t, p, &finite, next)?;
                 }
                 Ok(())
             })
@@ -525,7 +530,9 @@ impl<T: Real> Below<'_, T> {
 
 /// Thread `t`'s share of a layer's update: `W[:, C_t] += scale·D·A[C_t, :]ᵀ` for its block
 /// `C_t` of the layer's inputs, and `b[R_t] += scale·D[R_t, :]·1` for its block of the
-/// biases; notes in `finite` whether all it wrote is finite.
+/// biases; notes in `finite` whether all it wrote is finite. With `next`, it also
+/// accumulates part `t` of the next batch's product with the new `W[:, C_t]`, block by
+/// block while each is in the L1 cache (`crate::next_product`).
 fn update<T: Real>(
     u: Update<'_, T>,
     d: &DMatrixView<'_, T>,
@@ -533,6 +540,7 @@ fn update<T: Real>(
     t: usize,
     p: usize,
     finite: &AtomicBool,
+    next: Option<&NextJob<'_, T>>,
 ) -> Result<(), CoreError> {
     let (n, n_prev) = (d.nrows(), a_prev.nrows());
     let c = part_lines(n_prev, t, p);
@@ -545,6 +553,10 @@ fn update<T: Real>(
         c.len().max(1)
     };
     let mut ok = true;
+    if let Some(job) = next {
+        // SAFETY: part t's outputs are thread t's alone in this fork.
+        unsafe { job.start(t) };
+    }
     for start in c.clone().step_by(chunk) {
         let cols = start..(start + chunk).min(c.end);
         // SAFETY: columns c of the target are thread t's alone in this fork, and nobody
@@ -560,7 +572,12 @@ fn update<T: Real>(
             &mut w,
         )?;
         // SAFETY: as above; the view is no longer used.
-        ok &= all_finite(unsafe { u.w.column_run(cols) });
+        let written = unsafe { u.w.column_run(cols.clone()) };
+        ok &= all_finite(written);
+        if let Some(job) = next {
+            // SAFETY: part t's outputs are thread t's alone in this fork.
+            unsafe { job.add(t, written, cols) };
+        }
     }
     let r = part_lines(n, t, p);
     // SAFETY: rows r of the biases are thread t's alone in this fork.

@@ -78,6 +78,7 @@ impl<T: Real> Workspace<T> {
     /// earlier feed is used.
     pub fn feed<'d, 'w>(&'w mut self, data: &'d Matrix<T>) -> Feed<'d, 'w, T> {
         self.ahead.forget();
+        self.next_product.forget();
         Feed { data, ws: self }
     }
 }
@@ -107,9 +108,9 @@ impl<'d, T: Real> Feed<'d, '_, T> {
         columns: &[usize],
         next: &[usize],
     ) -> Result<MatrixView<'_, T>, CoreError> {
-        let ready = self.start("Feed::evaluate", net, columns, next)?;
+        let (ready, done) = self.start("Feed::evaluate", net, columns, next)?;
         self.ws.prepare(net, columns.len());
-        self.forward(net, columns, ready)
+        self.forward(net, columns, ready, done)
     }
 
     /// [`Network::evaluate_columns_with_dropout`], gathering `next` as
@@ -128,9 +129,9 @@ impl<'d, T: Real> Feed<'d, '_, T> {
         // Every check comes before `start` changes the workspace, so that an error leaves
         // the stored pass (and its input) as it was.
         net.check_dropout(dropout)?;
-        let ready = self.start("Feed::evaluate_with_dropout", net, columns, next)?;
+        let (ready, done) = self.start("Feed::evaluate_with_dropout", net, columns, next)?;
         net.draw_masks(self.ws, columns.len(), dropout, rng)?;
-        self.forward(net, columns, ready)
+        self.forward(net, columns, ready, done)
     }
 
     /// [`Network::descend`] on the last evaluated batch, while waiting threads go on
@@ -149,7 +150,44 @@ impl<'d, T: Real> Feed<'d, '_, T> {
         S: RawStorage<T, Dyn, Dyn>,
         L: Loss<T> + ?Sized,
     {
-        self.with_ahead(|ws, ahead| net.descend_ahead(ws, target, loss, learning_rate, ahead))
+        // With a batch of fewer than four examples now and next, the update of the first
+        // layer also computes the next step's product with it (`crate::next_product`).
+        let data = self.data;
+        let parts = self.first_layer_parts(net);
+        let mut next = std::mem::take(&mut self.ws.next_product);
+        let job = match parts {
+            Some(p) if next.wanted(self.ws.batch) => {
+                let n = net.layers()[0].n_outputs();
+                Some(next.job(data.as_slice(), data.nrows(), n, p))
+            }
+            _ => None,
+        };
+        let computed = job.is_some();
+        let result = self.with_ahead(|ws, ahead| {
+            net.descend_ahead(ws, target, loss, learning_rate, ahead, job.as_ref())
+        });
+        if computed && result.is_ok() {
+            next.version = Some(net.version());
+        }
+        self.ws.next_product = next;
+        result
+    }
+
+    /// Into how many blocks of its inputs the first layer's update splits at the stored
+    /// pass's batch size: every thread's (split by inputs) or one (on the calling thread
+    /// alone); `None` if split by examples, whose forward product is not made of the
+    /// update's blocks.
+    fn first_layer_parts(&self, net: &Network<T>) -> Option<usize> {
+        let first = net.layers().first()?;
+        let split = self
+            .ws
+            .splitter()
+            .of(0, first.n_outputs(), first.n_inputs(), self.ws.batch);
+        match split {
+            Split::Inputs => Some(self.ws.threads()),
+            Split::Alone => Some(1),
+            Split::Examples => None,
+        }
     }
 
     /// [`Network::adjust_gradient`] on the last evaluated batch, while waiting threads go
@@ -172,15 +210,16 @@ impl<'d, T: Real> Feed<'d, '_, T> {
     }
 
     /// Checks a step's columns, puts what was gathered ahead for them in place (returning
-    /// how many of them that is) and sets `next` as the columns to gather ahead. It
-    /// changes the workspace only once the checks have passed.
+    /// how many of them that is, and whether the last `descend` computed their
+    /// first-layer product with `net` as it is) and sets `next` as the columns to gather
+    /// ahead. It changes the workspace only once the checks have passed.
     fn start(
         &mut self,
         op: &'static str,
         net: &Network<T>,
         columns: &[usize],
         next: &[usize],
-    ) -> Result<usize, CoreError> {
+    ) -> Result<(usize, bool), CoreError> {
         net.check_columns(op, self.data, columns)?;
         if let Some(&index) = next.iter().find(|&&c| c >= self.data.ncols()) {
             return Err(CoreError::ColumnIndex {
@@ -191,22 +230,29 @@ impl<'d, T: Real> Feed<'d, '_, T> {
         }
         let ws = &mut *self.ws;
         let ready = ws.ahead.take(columns, &mut ws.input);
+        let done = ws.next_product.take(net.version(), columns);
+        ws.next_product.upcoming.clear();
+        ws.next_product.upcoming.extend_from_slice(next);
         let n0 = self.data.nrows();
         // Nothing is gathered ahead without a second thread to do it.
         let next = if ws.threads() > 1 { next } else { &[] };
         ws.ahead.expect(next, n0);
-        Ok(ready)
+        Ok((ready, done))
     }
 
-    /// The forward pass of a started step.
+    /// The forward pass of a started step (`done`: its first-layer product is in
+    /// `next_product`).
     fn forward(
         &mut self,
         net: &Network<T>,
         columns: &[usize],
         ready: usize,
+        done: bool,
     ) -> Result<MatrixView<'_, T>, CoreError> {
         let data = self.data;
-        self.with_ahead(|ws, ahead| net.forward(Source::columns(data, columns, ready), ws, ahead))?;
+        self.with_ahead(|ws, ahead| {
+            net.forward(Source::columns(data, columns, ready), ws, ahead, done)
+        })?;
         Ok(self.ws.output())
     }
 

@@ -58,7 +58,7 @@ impl<T: Real> Network<T> {
     {
         self.check_input("evaluate_with", input.nrows())?;
         ws.prepare(self, input.ncols());
-        self.forward(Source::Matrix(input), ws, None)?;
+        self.forward(Source::Matrix(input), ws, None, false)?;
         Ok(ws.output())
     }
 
@@ -96,7 +96,7 @@ impl<T: Real> Network<T> {
     ) -> Result<MatrixView<'w, T>, CoreError> {
         self.check_columns("evaluate_columns", data, columns)?;
         ws.prepare(self, columns.len());
-        self.forward(Source::columns(data, columns, 0), ws, None)?;
+        self.forward(Source::columns(data, columns, 0), ws, None, false)?;
         Ok(ws.output())
     }
 
@@ -120,7 +120,7 @@ impl<T: Real> Network<T> {
     {
         self.check_columns("evaluate_columns_with_dropout", data, columns)?;
         self.draw_masks(ws, columns.len(), dropout, rng)?;
-        self.forward(Source::columns(data, columns, 0), ws, None)?;
+        self.forward(Source::columns(data, columns, 0), ws, None, false)?;
         Ok(ws.output())
     }
 
@@ -147,7 +147,7 @@ impl<T: Real> Network<T> {
     {
         self.check_input("evaluate_with_dropout", input.nrows())?;
         self.draw_masks(ws, input.ncols(), dropout, rng)?;
-        self.forward(Source::Matrix(input), ws, None)?;
+        self.forward(Source::Matrix(input), ws, None, false)?;
         Ok(ws.output())
     }
 
@@ -236,11 +236,16 @@ impl<T: Real> Network<T> {
     /// examples `J_t` otherwise; then thread `t` computes its share of `S⁽ᵏ⁾`: the partial
     /// product `W⁽ᵏ⁾[:, C_t]·A⁽ᵏ⁻¹⁾[C_t, :]`, or the columns `W⁽ᵏ⁾·A⁽ᵏ⁻¹⁾[:, J_t]`,
     /// which it finishes at once.
+    ///
+    /// With `done`, the first layer's product (each thread's share) is already in
+    /// `ws.next_product` (`crate::next_product`): it is copied, unless the inputs are
+    /// dropped out or the first layer is split otherwise than when it was computed.
     pub(crate) fn forward<S>(
         &self,
         source: Source<'_, T, S>,
         ws: &mut Workspace<T>,
         ahead: Option<&Ahead<'_, T>>,
+        done: bool,
     ) -> Result<(), CoreError>
     where
         S: RawStorage<T, Dyn, Dyn>,
@@ -265,6 +270,17 @@ impl<T: Real> Network<T> {
             Source::Matrix(_) => (None, 0),
         };
         let masks = &ws.masks;
+        // The first layer's product, if computed during the last update.
+        let done = done
+            && input_mask.is_none()
+            && ws.next_product.columns.len() == batch
+            && match split(0) {
+                Split::Inputs => ws.next_product.parts == threads,
+                Split::Alone => ws.next_product.parts == 1,
+                Split::Examples => false,
+            };
+        let product_done =
+            done.then_some((ws.next_product.values.as_slice(), ws.next_product.stride));
         // A data set's columns are gathered by examples when layer 0 is split by inputs
         // and the batch has a few examples per thread: each thread then reads whole
         // columns, contiguous runs of the data set, which streams from memory faster than
@@ -340,7 +356,10 @@ impl<T: Real> Network<T> {
                         };
                         (below.read().block(rows.clone()), out)
                     };
-                    mul_to(&w.columns_range(rows), &a_prev, &mut out)?;
+                    match product_done.filter(|_| k == 0) {
+                        Some((values, stride)) => copy_part(values, stride, t, &mut out),
+                        None => mul_to(&w.columns_range(rows), &a_prev, &mut out)?,
+                    }
                 } else {
                     // SAFETY: columns J_t of A⁽ᵏ⁻¹⁾, S⁽ᵏ⁾ and A⁽ᵏ⁾ are this thread's alone.
                     let (a_prev, mut out) = unsafe {
@@ -349,7 +368,10 @@ impl<T: Real> Network<T> {
                             s.columns_mut(cols.clone()),
                         )
                     };
-                    mul_to(&w, &a_prev, &mut out)?;
+                    match product_done.filter(|_| k == 0) {
+                        Some((values, stride)) => copy_part(values, stride, t, &mut out),
+                        None => mul_to(&w, &a_prev, &mut out)?,
+                    }
                     finish.block(0..n, cols)?;
                 }
                 Ok(())
@@ -374,6 +396,21 @@ impl<T: Real> Network<T> {
         }
         ws.batch = batch;
         Ok(())
+    }
+}
+
+/// Puts part `t` of a first-layer product computed ahead (`crate::next_product`: part
+/// `t`'s column `j` at `(t·B + j)·stride`) into `out` (`n × B`).
+fn copy_part<T: Real>(
+    values: &[T],
+    stride: usize,
+    t: usize,
+    out: &mut nn_math::MatrixViewMut<'_, T>,
+) {
+    let (n, batch) = out.shape();
+    for j in 0..batch {
+        let at = (t * batch + j) * stride;
+        out.column_mut(j).copy_from_slice(&values[at..at + n]);
     }
 }
 

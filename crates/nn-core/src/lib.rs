@@ -50,6 +50,7 @@ mod layer;
 mod loss;
 mod model_file;
 mod network;
+mod next_product;
 mod params;
 mod perceptron;
 mod rows;

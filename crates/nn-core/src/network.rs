@@ -1,5 +1,7 @@
 //! The feed-forward network (§2.2, §2.2.2.1): a chain of dense layers.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use crate::{CoreError, Dense, Gradient, NetworkBuilder, Workspace};
 use nn_math::Real;
 
@@ -42,10 +44,45 @@ use nn_math::Real;
 /// assert!(after < before);
 /// # Ok::<(), nn_core::CoreError>(())
 /// ```
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 pub struct Network<T: Real> {
     n_inputs: usize,
     layers: Vec<Dense<T>>,
+    /// Which state of which network this is (see [`Version`]).
+    version: Version,
+}
+
+/// Identifies one state of one network: drawn from a process-wide counter when the
+/// network is made or cloned and each time its layers are borrowed mutably, so two
+/// networks (or two states of one) never share a value. A [`crate::Feed`] uses it to know
+/// that the weights it computed a product with in one call are still the network's in
+/// the next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Version(u64);
+
+impl Version {
+    fn fresh() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        Self(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+impl<T: Real> Clone for Network<T> {
+    /// A copy with its own [`Version`].
+    fn clone(&self) -> Self {
+        Self {
+            n_inputs: self.n_inputs,
+            layers: self.layers.clone(),
+            version: Version::fresh(),
+        }
+    }
+}
+
+impl<T: Real> PartialEq for Network<T> {
+    /// Equal shapes, weights, biases and activations.
+    fn eq(&self, other: &Self) -> bool {
+        self.n_inputs == other.n_inputs && self.layers == other.layers
+    }
 }
 
 impl<T: Real> Network<T> {
@@ -88,7 +125,11 @@ impl<T: Real> Network<T> {
             }
             width = layer.n_outputs();
         }
-        Ok(Self { n_inputs, layers })
+        Ok(Self {
+            n_inputs,
+            layers,
+            version: Version::fresh(),
+        })
     }
 
     /// Number of input neurons, `n₀`.
@@ -108,7 +149,13 @@ impl<T: Real> Network<T> {
 
     /// The layers, mutably (their shapes cannot change through [`Dense`]'s API).
     pub fn layers_mut(&mut self) -> &mut [Dense<T>] {
+        self.version = Version::fresh();
         &mut self.layers
+    }
+
+    /// This state's [`Version`]: unchanged as long as nothing borrows the layers mutably.
+    pub(crate) fn version(&self) -> Version {
+        self.version
     }
 
     /// The widths `[n₀, n₁, …, n_L]`.

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use nn_math::{AlignedVec, MatrixView, Real};
 
 use crate::feed::AheadBuffer;
+use crate::next_product::NextProduct;
 
 use crate::team::Team;
 use crate::{CoreError, Network};
@@ -91,6 +92,8 @@ pub struct Workspace<T> {
     pub(crate) masked: Vec<bool>,
     /// The next batch's inputs, gathered ahead during a [`Feed`](crate::Feed)'s steps.
     pub(crate) ahead: AheadBuffer<T>,
+    /// The next step's first-layer product, if a feed's `descend` computed it.
+    pub(crate) next_product: NextProduct<T>,
 }
 
 impl<T: Real> Workspace<T> {

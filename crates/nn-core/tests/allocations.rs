@@ -88,4 +88,19 @@ fn a_training_step_allocates_nothing_after_the_first_batch() {
     fed(&mut net, 0);
     fed(&mut net, 1);
     assert_eq!(allocations_during(|| fed(&mut net, 0)), 0);
+
+    // Nor do steps of one example, on one thread or two, whose update of the first layer
+    // also computes the next step's product with it.
+    for threads in [1, 2] {
+        let mut ws5 = Workspace::with_threads(threads).unwrap();
+        let mut feed = ws5.feed(&x2);
+        let y1 = y2.columns(0, 1).clone_owned();
+        let mut single = |net: &mut Network<f32>, i: usize| {
+            feed.evaluate(net, &[i % 4], &[(i + 1) % 4]).unwrap();
+            feed.descend(net, &y1, &SoftmaxCrossEntropy, 0.01).unwrap();
+        };
+        single(&mut net, 0);
+        single(&mut net, 1);
+        assert_eq!(allocations_during(|| single(&mut net, 2)), 0);
+    }
 }

@@ -60,7 +60,13 @@ proptest! {
 fn a_short_matrix_is_an_error_and_leaves_y_alone() {
     let mut y = vec![1.0f64, 2.0];
     let err = add_mul_columns(&[1.0; 5], &[1.0, 1.0, 1.0], &mut y).unwrap_err();
-    assert!(matches!(err, MathError::Multiply { op: "add_mul_columns", .. }));
+    assert!(matches!(
+        err,
+        MathError::Multiply {
+            op: "add_mul_columns",
+            ..
+        }
+    ));
     assert!(err.to_string().contains("add_mul_columns"));
     assert_eq!(y, [1.0, 2.0]);
 }

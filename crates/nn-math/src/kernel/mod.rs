@@ -27,8 +27,8 @@ mod x86;
 use core::cell::RefCell;
 
 pub(crate) use micro::KernelScalar;
-pub(crate) use thin::add_mul_columns;
 use micro::Tile;
+pub(crate) use thin::add_mul_columns;
 
 /// Columns of `B` packed per outer block.
 const NC: usize = 2048;

@@ -66,11 +66,28 @@ pub(crate) fn add_mul_columns<T: KernelScalar>(w: &[T], x: &[T], y: &mut [T]) {
     let m = y.len();
     assert!(w.len() >= m * x.len(), "add_mul_columns: W too short");
     #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F.
+        unsafe { add_mul_columns_avx512(w, x, y) };
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2.
         unsafe { add_mul_columns_avx2(w, x, y) };
         return;
     }
+    add_columns(y, x.len(), |p| &w[p * m..(p + 1) * m], |p| x[p]);
+}
+
+/// [`add_mul_columns`] compiled for AVX-512.
+///
+/// # Safety
+/// The CPU must have AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn add_mul_columns_avx512<T: KernelScalar>(w: &[T], x: &[T], y: &mut [T]) {
+    let m = y.len();
     add_columns(y, x.len(), |p| &w[p * m..(p + 1) * m], |p| x[p]);
 }
 
@@ -93,11 +110,28 @@ unsafe fn add_mul_columns_avx2<T: KernelScalar>(w: &[T], x: &[T], y: &mut [T]) {
 /// As [`super::gemm`].
 pub(super) unsafe fn gemm_thin<T: KernelScalar>(prod: Product<T>) {
     #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512F; the rest is forwarded from the caller.
+        unsafe { gemm_thin_avx512(prod) };
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2; the rest is forwarded from the caller.
         unsafe { gemm_thin_avx2(prod) };
         return;
     }
+    // SAFETY: forwarded from the caller.
+    unsafe { thin_loops(prod) };
+}
+
+/// [`thin_loops`] compiled for AVX-512.
+///
+/// # Safety
+/// As [`super::gemm`], on a CPU with AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn gemm_thin_avx512<T: KernelScalar>(prod: Product<T>) {
     // SAFETY: forwarded from the caller.
     unsafe { thin_loops(prod) };
 }
