@@ -44,7 +44,6 @@ use nn_math::Real;
 /// assert!(after < before);
 /// # Ok::<(), nn_core::CoreError>(())
 /// ```
-#[derive(Debug)]
 pub struct Network<T: Real> {
     n_inputs: usize,
     layers: Vec<Dense<T>>,
@@ -75,6 +74,16 @@ impl<T: Real> Clone for Network<T> {
             layers: self.layers.clone(),
             version: Version::fresh(),
         }
+    }
+}
+
+impl<T: Real> std::fmt::Debug for Network<T> {
+    /// The shape and the layers (not the internal version stamp).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Network")
+            .field("n_inputs", &self.n_inputs)
+            .field("layers", &self.layers)
+            .finish()
     }
 }
 
