@@ -145,6 +145,14 @@ impl<'d, T: Real> Feed<'d, '_, T> {
     /// [`Network::descend`] on the last evaluated batch, while waiting threads go on
     /// gathering the next.
     ///
+    /// If this batch and the next (the `next` of the last [`evaluate`](Feed::evaluate))
+    /// both have fewer than four examples, the update of the first layer also computes
+    /// the next batch's product with the new weights. The next `evaluate` uses it only
+    /// for those columns, without input dropout, and only if `net` is still in the state
+    /// this call left it in: any mutable borrow of its layers
+    /// ([`Network::layers_mut`]), and any other network, even a clone, makes it compute
+    /// the product afresh. Either way the results are the same.
+    ///
     /// # Errors
     /// As [`Network::descend`].
     pub fn descend<S, L>(

@@ -67,7 +67,8 @@ impl Version {
 }
 
 impl<T: Real> Clone for Network<T> {
-    /// A copy with its own [`Version`].
+    /// A copy, which a [`Feed`](crate::Feed) tells apart from the original (see
+    /// [`Feed::descend`](crate::Feed::descend)).
     fn clone(&self) -> Self {
         Self {
             n_inputs: self.n_inputs,
