@@ -141,27 +141,35 @@ impl<T: Real> NextJob<'_, T> {
 mod tests {
     use crate::{HalfSquaredError, Network, SplitRule, Workspace};
     use nn_activations::{Identity, Relu, Tanh};
-    use nn_math::Matrix;
+    use nn_math::{Matrix, Real};
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 
     /// Steps of batch sizes `sizes` through a feed (each naming the next) and through the
     /// plain calls: the same weights, bit for bit; returns how many of the feed's forward
     /// passes found their first-layer product done.
-    fn compare(n0: usize, threads: usize, rule: SplitRule, sizes: &[usize]) -> usize {
-        let net = Network::<f64>::builder(n0)
+    fn compare<T: Real>(n0: usize, threads: usize, rule: SplitRule, sizes: &[usize]) -> usize {
+        let net = Network::<T>::builder(n0)
             .layer(7, Tanh)
             .layer(3, Relu)
             .layer(2, Identity)
             .build(&mut StdRng::seed_from_u64(5))
             .unwrap();
-        let data = Matrix::from_fn(n0, 40, |i, j| ((i * 7 + j * 11) % 13) as f64 / 6.0 - 1.0);
+        let data = Matrix::from_fn(n0, 40, |i, j| {
+            T::lit(((i * 7 + j * 11) % 13) as f64 / 6.0 - 1.0)
+        });
         let mut batches = Vec::new();
         let mut at = 0;
         for &b in sizes {
             batches.push((at..at + b).map(|c| c % 40).collect::<Vec<_>>());
             at += b;
         }
+        // f32 and f64 values convert to f64 exactly, so equal bits there are equal bits.
+        let same = |a: &Matrix<T>, b: &Matrix<T>| {
+            a.iter()
+                .zip(b.iter())
+                .all(|(x, y)| x.as_f64().to_bits() == y.as_f64().to_bits())
+        };
         let (mut fed, mut plain) = (net.clone(), net);
         let mut ws = Workspace::with_threads(threads).unwrap();
         let mut pws = Workspace::with_threads(threads).unwrap();
@@ -171,7 +179,9 @@ mod tests {
         let mut used = 0;
         for (i, cols) in batches.iter().enumerate() {
             let next = batches.get(i + 1).map_or(&[][..], |b| &b[..]);
-            let y = Matrix::from_fn(2, cols.len(), |r, j| ((r + cols[j]) % 3) as f64 / 2.0);
+            let y = Matrix::from_fn(2, cols.len(), |r, j| {
+                T::lit(((r + cols[j]) % 3) as f64 / 2.0)
+            });
             let ready = feed.workspace().next_product.version == Some(fed.version())
                 && feed.workspace().next_product.columns == *cols;
             let a = feed.evaluate(&fed, cols, next).unwrap().clone_owned();
@@ -180,14 +190,14 @@ mod tests {
                 .evaluate_columns(&data, cols, &mut pws)
                 .unwrap()
                 .clone_owned();
-            assert!(
-                a.iter()
-                    .zip(b.iter())
-                    .all(|(x, y)| x.to_bits() == y.to_bits())
-            );
-            let la = feed.descend(&mut fed, &y, &HalfSquaredError, 0.3).unwrap();
-            let lb = plain.descend(&mut pws, &y, &HalfSquaredError, 0.3).unwrap();
-            assert_eq!(la.to_bits(), lb.to_bits());
+            assert!(same(&a, &b));
+            let la = feed
+                .descend(&mut fed, &y, &HalfSquaredError, T::lit(0.3))
+                .unwrap();
+            let lb = plain
+                .descend(&mut pws, &y, &HalfSquaredError, T::lit(0.3))
+                .unwrap();
+            assert_eq!(la.as_f64().to_bits(), lb.as_f64().to_bits());
             assert_eq!(fed, plain);
         }
         used
@@ -197,18 +207,17 @@ mod tests {
     fn a_product_computed_ahead_is_the_forward_pass_s_bit_for_bit() {
         let sizes = [1, 1, 2, 3, 1, 4, 1, 2, 5, 3, 3, 1];
         for threads in [1, 2, 3] {
-            // Small first layer (on the calling thread alone) and a large one (split by
-            // inputs), and every layer split by examples (no product ahead).
-            // Steps 1–4, 7, 10 and 11 follow a step of fewer than four examples and have
-            // fewer than four themselves.
-            assert_eq!(compare(9, threads, SplitRule::Auto, &sizes), 7, "{threads}");
-            let by_inputs = compare(3000, threads, SplitRule::Auto, &sizes);
-            assert_eq!(by_inputs, 7, "{threads}");
+            // A small first layer (on the calling thread alone) and a large one (split by
+            // inputs), in f64 and f32, and every layer split by examples (no product
+            // ahead on more than one thread). Steps 1–4, 7, 10 and 11 follow a step of
+            // fewer than four examples and have fewer than four themselves.
+            for n0 in [9, 3000] {
+                assert_eq!(compare::<f64>(n0, threads, SplitRule::Auto, &sizes), 7);
+                assert_eq!(compare::<f32>(n0, threads, SplitRule::Auto, &sizes), 7);
+            }
             let expected = if threads == 1 { 7 } else { 0 };
-            assert_eq!(
-                compare(9, threads, SplitRule::ByInputs(0), &sizes),
-                expected
-            );
+            let by_examples = compare::<f64>(9, threads, SplitRule::ByInputs(0), &sizes);
+            assert_eq!(by_examples, expected);
         }
     }
 
