@@ -432,21 +432,7 @@ pub fn add_mul_columns<T: Real>(w: &[T], x: &[T], y: &mut [T]) -> Result<(), Mat
         let (w, x, y) = unsafe { (cast::<T, f64>(w), cast::<T, f64>(x), cast_mut::<T, f64>(y)) };
         kernel::add_mul_columns(w, x, y);
     } else {
-        let mut p = 0;
-        let col = |p: usize| &w[p * m..(p + 1) * m];
-        while p + 4 <= k {
-            let (c0, c1, c2, c3) = (x[p], x[p + 1], x[p + 2], x[p + 3]);
-            for (i, v) in y.iter_mut().enumerate() {
-                *v = c3 * col(p + 3)[i]
-                    + (c2 * col(p + 2)[i] + (c1 * col(p + 1)[i] + (c0 * col(p)[i] + *v)));
-            }
-            p += 4;
-        }
-        for (p, &c) in x.iter().enumerate().skip(p) {
-            for (v, &a) in y.iter_mut().zip(col(p)) {
-                *v = c * a + *v;
-            }
-        }
+        kernel::add_columns(y, k, |p| &w[p * m..(p + 1) * m], |p| x[p]);
     }
     Ok(())
 }

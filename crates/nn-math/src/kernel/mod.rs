@@ -28,7 +28,7 @@ use core::cell::RefCell;
 
 pub(crate) use micro::KernelScalar;
 use micro::Tile;
-pub(crate) use thin::add_mul_columns;
+pub(crate) use thin::{add_columns, add_mul_columns};
 
 /// Columns of `B` packed per outer block.
 const NC: usize = 2048;

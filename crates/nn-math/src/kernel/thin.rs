@@ -32,14 +32,17 @@ fn dot<T: KernelScalar>(x: &[T], y: &[T]) -> T {
 /// and stores of `y`), each group added as `c₃a₃ + (c₂a₂ + (c₁a₁ + (c₀a₀ + y)))`, then the
 /// last `k mod 4` columns one at a time: each `yᵢ` gets the terms added in the order of
 /// `p` either way. The column-major matrix-vector products of [`gemm_thin`] and
-/// [`add_mul_columns`] both run this, so they agree bit for bit.
+/// [`add_mul_columns`] (and `crate::add_mul_columns` for other scalar types) all run
+/// this, so they agree bit for bit.
 #[inline(always)]
-fn add_columns<'a, T: KernelScalar>(
+pub(crate) fn add_columns<'a, T>(
     y: &mut [T],
     k: usize,
     a_col: impl Fn(usize) -> &'a [T],
     coef: impl Fn(usize) -> T,
-) {
+) where
+    T: Copy + core::ops::Add<Output = T> + core::ops::Mul<Output = T> + 'a,
+{
     let mut p = 0;
     while p + 4 <= k {
         let (c0, c1, c2, c3) = (coef(p), coef(p + 1), coef(p + 2), coef(p + 3));
