@@ -576,7 +576,7 @@ fn update<T: Real>(
         ok &= all_finite(written);
         if let Some(job) = next {
             // SAFETY: part t's outputs are thread t's alone in this fork.
-            unsafe { job.add(t, written, cols) };
+            unsafe { job.add(t, written, cols)? };
         }
     }
     let r = part_lines(n, t, p);

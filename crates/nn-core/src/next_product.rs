@@ -20,6 +20,7 @@ use std::any::TypeId;
 
 use nn_math::{ALIGN, AlignedVec, Real};
 
+use crate::CoreError;
 use crate::network::Version;
 use crate::rows::Rows;
 
@@ -123,17 +124,25 @@ impl<T: Real> NextJob<'_, T> {
     /// Adds block `block` of the layer's columns (new weights `w`, `n₁ × block.len()`,
     /// column-major) to part `t`'s products.
     ///
+    /// # Errors
+    /// [`CoreError::Math`] if `w` is not `n₁ × block.len()` (a caller's bug).
+    ///
     /// # Safety
     /// Part `t`'s outputs must be the calling thread's alone in this fork.
-    pub(crate) unsafe fn add(&self, t: usize, w: &[T], block: std::ops::Range<usize>) {
+    pub(crate) unsafe fn add(
+        &self,
+        t: usize,
+        w: &[T],
+        block: std::ops::Range<usize>,
+    ) -> Result<(), CoreError> {
         let (cols, n) = (self.columns.len(), self.n);
         for (j, &c) in self.columns.iter().enumerate() {
             let x = &self.data[c * self.n0..][block.clone()];
             // SAFETY: forwarded from the caller.
             let y = unsafe { self.out.segment_mut(t * cols + j, 0..n) };
-            // The shapes agree by construction (w is n × block.len()).
-            let _ = nn_math::add_mul_columns(w, x, y);
+            nn_math::add_mul_columns(w, x, y)?;
         }
+        Ok(())
     }
 }
 
