@@ -11,7 +11,7 @@
 //! product, so the result is the same, bit for bit.
 //!
 //! The product is used only if nothing can have changed in between: the same network
-//! in the same state (its [`Version`](crate::network::Version)), the columns named as
+//! in the same state (its [`Version`]), the columns named as
 //! next, no dropout on the inputs, and the same split of the first layer's inputs
 //! between the threads (each thread's partial product is kept apart, as the forward pass
 //! computes it).
