@@ -270,10 +270,10 @@ impl<T: Real> Network<T> {
             Source::Matrix(_) => (None, 0),
         };
         let masks = &ws.masks;
-        // The first layer's product, if computed during the last update.
+        // The first layer's product, if computed during the last update (for these
+        // columns: `done` says so).
         let done = done
             && input_mask.is_none()
-            && ws.next_product.columns.len() == batch
             && match split(0) {
                 Split::Inputs => ws.next_product.parts == threads,
                 Split::Alone => ws.next_product.parts == 1,

@@ -60,8 +60,8 @@ pub(crate) fn add_columns<'a, T>(
 }
 
 /// `y ← y + W·x` for a column-major `w` of `y.len()` rows and `x.len()` columns, in the
-/// order of [`gemm_thin`]'s matrix-vector product with `α = 1` ([`add_columns`]):
-/// compiled for AVX2 if the CPU has it.
+/// order of [`gemm_thin`]'s matrix-vector product with `α = 1` ([`add_columns`]),
+/// compiled for AVX-512 or AVX2 as the CPU has them (as [`gemm_thin`]).
 ///
 /// # Panics
 /// If `w` has fewer than `y.len() · x.len()` elements (a caller's bug).
@@ -106,8 +106,9 @@ unsafe fn add_mul_columns_avx2<T: KernelScalar>(w: &[T], x: &[T], y: &mut [T]) {
 }
 
 /// `C ← α·A·B + β·C` column by column, without packing (`C` not read when `β = 0`):
-/// compiled for AVX2 if the CPU has it (twice the vector width of the default x86-64
-/// build, and the same arithmetic), else portably.
+/// compiled for AVX-512 or AVX2 if the CPU has them (four or two times the vector width
+/// of the default x86-64 build, and the same element-wise arithmetic, so the same bits),
+/// else portably.
 ///
 /// # Safety
 /// As [`super::gemm`].
