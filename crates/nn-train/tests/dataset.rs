@@ -63,3 +63,23 @@ fn split_rejects_bad_fractions() {
         );
     }
 }
+
+#[test]
+fn classes_are_given_only_for_one_hot_targets() {
+    let x = Matrix::<f64>::zeros(1, 3);
+    let one_hot = Matrix::from_column_slice(3, 3, &[0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0]);
+    let data = Dataset::new(x.clone(), one_hot).unwrap();
+    assert_eq!(data.classes(), Some(vec![1, 0, 2]));
+    // Any one column not one-hot: two ones, no one, a value other than 0 or 1.
+    for bad in [
+        [1.0, 1.0, 0.0],
+        [0.0, 0.0, 0.0],
+        [0.0, 1.0, 0.5],
+        [0.5, 0.5, 0.0],
+    ] {
+        let mut y = Matrix::from_column_slice(3, 3, &[0.0, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0]);
+        y.column_mut(1).copy_from_slice(&bad);
+        let data = Dataset::new(x.clone(), y).unwrap();
+        assert_eq!(data.classes(), None, "{bad:?}");
+    }
+}
