@@ -448,7 +448,9 @@ struct OutputDelta<'a, T: Real, L: ?Sized> {
 impl<T: Real, L: Loss<T> + ?Sized> OutputDelta<'_, T, L> {
     /// The delta and the losses of examples `cols`, which the calling thread owns.
     fn columns(&self, f: &LayerActivation<T>, cols: Range<usize>) -> Result<(), CoreError> {
-        for c in cols {
+        // One function for the layer: `⊙ f'` once over the run of columns afterwards.
+        let run = f.per_neuron_len().is_none();
+        for c in cols.clone() {
             let r = c * self.n..(c + 1) * self.n;
             // SAFETY: column c of D⁽ᴸ⁾ and entry c of the losses are the caller's alone.
             let (dc, lc) = unsafe {
@@ -460,7 +462,15 @@ impl<T: Real, L: Loss<T> + ?Sized> OutputDelta<'_, T, L> {
             lc[0] = self
                 .loss
                 .loss_and_gradient(&self.a[r.clone()], &self.y[r.clone()], dc);
-            f.mul_derivative(&self.s[r], dc, 0)?;
+            if !run {
+                f.mul_derivative(&self.s[r], dc, 0)?;
+            }
+        }
+        if run {
+            let at = cols.start * self.n..cols.end * self.n;
+            // SAFETY: as above; the column slices of the loop are no longer used.
+            let d = unsafe { self.d.column_run_mut(cols) };
+            f.mul_derivative(&self.s[at], d, 0)?;
         }
         Ok(())
     }
@@ -511,17 +521,31 @@ impl<T: Real> Below<'_, T> {
         self.finish(0..self.n, cols)
     }
 
-    /// `⊙ f'(S)` and the mask, on the block just written.
+    /// `⊙ f'(S)` and the mask, on the block just written: once over the run of whole
+    /// columns when the layer has one function (as in the forward pass), else column by
+    /// column.
     fn finish(&self, r: Range<usize>, cols: Range<usize>) -> Result<(), CoreError> {
+        if r.len() == self.n && self.f.per_neuron_len().is_none() {
+            let at = cols.start * self.n..cols.end * self.n;
+            // SAFETY: the caller's block, whose matrix view is no longer used.
+            let d = unsafe { self.d.column_run_mut(cols) };
+            return self.finish_run(d, at, 0);
+        }
         for col in cols {
             let at = col * self.n + r.start..col * self.n + r.end;
             // SAFETY: the caller's block, whose matrix view is no longer used.
             let dc = unsafe { self.d.segment_mut(col, r.clone()) };
-            self.f.mul_derivative(&self.pre[at.clone()], dc, r.start)?;
-            if let Some(m) = self.mask {
-                for (x, m) in dc.iter_mut().zip(&m[at]) {
-                    *x *= *m;
-                }
+            self.finish_run(dc, at, r.start)?;
+        }
+        Ok(())
+    }
+
+    /// `d ← d ⊙ f'(S) ⊙ r` for the entries `at` of the delta (rows from `first` on).
+    fn finish_run(&self, d: &mut [T], at: Range<usize>, first: usize) -> Result<(), CoreError> {
+        self.f.mul_derivative(&self.pre[at.clone()], d, first)?;
+        if let Some(m) = self.mask {
+            for (x, m) in d.iter_mut().zip(&m[at]) {
+                *x *= *m;
             }
         }
         Ok(())

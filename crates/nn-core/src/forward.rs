@@ -508,14 +508,12 @@ impl<T: Real> Finish<'_, T> {
         let (n, batch) = (self.layer.n_outputs(), self.batch);
         let bias = &self.layer.bias().as_slice()[r.clone()];
         let f = self.layer.activation();
-        for c in cols {
+        // Whole columns of a layer with one function: `f` once over their run (a call
+        // per column cost 4 % of a W1 step against a hand-written loop).
+        let run = r.len() == n && f.per_neuron_len().is_none();
+        for c in cols.clone() {
             // SAFETY: the caller's thread alone touches this block of S and A in this fork.
-            let (sc, ac) = unsafe {
-                (
-                    self.s.segment_mut(c, r.clone()),
-                    self.a.segment_mut(c, r.clone()),
-                )
-            };
+            let sc = unsafe { self.s.segment_mut(c, r.clone()) };
             for u in 1..self.parts {
                 let at = ((u - 1) * batch + c) * n;
                 for (x, y) in sc.iter_mut().zip(&self.partial[at + r.start..at + r.end]) {
@@ -525,13 +523,34 @@ impl<T: Real> Finish<'_, T> {
             for (x, b) in sc.iter_mut().zip(bias) {
                 *x += *b;
             }
-            f.forward(sc, ac, r.start)?;
-            if let Some(m) = self.mask {
-                for (x, m) in ac.iter_mut().zip(&m[c * n + r.start..c * n + r.end]) {
-                    *x *= *m;
-                }
+            if !run {
+                // SAFETY: as above.
+                let ac = unsafe { self.a.segment_mut(c, r.clone()) };
+                f.forward(sc, ac, r.start)?;
+                self.drop_out(ac, c * n + r.start);
             }
         }
+        if run {
+            // SAFETY: as above; the column views of the loop are no longer used.
+            let (s, a) = unsafe {
+                (
+                    self.s.column_run(cols.clone()),
+                    self.a.column_run_mut(cols.clone()),
+                )
+            };
+            f.forward(s, a, 0)?;
+            self.drop_out(a, cols.start * n);
+        }
         Ok(())
+    }
+
+    /// `a ⊙ r` for the mask's entries from `at` on, if the layer drops out.
+    fn drop_out(&self, a: &mut [T], at: usize) {
+        if let Some(m) = self.mask {
+            let end = at + a.len();
+            for (x, m) in a.iter_mut().zip(&m[at..end]) {
+                *x *= *m;
+            }
+        }
     }
 }

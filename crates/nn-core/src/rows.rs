@@ -124,6 +124,19 @@ impl<'a, T> Rows<'a, T> {
         }
     }
 
+    /// Columns `c` as one contiguous run, mutably.
+    ///
+    /// # Safety
+    /// As [`block_mut`](Rows::block_mut), for these elements.
+    pub(crate) unsafe fn column_run_mut(&self, c: Range<usize>) -> &'a mut [T] {
+        debug_assert!(c.start <= c.end && c.end <= self.cols);
+        // SAFETY: columns `c` are the elements `c.start·rows .. c.end·rows`; exclusivity
+        // is the caller's promise.
+        unsafe {
+            std::slice::from_raw_parts_mut(self.ptr.add(c.start * self.rows), c.len() * self.rows)
+        }
+    }
+
     /// Rows `r` of column `c`: one contiguous run, mutably.
     ///
     /// # Safety
