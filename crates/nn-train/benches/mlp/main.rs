@@ -6,18 +6,29 @@
 //!   random labels 0–9, no shuffling; 27.3 GFLOP per epoch (454,400 flops per sample).
 //! - **W2**: the same network and data at batch size 1, 10,000 samples.
 //!
+//! - **W1-direct**: W1 through a plain hand-written loop on one thread (`direct.rs`), which
+//!   runs in the same rounds as W1 unless `--no-direct` is given: what the library's
+//!   structure and checks cost. Before timing anything, the benchmark checks that the
+//!   loop and the library compute the same weights bit for bit over ten W1 steps.
+//!
 //! Each workload runs once per thread count to warm up, then in `reps` rounds (7, or
 //! `--rounds N`; 1 with `--quick`) of one run per thread count, taking turns, and the
 //! median wall time is reported, one line per workload and thread count:
 //! `W1 threads=1 median_s=0.452 samples_per_s=132743 gflops=60.4`,
 //! then, when one thread is among the counts, the median over the rounds of each round's
-//! speed-up over one thread: `W1 speedup threads=2 over=1 median=1.58`.
+//! speed-up over one thread, `W1 speedup threads=2 over=1 median=1.58`, and of the
+//! library's time over the hand-written loop's, `W1 overhead threads=1 over=direct
+//! median=1.01`.
 //!
 //! Run: `cargo xtask bench mlp [--quick]`, or
 //! `cargo bench -p nn-train --bench mlp -- [--quick] [--rounds N] [--threads 1,2]
-//! [--workloads W1,W2]`.
+//! [--workloads W1,W2] [--no-direct]`.
+
+mod direct;
 
 use std::time::Instant;
+
+use direct::Direct;
 
 use nn_activations::{Identity, Relu};
 use nn_core::{Network, SoftmaxCrossEntropy};
@@ -40,13 +51,66 @@ fn data(n: usize) -> Dataset<f32> {
     Dataset::new(x, y).expect("finite random data")
 }
 
-fn epoch_seconds(data: &Dataset<f32>, batch_size: usize, threads: usize) -> f64 {
-    let mut net = Network::<f32>::builder(784)
+/// The network every run starts from.
+fn network() -> Network<f32> {
+    Network::<f32>::builder(784)
         .layer(128, Relu)
         .layer(64, Relu)
         .layer(10, Identity)
         .build(&mut StdRng::seed_from_u64(7))
-        .expect("a valid architecture");
+        .expect("a valid architecture")
+}
+
+/// The hand-written loop, starting from the same weights as the library's runs.
+fn direct_from(net: &Network<f32>, batch_size: usize) -> Direct {
+    let weights: Vec<&[f32]> = net.layers().iter().map(|l| l.weight_slice()).collect();
+    let biases: Vec<&[f32]> = net.layers().iter().map(|l| l.bias().as_slice()).collect();
+    Direct::new(&weights, &biases, batch_size)
+}
+
+/// One epoch of `data` through the library (a `Trainer`), in seconds.
+fn epoch_seconds(data: &Dataset<f32>, batch_size: usize, threads: usize) -> f64 {
+    let mut net = network();
+    train(&mut net, data, batch_size, threads)
+}
+
+/// One epoch of `data` through the hand-written loop, in seconds.
+fn direct_epoch_seconds(data: &Dataset<f32>, batch_size: usize) -> f64 {
+    let mut direct = direct_from(&network(), batch_size);
+    let columns: Vec<usize> = (0..data.len()).collect();
+    let start = Instant::now();
+    let mut loss = 0.0;
+    for batch in columns.chunks(batch_size) {
+        loss += direct.step(data.inputs(), data.targets(), batch, 0.01).0;
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    std::hint::black_box(loss);
+    seconds
+}
+
+/// Panics unless the hand-written loop and the library, on one thread, end ten W1 steps
+/// with the same weights and biases, bit for bit (so that the two time the same work).
+fn check_direct(data: &Dataset<f32>) {
+    let first = data
+        .subset(&(0..640).collect::<Vec<_>>())
+        .expect("in range");
+    let mut net = network();
+    let mut direct = direct_from(&net, 64);
+    train(&mut net, &first, 64, 1);
+    let columns: Vec<usize> = (0..640).collect();
+    for batch in columns.chunks(64) {
+        direct.step(first.inputs(), first.targets(), batch, 0.01);
+    }
+    for (k, layer) in net.layers().iter().enumerate() {
+        assert!(
+            layer.weight_slice() == direct.weight(k) && layer.bias().as_slice() == direct.bias(k),
+            "layer {k}: the hand-written loop and the library disagree"
+        );
+    }
+}
+
+/// Trains `net` for one epoch of `data` with W1's settings, returning the seconds.
+fn train(net: &mut Network<f32>, data: &Dataset<f32>, batch_size: usize, threads: usize) -> f64 {
     let mut trainer = Trainer::new(TrainerConfig {
         epochs: 1,
         batch_size,
@@ -59,7 +123,7 @@ fn epoch_seconds(data: &Dataset<f32>, batch_size: usize, threads: usize) -> f64 
     })
     .expect("a valid configuration");
     let start = Instant::now();
-    trainer.fit(&mut net, data, None).expect("training runs");
+    trainer.fit(net, data, None).expect("training runs");
     start.elapsed().as_secs_f64()
 }
 
@@ -93,6 +157,7 @@ fn main() {
         .filter_map(|t| t.parse().ok())
         .collect();
     let workloads = list(&args, "--workloads", "W1,W2");
+    let with_direct = !args.iter().any(|a| a == "--no-direct");
     let w1 = data(60_000);
     // W2 uses the first 10,000 examples of the same data (a copy of 31 MB); W1 uses the
     // data set itself, so that the W1 run holds its 188 MB of data once.
@@ -109,33 +174,51 @@ fn main() {
                 continue;
             }
         };
-        // The thread counts take turns, one run each per round, so that a slow stretch
-        // of the shared host slows every count alike rather than one of them.
-        for &t in &threads {
-            epoch_seconds(set, batch, t); // warm-up
+        // One runner per thread count, and for W1 the hand-written loop (`None`).
+        let mut runners: Vec<Option<usize>> = threads.iter().copied().map(Some).collect();
+        if workload == "W1" && with_direct {
+            check_direct(set);
+            runners.push(None);
+        }
+        let run = |r: Option<usize>| match r {
+            Some(t) => epoch_seconds(set, batch, t),
+            None => direct_epoch_seconds(set, batch),
+        };
+        // The runners take turns, one run each per round, so that a slow stretch of the
+        // shared host slows every one alike rather than one of them.
+        for &r in &runners {
+            run(r); // warm-up
         }
         let rounds: Vec<Vec<f64>> = (0..reps)
-            .map(|_| {
-                threads
-                    .iter()
-                    .map(|&t| epoch_seconds(set, batch, t))
-                    .collect()
-            })
+            .map(|_| runners.iter().map(|&r| run(r)).collect())
             .collect();
         let n = set.len() as f64;
-        for (i, &t) in threads.iter().enumerate() {
-            let median = median(rounds.iter().map(|r| r[i]).collect());
+        for (i, &r) in runners.iter().enumerate() {
+            let median = median(rounds.iter().map(|round| round[i]).collect());
+            let (name, t) = match r {
+                Some(t) => (workload.clone(), t),
+                None => (format!("{workload}-direct"), 1),
+            };
             println!(
-                "{workload} threads={t} median_s={median:.3} samples_per_s={:.0} gflops={:.1}",
+                "{name} threads={t} median_s={median:.3} samples_per_s={:.0} gflops={:.1}",
                 n / median,
                 n * FLOPS_PER_SAMPLE / median / 1e9
             );
         }
-        // The speed-up over one thread, as the median of each round's own ratio.
-        if let Some(one) = threads.iter().position(|&t| t == 1) {
-            for (i, &t) in threads.iter().enumerate().filter(|&(_, &t)| t != 1) {
-                let ratio = median(rounds.iter().map(|r| r[one] / r[i]).collect());
-                println!("{workload} speedup threads={t} over=1 median={ratio:.2}");
+        // The speed-up over one thread, and the library's time over the hand-written
+        // loop's, each as the median of every round's own ratio.
+        let ratio =
+            |num: usize, den: usize| median(rounds.iter().map(|r| r[num] / r[den]).collect());
+        if let Some(one) = runners.iter().position(|&r| r == Some(1)) {
+            for (i, &r) in runners.iter().enumerate() {
+                if let Some(t) = r.filter(|&t| t != 1) {
+                    let x = ratio(one, i);
+                    println!("{workload} speedup threads={t} over=1 median={x:.2}");
+                }
+            }
+            if let Some(direct) = runners.iter().position(Option::is_none) {
+                let x = ratio(one, direct);
+                println!("{workload} overhead threads=1 over=direct median={x:.2}");
             }
         }
     }
