@@ -48,14 +48,16 @@ pub fn run(args: &[String]) -> ExitCode {
     props.args(PROPERTY_MODULES);
     outcomes.push(step("FD property tests ×2000", props));
 
-    // A smoke test of the end-to-end benchmark: one repetition, one thread, W2 only
-    // (a few seconds); `cargo xtask bench mlp` measures.
+    // A smoke test of the end-to-end benchmark: one repetition on one thread of W2 and
+    // of W1 beside its hand-written loop, which first checks that the loop and the
+    // library compute the same weights bit for bit (a few seconds); `cargo xtask bench
+    // mlp` measures.
     let quick = [
         "--quick".to_owned(),
         "--threads".to_owned(),
         "1".to_owned(),
         "--workloads".to_owned(),
-        "W2".to_owned(),
+        "W2,W1".to_owned(),
     ];
     outcomes.push(step(
         "MLP benchmark smoke run",
