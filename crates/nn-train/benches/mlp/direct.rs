@@ -6,16 +6,16 @@
 //! update fused into the weight-gradient product) written out with `nn_math`'s products
 //! and fixed ReLU loops. It does what the library does for the benchmark's job — gather
 //! each batch into a buffer (any order of examples must work), track the loss and the
-//! training accuracy — and nothing else: no check for non-finite weights, no dropout or
-//! regularizer hooks, no per-neuron activations, no dynamic dispatch. The library's
-//! `W1 threads=1` against this is what its generality and its safety checks cost
-//! (`docs/performance.md`).
+//! training accuracy, check that the new weights are finite (this project's rule for any
+//! training loop) — and nothing else: no dropout or regularizer hooks, no per-neuron
+//! activations, no traits or dynamic dispatch, no threads. The library's
+//! `W1 threads=1` against this is what its generality costs (`docs/performance.md`).
 //!
 //! With the library's operations in the library's order (the same kernels, the same
 //! softmax, `d ← d·f'(s)` for the ReLU derivative), it computes the same weights bit for
 //! bit; the benchmark checks that on a few steps before it times anything.
 
-use nn_core::{Loss, SoftmaxCrossEntropy};
+use nn_core::{Loss, SoftmaxCrossEntropy, all_finite};
 use nn_math::nalgebra::{DMatrixView, DMatrixViewMut};
 use nn_math::{AlignedVec, Matrix, Op, gemm, mul_tn_to, mul_to};
 
@@ -65,14 +65,15 @@ impl Direct {
 
     /// One SGD step (learning rate `lr`) on the examples `columns` of `x` (inputs) and
     /// `t` (one-hot targets), at most the planned batch size: returns the batch's summed
-    /// loss and how many examples the network classified right before the step.
+    /// loss, how many examples the network classified right before the step, and whether
+    /// every new weight and bias is finite.
     pub fn step(
         &mut self,
         x: &Matrix<f32>,
         t: &Matrix<f32>,
         columns: &[usize],
         lr: f32,
-    ) -> (f32, usize) {
+    ) -> (f32, usize, bool) {
         let (n0, n3, batch) = (WIDTHS[0], WIDTHS[3], columns.len());
         for (j, &c) in columns.iter().enumerate() {
             self.x[j * n0..(j + 1) * n0].copy_from_slice(&x.as_slice()[c * n0..(c + 1) * n0]);
@@ -132,6 +133,7 @@ impl Direct {
 
         // The update (Algorithm 9, fused): W⁽ᵏ⁾ += −(α/B)·D⁽ᵏ⁾·A⁽ᵏ⁻¹⁾ᵀ, b⁽ᵏ⁾ += −(α/B)·D⁽ᵏ⁾·1.
         let scale = -lr * (1.0 / batch as f32);
+        let mut finite = true;
         for k in 0..3 {
             let (n, n_prev) = (WIDTHS[k + 1], WIDTHS[k]);
             let input = if k == 0 {
@@ -149,7 +151,8 @@ impl Direct {
                     *b += scale * v;
                 }
             }
+            finite &= all_finite(&self.w[k]) && all_finite(&self.b[k]);
         }
-        (loss, right)
+        (loss, right, finite)
     }
 }
