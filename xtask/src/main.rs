@@ -27,7 +27,8 @@ commands:
   bench [ARGS]  run the criterion benchmarks (ARGS are passed to criterion, e.g. a filter),
                 then the end-to-end MLP benchmark
   bench mlp [--quick]
-                only the end-to-end MLP benchmark (W1, W2 at 1 and 2 threads)
+                only the end-to-end MLP benchmark (W1, W2 at 1 and 2 threads,
+                and W1 through a hand-written loop)
   plots         draw the activation functions and their derivatives into docs/figures/
   help          show this message";
 
