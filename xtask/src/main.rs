@@ -28,7 +28,7 @@ commands:
                 then the end-to-end MLP benchmark
   bench mlp [--quick]
                 only the end-to-end MLP benchmark (W1, W2 at 1 and 2 threads,
-                and W1 through a hand-written loop)
+                and each through a hand-written loop)
   plots         draw the activation functions and their derivatives into docs/figures/
   help          show this message";
 

@@ -49,9 +49,9 @@ pub fn run(args: &[String]) -> ExitCode {
     outcomes.push(step("FD property tests ×2000", props));
 
     // A smoke test of the end-to-end benchmark: one repetition on one thread of W2 and
-    // of W1 beside its hand-written loop, which first checks that the loop and the
-    // library compute the same weights bit for bit (a few seconds); `cargo xtask bench
-    // mlp` measures.
+    // W1, each beside its hand-written loop, after checking that the loop and the library
+    // compute the same weights bit for bit (a few seconds); `cargo xtask bench mlp`
+    // measures.
     let quick = [
         "--quick".to_owned(),
         "--threads".to_owned(),

@@ -1,4 +1,5 @@
-//! W1 as a plain hand-written loop on one thread: `W1-direct` of the benchmark.
+//! W1 and W2 as a plain hand-written loop on one thread: `W1-direct` and `W2-direct` of
+//! the benchmark.
 //!
 //! No `Network`, `Workspace`, `Trainer`, activation or optimizer objects: the 784-128-64-10
 //! ReLU network is three weight buffers and three bias vectors, and a step is the
@@ -9,7 +10,10 @@
 //! training accuracy, check that the new weights are finite (this project's rule for any
 //! training loop) — and nothing else: no dropout or regularizer hooks, no per-neuron
 //! activations, no traits or dynamic dispatch, no threads. The library's
-//! `W1 threads=1` against this is what its generality costs (`docs/performance.md`).
+//! `threads=1` figures against this are what its generality costs
+//! (`docs/performance.md`). At batch size 1 the library also computes the next example's
+//! first-layer product while it updates that layer (W2's item 28), which this loop does
+//! not.
 //!
 //! With the library's operations in the library's order (the same kernels, the same
 //! softmax, `d ← d·f'(s)` for the ReLU derivative), it computes the same weights bit for
