@@ -3,6 +3,7 @@
 //!
 //! `cargo xtask test` reruns the `gradients` module with a raised case count.
 
+mod activation_runs;
 mod allocations;
 mod columns;
 mod common;
