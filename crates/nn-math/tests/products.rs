@@ -123,6 +123,52 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The f32 kernels read `B` (and a cache-aligned column-major `A`) in place, at their
+    /// strides: views into larger matrices (column stride ≠ rows), either operand
+    /// transposed, several depth blocks (k past 256), ragged last panels, and `β ≠ 0`.
+    #[test]
+    fn f32_products_of_views_match_f64(
+        (m, k, n) in (4usize..50, 4usize..560, 4usize..40),
+        (pad_a, pad_b) in (0usize..20, 0usize..20),
+        (oa, ob) in (op(), op()),
+        aligned in any::<bool>(),
+        beta in prop_oneof![Just(0.0f32), Just(0.5f32)],
+    ) {
+        // op(A) is m × k; stored in a parent with `pad_a` more rows (an aligned parent with
+        // 16-row multiples when `aligned`, so that A in place is possible).
+        let (ar, ac) = if oa == Op::NoTrans { (m, k) } else { (k, m) };
+        let (br, bc) = if ob == Op::NoTrans { (k, n) } else { (n, k) };
+        let lda = if aligned { (ar + pad_a).div_ceil(16) * 16 } else { ar + pad_a };
+        let a_parent: Vec<f32> =
+            (0..lda * ac).map(|i| ((i * 7 + 3) % 23) as f32 / 23.0 - 0.5).collect();
+        let a_store = AlignedVec::from_slice(&a_parent);
+        let a_full = MatrixView::from_slice(&a_store, lda, ac);
+        let a = a_full.rows(0, ar);
+        let ldb = br + pad_b;
+        let b_parent = Matrix::from_fn(ldb, bc, |i, j| ((3 * i + 5 * j) % 17) as f32 / 17.0 - 0.5);
+        let b = b_parent.rows(pad_b, br);
+        let c0 = Matrix::from_fn(m, n, |i, j| ((i + 2 * j) % 5) as f32 - 2.0);
+        let mut c = c0.clone();
+        gemm(1.5f32, &a, oa, &b, ob, beta, &mut c).unwrap();
+        let a64 = apply(&a.clone_owned().map(f64::from), oa);
+        let b64 = apply(&b.clone_owned().map(f64::from), ob);
+        let want = naive(&a64, &b64);
+        for i in 0..m {
+            for j in 0..n {
+                let w = 1.5 * want[(i, j)] + f64::from(beta) * f64::from(c0[(i, j)]);
+                let g = f64::from(c[(i, j)]);
+                prop_assert!(
+                    (g - w).abs() <= 1e-5 * (1.0 + k as f64),
+                    "C({}, {}) = {}, want {}", i, j, g, w
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn column_range_views_are_accepted() {
     // A batch is a range of a data set's columns: no copy needed.
