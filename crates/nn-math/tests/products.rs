@@ -126,9 +126,10 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
-    /// The f32 kernels read `B` (and a cache-aligned column-major `A`) in place, at their
-    /// strides: views into larger matrices (column stride ≠ rows), either operand
-    /// transposed, several depth blocks (k past 256), ragged last panels, and `β ≠ 0`.
+    /// The f32 path packs operands at their strides and reads a cache-aligned
+    /// column-major `A` in place: views into larger matrices (column stride ≠ rows),
+    /// either operand transposed, several depth blocks (k past 256), ragged last panels,
+    /// and `β ≠ 0`.
     #[test]
     fn f32_products_of_views_match_f64(
         (m, k, n) in (4usize..50, 4usize..560, 4usize..40),

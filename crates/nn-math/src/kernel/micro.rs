@@ -15,37 +15,6 @@ impl<T, const MR: usize, const NR: usize> Tile<T> for [[T; MR]; NR] {
     }
 }
 
-/// Where a micro-kernel finds the `B` panel's values: those of step `p` at
-/// `b[p·step + j·col]`, `j < NR`. A packed panel has `step = NR`, `col = 1`; a column-major
-/// `B` read in place has `step = 1` and `col` its column stride; a transposed one the
-/// reverse.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct BSteps {
-    /// From one step's values to the next's.
-    pub step: usize,
-    /// From one column's value to the next column's, within a step.
-    pub col: usize,
-}
-
-impl BSteps {
-    /// A packed panel of `nr` columns.
-    pub(crate) const fn packed(nr: usize) -> Self {
-        BSteps { step: nr, col: 1 }
-    }
-
-    /// The length of a panel of `kc ≥ 1` steps of `nr` columns: one past its last value.
-    #[inline]
-    pub(crate) fn len(self, kc: usize, nr: usize) -> usize {
-        (kc - 1) * self.step + (nr - 1) * self.col + 1
-    }
-
-    /// The offsets of a step's `NR` values from its first.
-    #[inline]
-    pub(crate) fn columns<const NR: usize>(self) -> [usize; NR] {
-        core::array::from_fn(|j| j * self.col)
-    }
-}
-
 /// A micro-kernel: `kc` packed steps of an `A` panel and a `B` panel into a tile.
 pub(crate) type Kernel<T> = fn(usize, &[T], &[T]) -> <T as KernelScalar>::Tile;
 
@@ -53,12 +22,11 @@ pub(crate) type Kernel<T> = fn(usize, &[T], &[T]) -> <T as KernelScalar>::Tile;
 /// stride `ldc`): `C ← α·tile + β·C`. Unsafe: the caller guarantees the block.
 pub(crate) type KernelInto<T> = unsafe fn(usize, &[T], &[T], *mut T, usize, T, T);
 
-/// The two forms of a micro-kernel that reads `A` or `B` in place: step `p`'s `MR` values
-/// of `A` at `a[p·a_step..]`, its `NR` values of `B` where a [`BSteps`] says (arguments:
-/// `kc`, `a`, `a_step`, `b`, the `BSteps`, then as [`KernelInto`]).
+/// The two forms of a micro-kernel that reads `A` in place: step `p`'s `MR` values at
+/// `a[p·a_step..]` (arguments: `kc`, `a`, `a_step`, `b`, then as [`KernelInto`]).
 pub(crate) type StridedKernels<T> = (
-    fn(usize, &[T], usize, &[T], BSteps) -> <T as KernelScalar>::Tile,
-    unsafe fn(usize, &[T], usize, &[T], BSteps, *mut T, usize, T, T),
+    fn(usize, &[T], usize, &[T]) -> <T as KernelScalar>::Tile,
+    unsafe fn(usize, &[T], usize, &[T], *mut T, usize, T, T),
 );
 
 /// The two scalar types the kernel is built for.
@@ -84,8 +52,7 @@ pub(crate) trait KernelScalar:
     /// A kernel that writes full tiles straight into `C`, if there is one for this type
     /// and CPU.
     fn kernel_into() -> Option<KernelInto<Self>>;
-    /// Kernels that read a column-major `A` or any `B` in place, if there are for this type
-    /// and CPU.
+    /// Kernels that read a column-major `A` in place, if there are for this type and CPU.
     fn kernels_strided() -> Option<StridedKernels<Self>>;
 }
 
@@ -214,30 +181,28 @@ kernel_scalar!(
     f32,
     16,
     6,
-    super::x86::kernel_16x6_packed,
+    super::x86::kernel_16x6,
     // SAFETY (of the call the pointer stands for): the CPU has AVX2 and FMA, and the
     // caller of a `KernelInto` guarantees the block of C.
     Some(|kc, a, b, c, ldc, alpha, beta| unsafe {
-        super::x86::kernel_16x6_into(kc, a, 16, b, BSteps::packed(6), c, ldc, alpha, beta)
+        super::x86::kernel_16x6_into(kc, a, 16, b, c, ldc, alpha, beta)
     }),
     // AVX-512, where the CPU has it (same safety arguments).
-    Some::<Kernel<f32>>(|kc, a, b| unsafe {
-        super::x86::kernel_16x6_avx512(kc, a, 16, b, BSteps::packed(6))
-    }),
+    Some::<Kernel<f32>>(|kc, a, b| unsafe { super::x86::kernel_16x6_avx512(kc, a, 16, b) }),
     Some::<KernelInto<f32>>(|kc, a, b, c, ldc, alpha, beta| unsafe {
-        super::x86::kernel_16x6_avx512_into(kc, a, 16, b, BSteps::packed(6), c, ldc, alpha, beta)
+        super::x86::kernel_16x6_avx512_into(kc, a, 16, b, c, ldc, alpha, beta)
     }),
-    // The same kernels reading A or B in place (same safety arguments).
+    // The same kernels reading A in place (same safety arguments).
     Some::<StridedKernels<f32>>((
-        |kc, a, s, b, bs| unsafe { super::x86::kernel_16x6(kc, a, s, b, bs) },
-        |kc, a, s, b, bs, c, ldc, alpha, beta| unsafe {
-            super::x86::kernel_16x6_into(kc, a, s, b, bs, c, ldc, alpha, beta)
+        |kc, a, s, b| unsafe { super::x86::kernel_16x6(kc, a, s, b) },
+        |kc, a, s, b, c, ldc, alpha, beta| unsafe {
+            super::x86::kernel_16x6_into(kc, a, s, b, c, ldc, alpha, beta)
         },
     )),
     Some::<StridedKernels<f32>>((
-        |kc, a, s, b, bs| unsafe { super::x86::kernel_16x6_avx512(kc, a, s, b, bs) },
-        |kc, a, s, b, bs, c, ldc, alpha, beta| unsafe {
-            super::x86::kernel_16x6_avx512_into(kc, a, s, b, bs, c, ldc, alpha, beta)
+        |kc, a, s, b| unsafe { super::x86::kernel_16x6_avx512(kc, a, s, b) },
+        |kc, a, s, b, c, ldc, alpha, beta| unsafe {
+            super::x86::kernel_16x6_avx512_into(kc, a, s, b, c, ldc, alpha, beta)
         },
     ))
 );

@@ -12,9 +12,8 @@
 //!
 //! Each kernel also comes in an `_into` form that writes a full tile from the registers
 //! straight into `C`. Each reads the `A` panel with a given step between its `kc` groups
-//! of 16 (16 when packed, the column stride when it reads a column-major `A` in place),
-//! and the `B` panel where a [`BSteps`] says (packed, or `B` read in place; see
-//! `gemm_blocked`).
+//! of 16: 16 when packed, the column stride when it reads a column-major `A` in place
+//! (see `gemm_blocked`).
 
 use core::arch::x86_64::{
     __m256, __m512, _mm256_add_ps, _mm256_broadcast_ss, _mm256_fmadd_ps, _mm256_loadu_ps,
@@ -23,27 +22,19 @@ use core::arch::x86_64::{
     _mm512_storeu_ps,
 };
 
-use super::micro::BSteps;
-
 /// Rows of the tile.
 pub(super) const MR: usize = 16;
 /// Columns of the tile.
 pub(super) const NR: usize = 6;
 
 /// `Σ_p a_p ⊗ b_p` over `kc ≥ 1` steps: `a_p` the 16 values at `a[p·a_step..]`, `b_p` the
-/// 6 values `b[p·b.step + j·b.col]`, `j < 6` (`b.step = 6`, `b.col = 1` for a packed panel).
+/// 6 values at `b[6p..]`.
 ///
 /// # Panics
 /// If a panel is shorter than `kc` steps (the packing code never makes one).
 #[target_feature(enable = "avx2,fma")]
-pub(super) fn kernel_16x6(
-    kc: usize,
-    a: &[f32],
-    a_step: usize,
-    b: &[f32],
-    b_at: BSteps,
-) -> [[f32; MR]; NR] {
-    let c = accumulate(kc, a, a_step, b, b_at);
+pub(super) fn kernel_16x6(kc: usize, a: &[f32], a_step: usize, b: &[f32]) -> [[f32; MR]; NR] {
+    let c = accumulate(kc, a, a_step, b);
     let mut out = [[0.0f32; MR]; NR];
     for (j, col) in out.iter_mut().enumerate() {
         // SAFETY: each column holds 16 values: two stores of 8.
@@ -53,17 +44,6 @@ pub(super) fn kernel_16x6(
         }
     }
     out
-}
-
-/// [`kernel_16x6`] on a packed `B` panel.
-#[target_feature(enable = "avx2,fma")]
-pub(super) fn kernel_16x6_packed(
-    kc: usize,
-    a: &[f32],
-    a_step: usize,
-    b: &[f32],
-) -> [[f32; MR]; NR] {
-    kernel_16x6(kc, a, a_step, b, BSteps::packed(NR))
 }
 
 /// As [`kernel_16x6`], writing the tile straight into a full 16×6 block of a
@@ -81,13 +61,12 @@ pub(super) unsafe fn kernel_16x6_into(
     a: &[f32],
     a_step: usize,
     b: &[f32],
-    b_at: BSteps,
     c: *mut f32,
     ldc: usize,
     alpha: f32,
     beta: f32,
 ) {
-    let acc = accumulate(kc, a, a_step, b, b_at);
+    let acc = accumulate(kc, a, a_step, b);
     let (va, vb) = (_mm256_set1_ps(alpha), _mm256_set1_ps(beta));
     for j in 0..NR {
         for h in 0..2 {
@@ -109,24 +88,23 @@ pub(super) unsafe fn kernel_16x6_into(
 /// The 12 accumulator registers of a 16×6 tile after `kc` steps.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-fn accumulate(kc: usize, a: &[f32], a_step: usize, b: &[f32], b_at: BSteps) -> [__m256; 12] {
-    let (a, b) = (&a[..(kc - 1) * a_step + MR], &b[..b_at.len(kc, NR)]);
-    let col = b_at.columns::<NR>();
+fn accumulate(kc: usize, a: &[f32], a_step: usize, b: &[f32]) -> [__m256; 12] {
+    let (a, b) = (&a[..(kc - 1) * a_step + MR], &b[..kc * NR]);
     let mut c: [__m256; 12] = [_mm256_setzero_ps(); 12];
     let (mut pa, mut pb) = (a.as_ptr(), b.as_ptr());
     for _ in 0..kc {
         // SAFETY: the slices above hold kc steps, and the pointers advance one step
-        // (a_step and b_at.step values) per iteration, so every read is inside them.
+        // (a_step and 6 values) per iteration, so every read is inside them.
         unsafe {
             let a0 = _mm256_loadu_ps(pa);
             let a1 = _mm256_loadu_ps(pa.add(8));
             for j in 0..NR {
-                let bj = _mm256_broadcast_ss(&*pb.add(col[j]));
+                let bj = _mm256_broadcast_ss(&*pb.add(j));
                 c[2 * j] = _mm256_fmadd_ps(a0, bj, c[2 * j]);
                 c[2 * j + 1] = _mm256_fmadd_ps(a1, bj, c[2 * j + 1]);
             }
             pa = pa.add(a_step);
-            pb = pb.add(b_at.step);
+            pb = pb.add(NR);
         }
     }
     c
@@ -143,9 +121,8 @@ pub(super) fn kernel_16x6_avx512(
     a: &[f32],
     a_step: usize,
     b: &[f32],
-    b_at: BSteps,
 ) -> [[f32; MR]; NR] {
-    let c = accumulate_512(kc, a, a_step, b, b_at);
+    let c = accumulate_512(kc, a, a_step, b);
     let mut out = [[0.0f32; MR]; NR];
     for (j, col) in out.iter_mut().enumerate() {
         // SAFETY: each column holds 16 values: one store of 16.
@@ -166,13 +143,12 @@ pub(super) unsafe fn kernel_16x6_avx512_into(
     a: &[f32],
     a_step: usize,
     b: &[f32],
-    b_at: BSteps,
     c: *mut f32,
     ldc: usize,
     alpha: f32,
     beta: f32,
 ) {
-    let acc = accumulate_512(kc, a, a_step, b, b_at);
+    let acc = accumulate_512(kc, a, a_step, b);
     let (va, vb) = (_mm512_set1_ps(alpha), _mm512_set1_ps(beta));
     for (j, &acc) in acc.iter().enumerate() {
         // SAFETY: the 16 rows of column j lie in the block (caller's guarantee).
@@ -193,9 +169,8 @@ pub(super) unsafe fn kernel_16x6_avx512_into(
 /// separate accumulators, summed at the end).
 #[target_feature(enable = "avx512f")]
 #[inline]
-fn accumulate_512(kc: usize, a: &[f32], a_step: usize, b: &[f32], b_at: BSteps) -> [__m512; NR] {
-    let (a, b) = (&a[..(kc - 1) * a_step + MR], &b[..b_at.len(kc, NR)]);
-    let (col, step) = (b_at.columns::<NR>(), b_at.step);
+fn accumulate_512(kc: usize, a: &[f32], a_step: usize, b: &[f32]) -> [__m512; NR] {
+    let (a, b) = (&a[..(kc - 1) * a_step + MR], &b[..kc * NR]);
     let mut even: [__m512; NR] = [_mm512_setzero_ps(); NR];
     let mut odd: [__m512; NR] = [_mm512_setzero_ps(); NR];
     let (mut pa, mut pb) = (a.as_ptr(), b.as_ptr());
@@ -206,11 +181,11 @@ fn accumulate_512(kc: usize, a: &[f32], a_step: usize, b: &[f32], b_at: BSteps) 
             let a0 = _mm512_loadu_ps(pa);
             let a1 = _mm512_loadu_ps(pa.add(a_step));
             for j in 0..NR {
-                even[j] = _mm512_fmadd_ps(a0, _mm512_set1_ps(*pb.add(col[j])), even[j]);
-                odd[j] = _mm512_fmadd_ps(a1, _mm512_set1_ps(*pb.add(step + col[j])), odd[j]);
+                even[j] = _mm512_fmadd_ps(a0, _mm512_set1_ps(*pb.add(j)), even[j]);
+                odd[j] = _mm512_fmadd_ps(a1, _mm512_set1_ps(*pb.add(NR + j)), odd[j]);
             }
             pa = pa.add(2 * a_step);
-            pb = pb.add(2 * step);
+            pb = pb.add(2 * NR);
         }
     }
     if kc % 2 == 1 {
@@ -218,7 +193,7 @@ fn accumulate_512(kc: usize, a: &[f32], a_step: usize, b: &[f32], b_at: BSteps) 
         unsafe {
             let a0 = _mm512_loadu_ps(pa);
             for (j, e) in even.iter_mut().enumerate() {
-                *e = _mm512_fmadd_ps(a0, _mm512_set1_ps(*pb.add(col[j])), *e);
+                *e = _mm512_fmadd_ps(a0, _mm512_set1_ps(*pb.add(j)), *e);
             }
         }
     }
@@ -232,15 +207,13 @@ fn accumulate_512(kc: usize, a: &[f32], a_step: usize, b: &[f32], b_at: BSteps) 
 mod tests {
     use super::*;
 
-    /// The product of the panels (step `p` of `A` at `a[p·a_step..]`, of `B` where `b_at`
-    /// says), summed in f64.
-    fn reference(kc: usize, a: &[f32], a_step: usize, b: &[f32], b_at: BSteps) -> [[f64; MR]; NR] {
+    /// The product of the panels (step `p` of `A` at `a[p·a_step..]`), summed in f64.
+    fn reference(kc: usize, a: &[f32], a_step: usize, b: &[f32]) -> [[f64; MR]; NR] {
         let mut t = [[0.0; MR]; NR];
         for p in 0..kc {
             for (j, col) in t.iter_mut().enumerate() {
-                let bj = f64::from(b[p * b_at.step + j * b_at.col]);
                 for (i, x) in col.iter_mut().enumerate() {
-                    *x += f64::from(a[p * a_step + i]) * bj;
+                    *x += f64::from(a[p * a_step + i]) * f64::from(b[p * NR + j]);
                 }
             }
         }
@@ -251,31 +224,18 @@ mod tests {
     fn every_kernel_computes_the_tile_and_writes_it_into_c() {
         let avx2 = std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma");
         let avx512 = avx2 && std::is_x86_feature_detected!("avx512f");
-        // Packed panels (steps 16 and 6), 16 rows of a column-major A of 24 rows read in
-        // place, and B read in place: 6 columns of a column-major B of kc + 3 rows (step 1),
-        // or 6 rows of a row-major one of 9 columns (column step 1).
-        let b_ways = |kc: usize| {
-            [
-                BSteps::packed(NR),
-                BSteps {
-                    step: 1,
-                    col: kc + 3,
-                },
-                BSteps { step: 9, col: 1 },
-            ]
-        };
-        for (kc, a_step, b_at) in [1, 2, 3, 7, 64, 196, 257]
+        // Packed panels (step 16), and 16 rows of a column-major A of 24 rows read in place.
+        for (kc, a_step) in [1, 2, 3, 7, 64, 196, 257]
             .into_iter()
             .flat_map(|kc| [(kc, MR), (kc, 24)])
-            .flat_map(|(kc, s)| b_ways(kc).map(|b_at| (kc, s, b_at)))
         {
             let a: Vec<f32> = (0..(kc - 1) * a_step + MR)
                 .map(|i| ((i * 7) % 13) as f32 / 13.0 - 0.5)
                 .collect();
-            let b: Vec<f32> = (0..b_at.len(kc, NR))
+            let b: Vec<f32> = (0..kc * NR)
                 .map(|i| ((i * 5) % 11) as f32 / 11.0 - 0.5)
                 .collect();
-            let want = reference(kc, &a, a_step, &b, b_at);
+            let want = reference(kc, &a, a_step, &b);
             let close = |got: f32, want: f64| {
                 (f64::from(got) - want).abs() <= 1e-5 * (1.0 + want.abs() * kc as f64)
             };
@@ -283,28 +243,26 @@ mod tests {
             if avx2 {
                 kernels.push((
                     "avx2",
-                    |kc, a, s, b, bs| unsafe { kernel_16x6(kc, a, s, b, bs) },
-                    |kc, a, s, b, bs, c, l, x, y| unsafe {
-                        kernel_16x6_into(kc, a, s, b, bs, c, l, x, y)
-                    },
+                    |kc, a, s, b| unsafe { kernel_16x6(kc, a, s, b) },
+                    |kc, a, s, b, c, l, x, y| unsafe { kernel_16x6_into(kc, a, s, b, c, l, x, y) },
                 ));
             }
             if avx512 {
                 kernels.push((
                     "avx512",
-                    |kc, a, s, b, bs| unsafe { kernel_16x6_avx512(kc, a, s, b, bs) },
-                    |kc, a, s, b, bs, c, l, x, y| unsafe {
-                        kernel_16x6_avx512_into(kc, a, s, b, bs, c, l, x, y)
+                    |kc, a, s, b| unsafe { kernel_16x6_avx512(kc, a, s, b) },
+                    |kc, a, s, b, c, l, x, y| unsafe {
+                        kernel_16x6_avx512_into(kc, a, s, b, c, l, x, y)
                     },
                 ));
             }
             for (name, tile, into) in kernels {
-                let name = format!("{name}, kc {kc}, step {a_step}, B {b_at:?}");
-                let t = tile(kc, &a, a_step, &b, b_at);
+                let name = format!("{name}, kc {kc}, step {a_step}");
+                let t = tile(kc, &a, a_step, &b);
                 // Into a 20-row C (column stride 20): C ← 2·tile + 0.5·C, rows 16.. untouched.
                 let ldc = 20;
                 let mut c = vec![1.0f32; ldc * NR];
-                unsafe { into(kc, &a, a_step, &b, b_at, c.as_mut_ptr(), ldc, 2.0, 0.5) };
+                unsafe { into(kc, &a, a_step, &b, c.as_mut_ptr(), ldc, 2.0, 0.5) };
                 for j in 0..NR {
                     for i in 0..MR {
                         assert!(close(t[j][i], want[j][i]), "{name}: tile ({i}, {j})");
@@ -320,7 +278,7 @@ mod tests {
                 }
                 // β = 0 never reads C (NaN there must not leak).
                 let mut c = vec![f32::NAN; ldc * NR];
-                unsafe { into(kc, &a, a_step, &b, b_at, c.as_mut_ptr(), ldc, 1.0, 0.0) };
+                unsafe { into(kc, &a, a_step, &b, c.as_mut_ptr(), ldc, 1.0, 0.0) };
                 assert!(
                     (0..NR).all(|j| (0..MR).all(|i| close(c[j * ldc + i], want[j][i]))),
                     "{name}: β = 0"
@@ -329,6 +287,6 @@ mod tests {
         }
     }
 
-    type Kernel = fn(usize, &[f32], usize, &[f32], BSteps) -> [[f32; MR]; NR];
-    type KernelInto = unsafe fn(usize, &[f32], usize, &[f32], BSteps, *mut f32, usize, f32, f32);
+    type Kernel = fn(usize, &[f32], usize, &[f32]) -> [[f32; MR]; NR];
+    type KernelInto = unsafe fn(usize, &[f32], usize, &[f32], *mut f32, usize, f32, f32);
 }
