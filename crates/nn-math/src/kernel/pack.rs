@@ -12,6 +12,7 @@ use super::{KernelScalar, Strided};
 ///
 /// # Safety
 /// Every element `(r, p)` with `r < rows`, `p < depth` must be valid for reads.
+#[inline(always)]
 unsafe fn pack<T: KernelScalar>(
     buf: &mut Vec<T>,
     src: *const T,
@@ -87,6 +88,32 @@ unsafe fn pack<T: KernelScalar>(
     }
 }
 
+/// [`pack`] compiled for each panel width the kernels use (16 and 6 for f32, 8 and 4 for
+/// f64), so that the per-step copies have a fixed length and are unrolled.
+///
+/// # Safety
+/// As [`pack`].
+unsafe fn pack_width<T: KernelScalar>(
+    buf: &mut Vec<T>,
+    src: *const T,
+    rs: isize,
+    ps: isize,
+    rows: usize,
+    depth: usize,
+    w: usize,
+) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        match w {
+            4 => pack(buf, src, rs, ps, rows, depth, 4),
+            6 => pack(buf, src, rs, ps, rows, depth, 6),
+            8 => pack(buf, src, rs, ps, rows, depth, 8),
+            16 => pack(buf, src, rs, ps, rows, depth, 16),
+            _ => pack(buf, src, rs, ps, rows, depth, w),
+        }
+    }
+}
+
 /// Packs rows `i0..i0+mc`, columns `p0..p0+kc` of `A` into panels of `mr` rows.
 ///
 /// # Safety
@@ -103,7 +130,7 @@ pub(super) unsafe fn pack_a<T: KernelScalar>(
     // SAFETY: the block's corner is inside A, and so is the whole block (caller).
     unsafe {
         let corner = a.ptr.offset(i0 as isize * a.rs + p0 as isize * a.cs);
-        pack(buf, corner, a.rs, a.cs, mc, kc, mr);
+        pack_width(buf, corner, a.rs, a.cs, mc, kc, mr);
     }
 }
 
@@ -124,6 +151,6 @@ pub(super) unsafe fn pack_b<T: KernelScalar>(
     // SAFETY: the block's corner is inside B, and so is the whole block (caller).
     unsafe {
         let corner = b.ptr.offset(p0 as isize * b.rs + j0 as isize * b.cs);
-        pack(buf, corner, b.cs, b.rs, nc, kc, nr);
+        pack_width(buf, corner, b.cs, b.rs, nc, kc, nr);
     }
 }
