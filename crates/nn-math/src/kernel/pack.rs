@@ -44,7 +44,23 @@ unsafe fn pack<T: KernelScalar>(
                 // SAFETY: row r0 + r < rows is inside the block.
                 *row = unsafe { src.offset((r0 + r) as isize * rs) };
             }
-            for (p, dst) in panel.chunks_exact_mut(w).enumerate() {
+            // Six rows of f32 (a B panel) go through the AVX-512 transposition first,
+            // 16 steps at a time, where the CPU has it; the loop below does the rest.
+            let mut done = 0;
+            #[cfg(target_arch = "x86_64")]
+            if w == 6 && core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>() {
+                let six: [*const T; 6] = core::array::from_fn(|r| rows[r]);
+                // SAFETY: T is f32, so the casts are identities; each of the six rows
+                // holds `depth` values and the panel 6·depth.
+                done = unsafe {
+                    super::x86::interleave6(
+                        &six.map(|r| r.cast::<f32>()),
+                        depth,
+                        panel.as_mut_ptr().cast::<f32>(),
+                    )
+                };
+            }
+            for (p, dst) in panel.chunks_exact_mut(w).enumerate().skip(done) {
                 for (d, row) in dst.iter_mut().zip(&rows) {
                     // SAFETY: column p < depth of a row inside the block.
                     *d = unsafe { *row.add(p) };
@@ -61,6 +77,21 @@ unsafe fn pack<T: KernelScalar>(
                     for p in 0..depth {
                         *out.add(p * w + r) = *row.add(p);
                     }
+                }
+            }
+        } else if rs == 1 && live == w {
+            // Column-major, a whole panel: each column's `w` rows are contiguous; copy
+            // them as one run of fixed length (`pack_width` makes `w` a constant).
+            let out = panel.as_mut_ptr();
+            for p in 0..depth {
+                // SAFETY: rows r0..r0+w of column p < depth are inside the block, and
+                // slots p·w..p·w + w of the panel are inside it; the two do not overlap.
+                unsafe {
+                    core::ptr::copy_nonoverlapping(
+                        src.offset(p as isize * ps).add(r0),
+                        out.add(p * w),
+                        w,
+                    );
                 }
             }
         } else if rs == 1 {

@@ -16,10 +16,10 @@
 //! (see `gemm_blocked`).
 
 use core::arch::x86_64::{
-    __m256, __m512, _mm256_add_ps, _mm256_broadcast_ss, _mm256_fmadd_ps, _mm256_loadu_ps,
+    __m256, __m512, __m512i, _mm256_add_ps, _mm256_broadcast_ss, _mm256_fmadd_ps, _mm256_loadu_ps,
     _mm256_mul_ps, _mm256_set1_ps, _mm256_setzero_ps, _mm256_storeu_ps, _mm512_add_ps,
-    _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_mul_ps, _mm512_set1_ps, _mm512_setzero_ps,
-    _mm512_storeu_ps,
+    _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_loadu_si512, _mm512_mask_blend_ps, _mm512_mul_ps,
+    _mm512_permutex2var_ps, _mm512_set1_ps, _mm512_setzero_ps, _mm512_storeu_ps,
 };
 
 /// Rows of the tile.
@@ -203,6 +203,78 @@ fn accumulate_512(kc: usize, a: &[f32], a_step: usize, b: &[f32]) -> [__m512; NR
     even
 }
 
+/// Interleaves six rows of `depth` values into `out` (`out[6p + j] = rows[j][p]`, a
+/// packed `B` panel) for the first multiple of 16 steps, with AVX-512 where the CPU has
+/// it, and returns how many steps it wrote (0 without AVX-512). Each 16 steps: six
+/// loads, then for each of the six output vectors one index vector picks step and row
+/// parity from each pair of rows (three two-source permutes) and two blends pick the
+/// pair: about 0.2 cycles per value against 1.5–2 for the scalar loop.
+///
+/// # Safety
+/// Each of `rows` must be valid for reads of `depth` values, `out` for writes of
+/// `6·depth`.
+pub(super) unsafe fn interleave6(rows: &[*const f32; 6], depth: usize, out: *mut f32) -> usize {
+    if !std::is_x86_feature_detected!("avx512f") {
+        return 0;
+    }
+    // SAFETY: the CPU has AVX-512F; the rest is the caller's guarantee.
+    unsafe { interleave6_avx512(rows, depth, out) }
+}
+
+/// [`interleave6`] with AVX-512.
+///
+/// # Safety
+/// As [`interleave6`], on a CPU with AVX-512F.
+#[target_feature(enable = "avx512f")]
+unsafe fn interleave6_avx512(rows: &[*const f32; 6], depth: usize, out: *mut f32) -> usize {
+    // Output vector q, lane l holds value e = 16q + l of the 96: step p = e / 6 of row
+    // j = e % 6. Index: p from the first source or 16 + p from the second (odd rows);
+    // the pair (j / 2) is chosen by the blends.
+    const INDEX: [[u32; 16]; 6] = {
+        let mut idx = [[0u32; 16]; 6];
+        let mut e = 0;
+        while e < 96 {
+            let (p, j) = (e / 6, e % 6);
+            idx[e / 16][e % 16] = (p + 16 * (j % 2)) as u32;
+            e += 1;
+        }
+        idx
+    };
+    const fn pair_mask(pair: usize) -> [u16; 6] {
+        let mut m = [0u16; 6];
+        let mut e = 0;
+        while e < 96 {
+            if (e % 6) / 2 == pair {
+                m[e / 16] |= 1 << (e % 16);
+            }
+            e += 1;
+        }
+        m
+    }
+    const MID: [u16; 6] = pair_mask(1);
+    const HIGH: [u16; 6] = pair_mask(2);
+    let steps = depth / 16 * 16;
+    let idx: [__m512i; 6] =
+        // SAFETY: each index array holds 16 u32 values: one 512-bit load.
+        core::array::from_fn(|q| unsafe { _mm512_loadu_si512(INDEX[q].as_ptr().cast()) });
+    for p0 in (0..steps).step_by(16) {
+        // SAFETY: steps p0..p0 + 16 < depth of each row, slots 6·p0..6·p0 + 96 of out
+        // (caller's guarantee).
+        unsafe {
+            let r: [__m512; 6] = core::array::from_fn(|j| _mm512_loadu_ps(rows[j].add(p0)));
+            for q in 0..6 {
+                let low = _mm512_permutex2var_ps(r[0], idx[q], r[1]);
+                let mid = _mm512_permutex2var_ps(r[2], idx[q], r[3]);
+                let high = _mm512_permutex2var_ps(r[4], idx[q], r[5]);
+                let v = _mm512_mask_blend_ps(MID[q], low, mid);
+                let v = _mm512_mask_blend_ps(HIGH[q], v, high);
+                _mm512_storeu_ps(out.add(6 * p0 + 16 * q), v);
+            }
+        }
+    }
+    steps
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,6 +356,31 @@ mod tests {
                     "{name}: β = 0"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn interleave6_writes_each_step_of_six_rows_in_order() {
+        for depth in [0, 1, 15, 16, 17, 31, 32, 48, 196, 200] {
+            // Six rows at unrelated offsets of one buffer, as columns of a matrix are.
+            let data: Vec<f32> = (0..6 * 211).map(|i| i as f32 * 0.5 - 7.0).collect();
+            let rows: [*const f32; 6] =
+                core::array::from_fn(|j| data[(5 - j) * 211 + j..].as_ptr());
+            let mut out = vec![f32::NAN; 6 * depth];
+            let done = unsafe { interleave6(&rows, depth, out.as_mut_ptr()) };
+            if std::is_x86_feature_detected!("avx512f") {
+                assert_eq!(done, depth / 16 * 16, "depth {depth}");
+            } else {
+                assert_eq!(done, 0);
+            }
+            for p in 0..done {
+                for j in 0..6 {
+                    let want = data[(5 - j) * 211 + j + p];
+                    assert_eq!(out[6 * p + j], want, "depth {depth}, step {p}, row {j}");
+                }
+            }
+            // Nothing past the steps it reports.
+            assert!(out[6 * done..].iter().all(|v| v.is_nan()), "depth {depth}");
         }
     }
 
