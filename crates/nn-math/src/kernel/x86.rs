@@ -14,6 +14,9 @@
 //! straight into `C`. Each reads the `A` panel with a given step between its `kc` groups
 //! of 16: 16 when packed, the column stride when it reads a column-major `A` in place
 //! (see `gemm_blocked`).
+//!
+//! Also here: [`interleave6`], the AVX-512 packing of a `B` panel from six contiguous
+//! columns (`pack.rs`).
 
 use core::arch::x86_64::{
     __m256, __m512, __m512i, _mm256_add_ps, _mm256_broadcast_ss, _mm256_fmadd_ps, _mm256_loadu_ps,
