@@ -50,20 +50,7 @@ unsafe fn pack<T: KernelScalar>(
             }
             // Six rows of f32 (a B panel) go through the AVX-512 transposition first,
             // 16 steps at a time, where the CPU has it; the loop below does the rest.
-            let mut done = 0;
-            #[cfg(target_arch = "x86_64")]
-            if w == 6 && core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>() {
-                let six: [*const T; 6] = core::array::from_fn(|r| rows[r]);
-                // SAFETY: T is f32, so the casts are identities; each of the six rows
-                // holds `depth` values and the panel 6·depth.
-                done = unsafe {
-                    super::x86::interleave6(
-                        &six.map(|r| r.cast::<f32>()),
-                        depth,
-                        panel.as_mut_ptr().cast::<f32>(),
-                    )
-                };
-            }
+            let done = interleave_f32(&rows, w, depth, panel);
             for (p, dst) in panel.chunks_exact_mut(w).enumerate().skip(done) {
                 for (d, row) in dst.iter_mut().zip(&rows) {
                     // SAFETY: column p < depth of a row inside the block.
@@ -121,6 +108,28 @@ unsafe fn pack<T: KernelScalar>(
             }
         }
     }
+}
+
+/// How many steps of a `w`-row panel [`x86::interleave6`](super::x86::interleave6) wrote
+/// into `panel` from `rows` (0 unless the rows are six rows of f32 on an x86-64 CPU with
+/// AVX-512).
+#[inline(always)]
+fn interleave_f32<T: KernelScalar>(
+    rows: &[*const T; 16],
+    w: usize,
+    depth: usize,
+    panel: &mut [T],
+) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if w == 6 && core::any::TypeId::of::<T>() == core::any::TypeId::of::<f32>() {
+        debug_assert!(panel.len() >= 6 * depth);
+        let six: [*const f32; 6] = core::array::from_fn(|r| rows[r].cast::<f32>());
+        // SAFETY: T is f32, so the casts are identities; each of the six rows holds
+        // `depth` values (the caller's block) and the panel 6·depth.
+        return unsafe { super::x86::interleave6(&six, depth, panel.as_mut_ptr().cast()) };
+    }
+    let _ = (rows, w, depth, panel);
+    0
 }
 
 /// [`pack`] compiled for each panel width the kernels use (16 and 6 for f32, 8 and 4 for
