@@ -128,6 +128,7 @@ fn interleave_f32<T: KernelScalar>(
         // `depth` values (the caller's block) and the panel 6·depth.
         return unsafe { super::x86::interleave6(&six, depth, panel.as_mut_ptr().cast()) };
     }
+    // Elsewhere (or for other rows) the scalar loop packs every step.
     let _ = (rows, w, depth, panel);
     0
 }

@@ -211,7 +211,8 @@ fn accumulate_512(kc: usize, a: &[f32], a_step: usize, b: &[f32]) -> [__m512; NR
 /// it, and returns how many steps it wrote (0 without AVX-512). Each 16 steps: six
 /// loads, then for each of the six output vectors one index vector picks step and row
 /// parity from each pair of rows (three two-source permutes) and two blends pick the
-/// pair: about 0.2 cycles per value against 1.5–2 for the scalar loop.
+/// pair: by its instruction count about 0.2 cycles per value, where the scalar loop took
+/// about two (perf, `docs/performance.md` item 32).
 ///
 /// # Safety
 /// Each of `rows` must be valid for reads of `depth` values, `out` for writes of
