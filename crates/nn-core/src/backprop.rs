@@ -77,11 +77,14 @@ impl<T: Real> Network<T> {
         S: RawStorage<T, Dyn, Dyn>,
         L: Loss<T> + ?Sized,
     {
+        if self.dense_layers().is_none() {
+            return crate::reference::adjust_gradient(self, ws, target, loss, grad);
+        }
         grad.check("adjust_gradient", self)?;
         self.take_target("adjust_gradient", ws, target)?;
         let inv_b = T::one() / T::lit(ws.batch as f64);
         let sink = Accumulate {
-            layers: self.layers(),
+            layers: self.engine_layers(),
             grads: grad.layers_mut(),
             scale: inv_b,
         };
@@ -130,11 +133,14 @@ impl<T: Real> Network<T> {
         S: RawStorage<T, Dyn, Dyn>,
         L: Loss<T> + ?Sized,
     {
+        if self.dense_layers().is_none() {
+            return crate::reference::descend(self, ws, target, loss, learning_rate);
+        }
         check_learning_rate("descend", learning_rate)?;
         self.take_target("descend", ws, target)?;
         let inv_b = T::one() / T::lit(ws.batch as f64);
         let sink = Descend {
-            layers: self.layers_mut(),
+            layers: self.engine_layers_mut(),
             scale: -learning_rate * inv_b,
         };
         let total = backward(ws, loss, sink, ahead, next)?;
@@ -142,7 +148,7 @@ impl<T: Real> Network<T> {
     }
 
     /// Checks the stored pass and the target, and copies the target into `ws`.
-    fn take_target<S>(
+    pub(crate) fn take_target<S>(
         &self,
         op: &'static str,
         ws: &mut Workspace<T>,
@@ -184,22 +190,11 @@ impl<T: Real> Network<T> {
         grad: &Gradient<T>,
         learning_rate: T,
     ) -> Result<(), CoreError> {
-        check_learning_rate("apply_gradient", learning_rate)?;
-        grad.check("apply_gradient", self)?;
-        for (layer, g) in self.layers_mut().iter_mut().zip(grad.layers()) {
-            let (w, b) = layer.params_mut();
-            // Two plain loops (a chained iterator would not vectorize).
-            for (x, dx) in [(w, g.weight().as_slice()), (b, g.bias().as_slice())] {
-                for (x, dx) in x.iter_mut().zip(dx) {
-                    *x -= learning_rate * *dx;
-                }
-            }
-        }
-        Ok(())
+        crate::reference::apply_gradient(self, grad, learning_rate)
     }
 }
 
-fn check_learning_rate<T: Real>(op: &'static str, learning_rate: T) -> Result<(), CoreError> {
+pub(crate) fn check_learning_rate<T: Real>(op: &'static str, learning_rate: T) -> Result<(), CoreError> {
     if learning_rate.is_finite() && learning_rate > T::zero() {
         Ok(())
     } else {

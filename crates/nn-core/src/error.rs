@@ -98,12 +98,25 @@ pub enum ModelFileError {
     #[error("not an nn model file: {0}")]
     Foreign(String),
     /// A model file of a format version this library cannot read.
-    #[error("format version {found} is not supported (this library reads version {supported})")]
+    #[error(
+        "format version {found} is not supported (this library reads versions 1 to {supported})"
+    )]
     UnsupportedVersion {
         /// The version in the file.
         found: String,
-        /// The version this library reads and writes.
+        /// The newest version this library reads (and the one it writes).
         supported: u32,
+    },
+    /// The file names a layer kind that is neither built in nor known to the
+    /// [`LayerResolver`](crate::LayerResolver) given.
+    #[error(
+        "layer {index} is of kind {kind:?}, which is not built in; load it with a LayerResolver that knows it"
+    )]
+    UnknownLayer {
+        /// The layer's index, from 0.
+        index: usize,
+        /// The kind the file names.
+        kind: String,
     },
     /// The file's architecture or tensors are inconsistent.
     #[error("corrupt model: {0}")]

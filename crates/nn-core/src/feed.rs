@@ -173,7 +173,7 @@ impl<'d, T: Real> Feed<'d, '_, T> {
         let mut next = std::mem::take(&mut self.ws.next_product);
         let job = match parts {
             Some(p) if next.wanted(self.ws.batch) => {
-                let n = net.layers()[0].n_outputs();
+                let n = net.engine_layers()[0].n_outputs();
                 Some(next.job(data.as_slice(), data.nrows(), n, p))
             }
             _ => None,
@@ -194,7 +194,7 @@ impl<'d, T: Real> Feed<'d, '_, T> {
     /// alone); `None` if split by examples, whose forward product is not made of the
     /// update's blocks.
     fn first_layer_parts(&self, net: &Network<T>) -> Option<usize> {
-        let first = net.layers().first()?;
+        let first = net.engine_layers().first()?;
         let split = self
             .ws
             .splitter()

@@ -187,13 +187,13 @@ impl<T: Real> Network<T> {
 
     /// Checks that `dropout` has one rate per non-output layer.
     pub(crate) fn check_dropout(&self, dropout: &Dropout) -> Result<(), CoreError> {
-        if dropout.rates().len() == self.layers().len() {
+        if dropout.rates().len() == self.n_layers() {
             return Ok(());
         }
         Err(CoreError::Architecture(format!(
             "dropout has {} rates, the network needs {} (the input layer and each hidden layer)",
             dropout.rates().len(),
-            self.layers().len()
+            self.n_layers()
         )))
     }
 
@@ -218,7 +218,7 @@ impl<T: Real> Network<T> {
         }
     }
 
-    fn check_input(&self, op: &'static str, rows: usize) -> Result<(), CoreError> {
+    pub(crate) fn check_input(&self, op: &'static str, rows: usize) -> Result<(), CoreError> {
         if rows == self.n_inputs() {
             Ok(())
         } else {
@@ -250,17 +250,20 @@ impl<T: Real> Network<T> {
     where
         S: RawStorage<T, Dyn, Dyn>,
     {
+        if self.dense_layers().is_none() {
+            return crate::reference::forward(self, source, ws);
+        }
         let batch = source.batch();
         let n0 = self.n_inputs();
         let team = ws.team();
         if let Source::Matrix(input) = source {
             copy_columns(input, &mut ws.input[..n0 * batch]);
         }
-        let layers = self.layers().len();
+        let layers = self.n_layers();
         let threads = team.as_ref().map_or(1, |t| t.threads());
         let splitter = ws.splitter();
         let split = |k: usize| {
-            let l = &self.layers()[k];
+            let l = &self.engine_layers()[k];
             splitter.of(k, l.n_outputs(), l.n_inputs(), batch)
         };
         let input = Rows::new(&mut ws.input, n0, batch);
@@ -298,7 +301,7 @@ impl<T: Real> Network<T> {
             })?;
         }
         for k in 0..layers {
-            let layer = &self.layers()[k];
+            let layer = &self.engine_layers()[k];
             let (n, n_prev) = (layer.n_outputs(), layer.n_inputs());
             let (pre_done, pre_rest) = ws.pre.split_at_mut(k);
             let (act_done, act_rest) = ws.act.split_at_mut(k);
@@ -311,7 +314,7 @@ impl<T: Real> Network<T> {
                 None => input,
             };
             let finish_below = (k > 0 && split(k - 1) == Split::Inputs).then(|| Finish {
-                layer: &self.layers()[k - 1],
+                layer: &self.engine_layers()[k - 1],
                 s: Rows::new(&mut pre_done[k - 1], n_prev, batch),
                 a: below,
                 partial: &part_done[k - 1],
@@ -382,7 +385,7 @@ impl<T: Real> Network<T> {
         let n = self.n_outputs();
         if split(last) == Split::Inputs {
             let finish = Finish {
-                layer: &self.layers()[last],
+                layer: &self.engine_layers()[last],
                 s: Rows::new(&mut ws.pre[last], n, batch),
                 a: Rows::new(&mut ws.act[last], n, batch),
                 partial: &ws.partial[last],
@@ -452,7 +455,8 @@ impl<'a, T: Real> Source<'a, T, VecStorage<T, Dyn, Dyn>> {
 }
 
 impl<T: Real, S: RawStorage<T, Dyn, Dyn>> Source<'_, T, S> {
-    fn batch(&self) -> usize {
+    /// The number of examples.
+    pub(crate) fn batch(&self) -> usize {
         match self {
             Self::Matrix(m) => m.ncols(),
             Self::Columns(_, columns, _) => columns.len(),

@@ -1,6 +1,6 @@
-//! The gradient of the cost with respect to every weight and bias (§3.1.1).
+//! The gradient of the cost with respect to every parameter (§3.1.1).
 
-use nn_math::{Matrix, Real, Vector};
+use nn_math::{Matrix, Real};
 
 use crate::{CoreError, Network};
 
@@ -100,36 +100,54 @@ fn finite_lanes<T: Real>(values: &[T]) -> bool {
     lanes.iter().fold(tail, |s, &v| s + v).is_finite()
 }
 
-/// `∂C/∂W⁽ᵏ⁾` and `∂C/∂b⁽ᵏ⁾` of one layer.
+/// The gradient of the cost with respect to one layer's parameter tensors, in the
+/// layer's visiting order ([`crate::Layer::visit_params`]), each shaped like its tensor:
+/// for a dense layer `∂C/∂W⁽ᵏ⁾` (`n_k × n_{k−1}`) then `∂C/∂b⁽ᵏ⁾` (`n_k × 1`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct LayerGradient<T> {
-    weight: Matrix<T>,
-    bias: Vector<T>,
+    tensors: Vec<Matrix<T>>,
+    names: Vec<&'static str>,
 }
 
 impl<T: Real> LayerGradient<T> {
-    /// `∂C/∂W⁽ᵏ⁾`, shaped like the weights (`n_k × n_{k−1}`).
-    pub fn weight(&self) -> &Matrix<T> {
-        &self.weight
+    /// The gradient of every tensor, in the layer's visiting order.
+    pub fn tensors(&self) -> &[Matrix<T>] {
+        &self.tensors
     }
 
-    /// `∂C/∂b⁽ᵏ⁾`, shaped like the biases (`n_k`).
-    pub fn bias(&self) -> &Vector<T> {
-        &self.bias
+    /// The gradient of every tensor, mutably (e.g. for regularizers, which add to it).
+    pub fn tensors_mut(&mut self) -> &mut [Matrix<T>] {
+        &mut self.tensors
     }
 
-    /// `∂C/∂W⁽ᵏ⁾` as a mutable column-major slice (for regularizers, which add to it).
-    pub fn weight_mut(&mut self) -> &mut [T] {
-        self.weight.as_mut_slice()
+    /// The gradient of the tensor named `name` (e.g. `"weight"`), if the layer has one.
+    pub fn get(&self, name: &str) -> Option<&Matrix<T>> {
+        let i = self.names.iter().position(|n| *n == name)?;
+        self.tensors.get(i)
     }
 
-    /// `∂C/∂b⁽ᵏ⁾` as a mutable slice.
-    pub fn bias_mut(&mut self) -> &mut [T] {
-        self.bias.as_mut_slice()
+    /// The tensors' names, in order.
+    pub fn names(&self) -> &[&'static str] {
+        &self.names
     }
 
-    pub(crate) fn parts_mut(&mut self) -> (&mut Matrix<T>, &mut Vector<T>) {
-        (&mut self.weight, &mut self.bias)
+    /// `∂C/∂W⁽ᵏ⁾` of a dense layer (the tensor named `"weight"`), shaped like the weights.
+    pub fn weight(&self) -> Option<&Matrix<T>> {
+        self.get("weight")
+    }
+
+    /// `∂C/∂b⁽ᵏ⁾` of a dense layer (the tensor named `"bias"`), `n_k × 1`.
+    pub fn bias(&self) -> Option<&Matrix<T>> {
+        self.get("bias")
+    }
+
+    /// A dense layer's `(∂C/∂W, ∂C/∂b)`, mutably, for the engine (its gradients are made
+    /// with exactly these two tensors).
+    pub(crate) fn parts_mut(&mut self) -> (&mut Matrix<T>, &mut Matrix<T>) {
+        match &mut self.tensors[..] {
+            [w, b] => (w, b),
+            _ => unreachable!("a dense layer's gradient has two tensors"),
+        }
     }
 }
 
@@ -149,10 +167,13 @@ impl<T: Real> Gradient<T> {
     pub fn zeros_like(net: &Network<T>) -> Self {
         let layers = net
             .layers()
-            .iter()
-            .map(|l| LayerGradient {
-                weight: Matrix::zeros(l.n_outputs(), l.n_inputs()),
-                bias: Vector::zeros(l.n_outputs()),
+            .map(|l| {
+                let (mut tensors, mut names) = (Vec::new(), Vec::new());
+                l.visit_params(&mut |spec, _| {
+                    tensors.push(Matrix::zeros(spec.rows, spec.cols));
+                    names.push(spec.name);
+                });
+                LayerGradient { tensors, names }
             })
             .collect();
         Self { layers }
@@ -160,10 +181,9 @@ impl<T: Real> Gradient<T> {
 
     /// `∇C⁽ᵏ⁾ ← 0` for every layer: the notes' ClearGradient (Algorithm 3/4).
     pub fn clear(&mut self) {
-        for l in &mut self.layers {
+        for t in self.layers.iter_mut().flat_map(|l| &mut l.tensors) {
             // Slices, not nalgebra's element iterators: this runs every batch.
-            l.weight.as_mut_slice().fill(T::zero());
-            l.bias.as_mut_slice().fill(T::zero());
+            t.as_mut_slice().fill(T::zero());
         }
     }
 
@@ -179,12 +199,8 @@ impl<T: Real> Gradient<T> {
 
     /// Multiplies every entry by `factor`.
     pub fn scale(&mut self, factor: T) {
-        for l in &mut self.layers {
-            l.weight
-                .as_mut_slice()
-                .iter_mut()
-                .chain(l.bias.as_mut_slice())
-                .for_each(|x| *x *= factor);
+        for t in self.layers.iter_mut().flat_map(|l| &mut l.tensors) {
+            t.as_mut_slice().iter_mut().for_each(|x| *x *= factor);
         }
     }
 
@@ -194,24 +210,23 @@ impl<T: Real> Gradient<T> {
     /// # Errors
     /// [`CoreError::GradientMismatch`] if the shapes differ.
     pub fn add_scaled(&mut self, other: &Gradient<T>, factor: T) -> Result<(), CoreError> {
-        if self.layers.len() != other.layers.len()
-            || self
-                .layers
+        let shapes = |g: &Gradient<T>| {
+            g.layers
                 .iter()
-                .zip(&other.layers)
-                .any(|(a, b)| a.weight.shape() != b.weight.shape())
-        {
+                .map(|l| l.tensors.iter().map(Matrix::shape).collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+        };
+        if shapes(self) != shapes(other) {
             return Err(CoreError::GradientMismatch {
                 op: "add_scaled",
                 detail: "the two gradients differ in shape".into(),
             });
         }
         for (a, b) in self.layers.iter_mut().zip(&other.layers) {
-            for (x, y) in a.weight.as_mut_slice().iter_mut().zip(b.weight.as_slice()) {
-                *x += factor * *y;
-            }
-            for (x, y) in a.bias.as_mut_slice().iter_mut().zip(b.bias.as_slice()) {
-                *x += factor * *y;
+            for (ta, tb) in a.tensors.iter_mut().zip(&b.tensors) {
+                for (x, y) in ta.as_mut_slice().iter_mut().zip(tb.as_slice()) {
+                    *x += factor * *y;
+                }
             }
         }
         Ok(())
@@ -221,7 +236,8 @@ impl<T: Real> Gradient<T> {
     pub fn is_finite(&self) -> bool {
         self.layers
             .iter()
-            .all(|l| all_finite(l.weight.as_slice()) && all_finite(l.bias.as_slice()))
+            .flat_map(|l| &l.tensors)
+            .all(|t| all_finite(t.as_slice()))
     }
 
     /// Checks that the gradient has `net`'s shapes.
@@ -234,27 +250,53 @@ impl<T: Real> Gradient<T> {
 
     /// Checks that the gradient has `net`'s shapes, naming `op` in the error.
     pub(crate) fn check(&self, op: &'static str, net: &Network<T>) -> Result<(), CoreError> {
-        if self.layers.len() != net.layers().len() {
+        if self.layers.len() != net.n_layers() {
             return Err(CoreError::GradientMismatch {
                 op,
                 detail: format!(
                     "{} layers, the network has {}",
                     self.layers.len(),
-                    net.layers().len()
+                    net.n_layers()
                 ),
             });
         }
+        if let Some(dense) = net.dense_layers() {
+            // The engine's case, every step: no visitor.
+            for (k, (g, l)) in self.layers.iter().zip(dense).enumerate() {
+                let (r, c) = (l.n_outputs(), l.n_inputs());
+                if g.tensors.len() != 2
+                    || g.tensors[0].shape() != (r, c)
+                    || g.tensors[1].shape() != (r, 1)
+                {
+                    return Err(CoreError::GradientMismatch {
+                        op,
+                        detail: format!("layer {k}'s tensors do not have the shapes {r}×{c} and {r}×1"),
+                    });
+                }
+            }
+            return Ok(());
+        }
         for (k, (g, l)) in self.layers.iter().zip(net.layers()).enumerate() {
-            if g.weight.shape() != l.weight().shape() {
-                let (r, c) = g.weight.shape();
-                return Err(CoreError::GradientMismatch {
-                    op,
-                    detail: format!(
-                        "layer {k} is {r}×{c}, the network's is {}×{}",
-                        l.n_outputs(),
-                        l.n_inputs()
-                    ),
-                });
+            let mut i = 0;
+            let mut bad = None;
+            l.visit_params(&mut |spec, _| {
+                let shape = g.tensors.get(i).map(Matrix::shape);
+                if bad.is_none() && shape != Some((spec.rows, spec.cols)) {
+                    bad = Some(format!(
+                        "layers.{k}.{} is {}×{}, the gradient's is {shape:?}",
+                        spec.name, spec.rows, spec.cols
+                    ));
+                }
+                i += 1;
+            });
+            if bad.is_none() && i != g.tensors.len() {
+                bad = Some(format!(
+                    "layer {k} has {i} tensors, the gradient {}",
+                    g.tensors.len()
+                ));
+            }
+            if let Some(detail) = bad {
+                return Err(CoreError::GradientMismatch { op, detail });
             }
         }
         Ok(())

@@ -37,37 +37,40 @@
 //! # Ok::<(), nn_core::CoreError>(())
 //! ```
 
-mod activation;
 mod backprop;
 mod builder;
 mod dropout;
 mod error;
 mod feed;
 mod forward;
+pub mod gradcheck;
 mod gradient;
 mod init;
-mod layer;
+mod layers;
 mod loss;
 mod model_file;
 mod network;
 mod next_product;
 mod params;
 mod perceptron;
+pub mod reference;
 mod rows;
 mod team;
 mod workspace;
 
-pub use activation::{LayerActivation, NeuronActivation};
 pub use builder::NetworkBuilder;
 pub use dropout::Dropout;
 pub use error::{CoreError, ModelFileError};
 pub use feed::Feed;
 pub use gradient::{Gradient, LayerGradient, all_finite};
 pub use init::Init;
-pub use layer::Dense;
+pub use layers::activation::{LayerActivation, NeuronActivation};
+pub use layers::{Dense, Layer, LayerClone, ParamSpec, Saved};
 pub use loss::{HalfSquaredError, Loss, SoftmaxCrossEntropy};
-pub use model_file::{ActivationResolver, Extras, FORMAT_NAME, FORMAT_VERSION, read_extras};
-pub use network::Network;
+pub use model_file::{
+    ActivationResolver, Extras, FORMAT_NAME, FORMAT_VERSION, LayerRecord, LayerResolver, read_extras,
+};
+pub use network::{Layers, Network};
 pub use params::{ParamId, ParamKind};
 pub use perceptron::train_perceptron;
 pub use workspace::{SplitRule, Workspace};

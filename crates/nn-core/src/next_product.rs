@@ -256,7 +256,7 @@ mod tests {
             feed.descend(&mut net, &y, &HalfSquaredError, 0.5).unwrap();
             let got = match case {
                 0 => {
-                    net.layers_mut()[0].weight_mut()[(1, 2)] += 0.5;
+                    net.engine_layers_mut()[0].weight_mut()[(1, 2)] += 0.5;
                     feed.evaluate(&net, &[1], &[]).unwrap().clone_owned()
                 }
                 1 => feed.evaluate(&net, &[2], &[]).unwrap().clone_owned(),

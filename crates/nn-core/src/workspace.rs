@@ -94,6 +94,8 @@ pub struct Workspace<T> {
     pub(crate) ahead: AheadBuffer<T>,
     /// The next step's first-layer product, if a feed's `descend` computed it.
     pub(crate) next_product: NextProduct<T>,
+    /// The gradient through which `descend` updates a network that is not all dense.
+    pub(crate) descent_gradient: Option<crate::Gradient<T>>,
 }
 
 impl<T: Real> Workspace<T> {
@@ -171,12 +173,12 @@ impl<T: Real> Workspace<T> {
     /// Sizes every buffer for `widths` and `batch` columns, growing (never shrinking)
     /// the allocations; forgets the stored pass.
     pub(crate) fn prepare(&mut self, net: &Network<T>, batch: usize) {
-        let layers = net.layers().len();
+        let layers = net.n_layers();
         if !net.has_widths(&self.widths) {
             self.widths.clear();
             self.widths.push(net.n_inputs());
             self.widths
-                .extend(net.layers().iter().map(|l| l.n_outputs()));
+                .extend(net.layers().map(|l| l.n_outputs()));
         }
         self.batch = 0;
         for bufs in [&mut self.pre, &mut self.act, &mut self.partial] {

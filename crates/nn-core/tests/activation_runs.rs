@@ -15,7 +15,8 @@ use crate::common::{inputs, network};
 /// `net` with each shared function repeated for every neuron of its layer.
 fn per_neuron(net: &Network<f64>) -> Network<f64> {
     let layers = net
-        .layers()
+        .dense_layers()
+        .unwrap()
         .iter()
         .map(|l| {
             let f = match l.activation() {
@@ -72,12 +73,12 @@ proptest! {
         split in any::<u64>(),
         rate in prop_oneof![Just(None), (0.05..0.5_f64).prop_map(Some)],
     ) {
-        let dropout = rate.map(|r| Dropout::new(vec![r; net.layers().len()]).expect("valid rates"));
+        let dropout = rate.map(|r| Dropout::new(vec![r; net.n_layers()]).expect("valid rates"));
         let spelled = per_neuron(&net);
         let (losses, shared) = three_steps(net, &x, (threads, split), dropout.as_ref());
         let (losses_pn, spelled) = three_steps(spelled, &x, (threads, split), dropout.as_ref());
         prop_assert_eq!(losses, losses_pn);
-        for (a, b) in shared.layers().iter().zip(spelled.layers()) {
+        for (a, b) in shared.dense_layers().unwrap().iter().zip(spelled.dense_layers().unwrap()) {
             prop_assert_eq!(a.weight_slice(), b.weight_slice());
             prop_assert_eq!(a.bias().as_slice(), b.bias().as_slice());
         }

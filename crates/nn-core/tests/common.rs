@@ -64,7 +64,7 @@ pub fn network() -> impl Strategy<Value = Network<f64>> {
 /// A network with an identity output layer for softmax cross-entropy (the usual setup).
 pub fn classifier() -> impl Strategy<Value = Network<f64>> {
     network().prop_map(|net| {
-        let (n_in, mut layers) = (net.n_inputs(), net.layers().to_vec());
+        let (n_in, mut layers) = (net.n_inputs(), net.dense_layers().unwrap().to_vec());
         let last = layers.pop().expect("at least one layer");
         let out = nn_core::Dense::new(last.weight().clone_owned(), last.bias().clone(), Identity)
             .expect("same shapes");

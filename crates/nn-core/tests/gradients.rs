@@ -60,23 +60,23 @@ fn check_gradient(
     );
 
     for (k, g) in grad.layers().iter().enumerate() {
-        let (rows, cols) = g.weight().shape();
+        let (rows, cols) = g.weight().unwrap().shape();
         for i in 0..rows {
             for j in 0..=cols {
                 // Column `cols` stands for the bias, the notes' w_{i,0}.
                 let numeric = central_difference(|delta| {
                     let mut moved = net.clone();
                     if j < cols {
-                        moved.layers_mut()[k].weight_mut()[(i, j)] += delta;
+                        moved.dense_mut(k).unwrap().weight_mut()[(i, j)] += delta;
                     } else {
-                        moved.layers_mut()[k].bias_mut()[i] += delta;
+                        moved.dense_mut(k).unwrap().bias_mut()[i] += delta;
                     }
                     batch_loss(loss, &outputs(&moved), y)
                 });
                 let analytic = if j < cols {
-                    g.weight()[(i, j)]
+                    g.weight().unwrap()[(i, j)]
                 } else {
-                    g.bias()[i]
+                    g.bias().unwrap()[i]
                 };
                 prop_assert!(
                     close(analytic, numeric),
@@ -126,7 +126,7 @@ proptest! {
         threads in 1usize..=3,
         split in any::<u64>(),
     ) {
-        let dropout = Dropout::new(rates[..net.layers().len()].to_vec()).unwrap();
+        let dropout = Dropout::new(rates[..net.n_layers()].to_vec()).unwrap();
         check_gradient(&net, &x, &y, &HalfSquaredError, Some((&dropout, seed)), (threads, split))?;
     }
 
@@ -148,7 +148,7 @@ proptest! {
         }
         looped.scale(1.0 / b as f64);
         for (gb, gl) in batch.layers().iter().zip(looped.layers()) {
-            for (p, q) in gb.weight().iter().chain(gb.bias().iter()).zip(gl.weight().iter().chain(gl.bias().iter())) {
+            for (p, q) in gb.tensors().iter().flat_map(|t| t.iter()).zip(gl.tensors().iter().flat_map(|t| t.iter())) {
                 prop_assert!((p - q).abs() <= 1e-12 * (1.0 + q.abs()), "batch {p}, mean of examples {q}");
             }
         }
@@ -166,7 +166,7 @@ proptest! {
     ) {
         // Algorithm 7 + 9 fused: the same update as clear, adjust and apply (the fused
         // one split between `threads` threads, each updating its own columns of W).
-        let dropout = Dropout::new(vec![0.2; net.layers().len()]).unwrap();
+        let dropout = Dropout::new(vec![0.2; net.n_layers()]).unwrap();
         let mut separate = net.clone();
         let mut ws = net.workspace();
         let mut grad = net.gradient();
@@ -180,7 +180,7 @@ proptest! {
         fused.evaluate_with_dropout(&x, &mut ws, &dropout, &mut StdRng::seed_from_u64(seed)).unwrap();
         let l2 = fused.descend(&mut ws, &y, &HalfSquaredError, rate).unwrap();
         prop_assert!((l1 - l2).abs() <= 1e-12 * (1.0 + l1.abs()), "{l1} vs {l2}");
-        for (a, b) in separate.layers().iter().zip(fused.layers()) {
+        for (a, b) in separate.dense_layers().unwrap().iter().zip(fused.dense_layers().unwrap()) {
             for (p, q) in a.weight().iter().chain(a.bias().iter()).zip(b.weight().iter().chain(b.bias().iter())) {
                 prop_assert!((p - q).abs() <= 1e-12 * (1.0 + p.abs()), "{p} vs {q}");
             }
@@ -222,7 +222,7 @@ fn auto_split_descend_equals_adjust_then_apply() {
             .descend(&mut ws, &y, &SoftmaxCrossEntropy, 0.05)
             .unwrap();
         assert!((l1 - l2).abs() <= 1e-12 * (1.0 + l1.abs()), "{l1} vs {l2}");
-        for (a, b) in separate.layers().iter().zip(fused.layers()) {
+        for (a, b) in separate.dense_layers().unwrap().iter().zip(fused.dense_layers().unwrap()) {
             assert!((a.weight() - b.weight()).amax() <= 1e-12 * (1.0 + a.weight().amax()));
             assert!((a.bias() - b.bias()).amax() <= 1e-12 * (1.0 + a.bias().amax()));
         }

@@ -54,7 +54,7 @@ fn variances_follow_the_documented_formulas() {
     ];
     for (init, expected) in cases {
         let net = build(init, 200, 1);
-        let v = variance(net.layers()[0].weight_slice());
+        let v = variance(net.dense(0).unwrap().weight_slice());
         assert!(
             (v / expected - 1.0).abs() < 0.05,
             "{init:?}: variance {v}, expected {expected}"
@@ -66,11 +66,11 @@ fn variances_follow_the_documented_formulas() {
 fn auto_uses_he_for_relu_layers_and_xavier_otherwise_with_zero_biases() {
     let auto = build(Init::Auto, 200, 4);
     let he = build(Init::HeNormal, 200, 4);
-    assert_eq!(auto.layers()[0].weight(), he.layers()[0].weight());
-    assert!(auto.layers()[0].bias().iter().all(|&b| b == 0.0));
+    assert_eq!(auto.dense(0).unwrap().weight(), he.dense(0).unwrap().weight());
+    assert!(auto.dense(0).unwrap().bias().iter().all(|&b| b == 0.0));
     // The second (tanh) layer is Xavier-uniform: bounded by √(6/(200+10)).
     let limit = (6.0_f64 / 210.0).sqrt();
-    assert!(auto.layers()[1].weight().iter().all(|w| w.abs() <= limit));
+    assert!(auto.dense(1).unwrap().weight().iter().all(|w| w.abs() <= limit));
     // The notes' uniform initialization draws the biases too (Algorithm 2).
     let uniform = Network::<f64>::builder(3)
         .layer(4, Sigmoid::default())
@@ -81,5 +81,5 @@ fn auto_uses_he_for_relu_layers_and_xavier_otherwise_with_zero_biases() {
         })
         .build(&mut StdRng::seed_from_u64(2))
         .unwrap();
-    assert!(uniform.layers()[0].bias().iter().any(|&b| b != 0.0));
+    assert!(uniform.dense(0).unwrap().bias().iter().any(|&b| b != 0.0));
 }

@@ -113,7 +113,7 @@ impl<T: Real> Trainer<T> {
         let steps = parse_list(meta("steps")?)?;
         let counts = parse_list(meta("buffers")?)?;
         if steps.len() != counts.len()
-            || (!steps.is_empty() && steps.len() != 2 * net.layers().len())
+            || (!steps.is_empty() && steps.len() != net.n_param_tensors())
         {
             return Err(bad("the optimizer state does not match the network"));
         }

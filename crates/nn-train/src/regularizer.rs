@@ -35,18 +35,8 @@ pub trait Regularizer<T: Real> {
 
     /// Adds the penalty's gradient to `grad` for every tensor of `net` (Algorithm 12).
     fn regularize(&self, net: &Network<T>, grad: &mut Gradient<T>) {
-        for (layer, (dense, g)) in net.layers().iter().zip(grad.layers_mut()).enumerate() {
-            let w = ParamId {
-                layer,
-                kind: ParamKind::Weight,
-            };
-            self.add_gradient(w, dense.weight_slice(), g.weight_mut());
-            let b = ParamId {
-                layer,
-                kind: ParamKind::Bias,
-            };
-            self.add_gradient(b, dense.bias().as_slice(), g.bias_mut());
-        }
+        // A gradient of another network adds nothing (the step that follows refuses it).
+        let _ = net.visit_grads_mut(grad, |id, param, g| self.add_gradient(id, param, g));
     }
 }
 

@@ -167,12 +167,12 @@ impl<T: Real> Trainer<T> {
             }
         }
         if let Some(d) = &self.config.dropout
-            && d.rates().len() != net.layers().len()
+            && d.rates().len() != net.n_layers()
         {
             return Err(TrainError::Core(nn_core::CoreError::Architecture(format!(
                 "dropout has {} rates, the network needs {}",
                 d.rates().len(),
-                net.layers().len()
+                net.n_layers()
             ))));
         }
         if self.workspace.threads() != self.config.threads {

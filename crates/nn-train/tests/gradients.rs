@@ -77,21 +77,21 @@ proptest! {
 
         let h = 1e-5;
         for (k, g) in grad.layers().iter().enumerate() {
-            let (rows, cols) = g.weight().shape();
+            let (rows, cols) = g.weight().unwrap().shape();
             for i in 0..rows {
                 for j in 0..=cols {
                     let at = |delta: f64| {
                         let mut moved = net.clone();
-                        if j < cols { moved.layers_mut()[k].weight_mut()[(i, j)] += delta; } else { moved.layers_mut()[k].bias_mut()[i] += delta; }
+                        if j < cols { moved.dense_mut(k).unwrap().weight_mut()[(i, j)] += delta; } else { moved.dense_mut(k).unwrap().bias_mut()[i] += delta; }
                         cost(&moved, reg, &x, &y)
                     };
-                    let w = if j < cols { net.layers()[k].weight()[(i, j)] } else { net.layers()[k].bias()[i] };
+                    let w = if j < cols { net.dense(k).unwrap().weight()[(i, j)] } else { net.dense(k).unwrap().bias()[i] };
                     if w.abs() <= 2.0 * h {
                         // |w| has a kink at 0: the stencil must stay on one side of it.
                         continue;
                     }
                     let numeric = (-at(2.0 * h) + 8.0 * at(h) - 8.0 * at(-h) + at(-2.0 * h)) / (12.0 * h);
-                    let analytic = if j < cols { g.weight()[(i, j)] } else { g.bias()[i] };
+                    let analytic = if j < cols { g.weight().unwrap()[(i, j)] } else { g.bias().unwrap()[i] };
                     prop_assert!((analytic - numeric).abs() <= (1e-6 * analytic.abs().max(numeric.abs())).max(1e-9),
                         "layer {k} ({i}, {j}): {analytic} vs {numeric}");
                 }
@@ -103,14 +103,8 @@ proptest! {
 #[test]
 fn l1_subgradient_at_zero_is_zero_and_biases_can_be_excluded() {
     use nn_core::{ParamId, ParamKind};
-    let w = ParamId {
-        layer: 0,
-        kind: ParamKind::Weight,
-    };
-    let b = ParamId {
-        layer: 0,
-        kind: ParamKind::Bias,
-    };
+    let w = ParamId { layer: 0, position: 0, name: "weight", kind: ParamKind::Weight };
+    let b = ParamId { layer: 0, position: 1, name: "bias", kind: ParamKind::Bias };
     let mut g = [0.0; 3];
     Regularizer::<f64>::add_gradient(&L1::new(0.5), w, &[0.0, 2.0, -3.0], &mut g);
     assert_eq!(g, [0.0, 0.5, -0.5]); // Algorithm 13, |0|' = 0

@@ -64,8 +64,8 @@ fn network() -> Network<f32> {
 
 /// The hand-written loop, starting from the same weights as the library's runs.
 fn direct_from(net: &Network<f32>, batch_size: usize) -> Direct {
-    let weights: Vec<&[f32]> = net.layers().iter().map(|l| l.weight_slice()).collect();
-    let biases: Vec<&[f32]> = net.layers().iter().map(|l| l.bias().as_slice()).collect();
+    let weights: Vec<&[f32]> = net.dense_layers().unwrap().iter().map(|l| l.weight_slice()).collect();
+    let biases: Vec<&[f32]> = net.dense_layers().unwrap().iter().map(|l| l.bias().as_slice()).collect();
     Direct::new(&weights, &biases, batch_size)
 }
 
@@ -103,7 +103,7 @@ fn check_direct(data: &Dataset<f32>, batch_size: usize) {
     for batch in columns.chunks(batch_size) {
         direct.step(first.inputs(), first.targets(), batch, 0.01);
     }
-    for (k, layer) in net.layers().iter().enumerate() {
+    for (k, layer) in net.dense_layers().unwrap().iter().enumerate() {
         assert!(
             layer.weight_slice() == direct.weight(k) && layer.bias().as_slice() == direct.bias(k),
             "layer {k}: the hand-written loop and the library disagree"

@@ -22,7 +22,7 @@ use crate::TrainError;
 /// What an update knows besides the tensor and its gradient.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct StepContext<T> {
-    /// Which tensor this is (layer, weights or biases).
+    /// Which tensor this is (layer, position, name and kind).
     pub id: ParamId,
     /// The learning rate `α` for this step (from the schedule).
     pub learning_rate: T,
@@ -78,7 +78,7 @@ impl<T: Real> OptimizerState<T> {
     /// Counts one update of every tensor of `net` without changing any buffer (for
     /// updates made outside [`Optimizer::step`], such as the trainer's fused descent).
     pub fn count_steps(&mut self, net: &Network<T>) {
-        let n = 2 * net.layers().len();
+        let n = net.n_param_tensors();
         if self.params.len() != n {
             self.params.resize_with(n, ParamState::default);
         }
@@ -148,7 +148,7 @@ pub trait Optimizer<T: Real> {
         state: &mut OptimizerState<T>,
         learning_rate: T,
     ) -> Result<(), TrainError> {
-        let n = 2 * net.layers().len();
+        let n = net.n_param_tensors();
         if state.params.len() != n {
             state.params.resize_with(n, ParamState::default);
         }

@@ -19,7 +19,7 @@ use crate::error::check_range;
 /// let mut state = ParamState::default();
 /// let mut p = [0.0];
 /// for step in 1..=2 {
-///     let ctx = StepContext { id: ParamId { layer: 0, kind: ParamKind::Weight }, learning_rate: 1.0, step };
+///     let ctx = StepContext { id: ParamId { layer: 0, position: 0, name: "weight", kind: ParamKind::Weight }, learning_rate: 1.0, step };
 ///     opt.update(&ctx, &mut p, &[1.0], &mut state);
 /// }
 /// // v₁ = 1, v₂ = 0.5·1 + 1 = 1.5: p = −1 − 1.5.

@@ -24,7 +24,7 @@ use crate::error::check_range;
 /// let mut state = ParamState::default();
 /// let mut p = [0.0];
 /// for (step, g) in [(1, 4.0), (2, 4.0)] {
-///     let ctx = StepContext { id: ParamId { layer: 0, kind: ParamKind::Weight }, learning_rate: 1.0, step };
+///     let ctx = StepContext { id: ParamId { layer: 0, position: 0, name: "weight", kind: ParamKind::Weight }, learning_rate: 1.0, step };
 ///     opt.update(&ctx, &mut p, &[g], &mut state);
 /// }
 /// // Step 1 applies 0.5·0 + 0.5·4 = 2; step 2 applies 0.5·2 + 0.5·4 = 3.

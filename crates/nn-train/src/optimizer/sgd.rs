@@ -10,7 +10,7 @@ use super::{Optimizer, ParamState, StepContext};
 /// use nn_train::{Optimizer, ParamState, Sgd, StepContext};
 /// use nn_core::{ParamId, ParamKind};
 ///
-/// let ctx = StepContext { id: ParamId { layer: 0, kind: ParamKind::Weight }, learning_rate: 0.1, step: 1 };
+/// let ctx = StepContext { id: ParamId { layer: 0, position: 0, name: "weight", kind: ParamKind::Weight }, learning_rate: 0.1, step: 1 };
 /// let mut p = [1.0, 2.0];
 /// Sgd.update(&ctx, &mut p, &[10.0, -10.0], &mut ParamState::default());
 /// assert_eq!(p, [1.0 - 0.1 * 10.0, 2.0 + 0.1 * 10.0]);

@@ -1,9 +1,9 @@
 //! A dense (fully connected) layer: `a⁽ᵏ⁾ = f⁽ᵏ⁾(W⁽ᵏ⁾·a⁽ᵏ⁻¹⁾ + b⁽ᵏ⁾)` (eq. 2).
 
 use nn_math::nalgebra::DVectorViewMut;
-use nn_math::{AlignedVec, Matrix, MatrixView, MatrixViewMut, Real, Vector};
+use nn_math::{AlignedVec, Matrix, MatrixView, MatrixViewMut, Op, Real, Vector, gemm, mul_tn_to, mul_to};
 
-use crate::{CoreError, LayerActivation};
+use crate::{CoreError, Layer, LayerActivation, ParamKind, ParamSpec, Saved};
 
 /// A fully connected layer `k`: weights `W⁽ᵏ⁾` (`n_k × n_{k−1}`), biases `b⁽ᵏ⁾` (`n_k`), and
 /// the activation functions of its neurons.
@@ -138,11 +138,117 @@ impl<T: Real> Dense<T> {
     pub(crate) fn update_parts(&mut self) -> (&mut [T], &mut [T], &LayerActivation<T>) {
         (&mut self.weight, self.bias.as_mut_slice(), &self.activation)
     }
+}
 
-    /// Weights and biases as mutable slices (column-major weights), for the parameter
-    /// visitor and the optimizers.
-    pub(crate) fn params_mut(&mut self) -> (&mut [T], &mut [T]) {
-        (self.weight.as_mut_slice(), self.bias.as_mut_slice())
+impl<T: Real> Dense<T> {
+    fn specs(&self) -> [ParamSpec; 2] {
+        let (n, m) = self.shape;
+        [
+            ParamSpec::matrix("weight", n, m, ParamKind::Weight),
+            ParamSpec::vector("bias", n, ParamKind::Bias),
+        ]
+    }
+}
+
+/// The dense layer as a [`Layer`]: what the reference procedures ([`crate::reference`])
+/// run, one layer at a time on the calling thread. (A network of dense layers only runs
+/// on the multi-threaded engine instead, which computes the same values.)
+impl<T: Real> Layer<T> for Dense<T> {
+    fn kind(&self) -> &str {
+        "dense"
+    }
+
+    fn n_inputs(&self) -> usize {
+        self.shape.1
+    }
+
+    fn n_outputs(&self) -> usize {
+        self.shape.0
+    }
+
+    /// The pre-activations `S⁽ᵏ⁾` (`n_k × B`).
+    fn scratch_len(&self, batch: usize) -> usize {
+        self.shape.0 * batch
+    }
+
+    /// Eq. 2 for a batch: `S = W·A⁽ᵏ⁻¹⁾ + b·1ᵀ` (kept in `scratch`), `A⁽ᵏ⁾ = f(S)`.
+    fn forward(
+        &self,
+        input: MatrixView<'_, T>,
+        mut output: MatrixViewMut<'_, T>,
+        scratch: &mut [T],
+    ) -> Result<(), CoreError> {
+        let (n, batch) = (self.shape.0, input.ncols());
+        let mut s = MatrixViewMut::from_slice(&mut scratch[..n * batch], n, batch);
+        mul_to(&self.weight(), &input, &mut s)?;
+        for (j, mut col) in s.column_iter_mut().enumerate() {
+            let col = col.as_mut_slice();
+            for (x, b) in col.iter_mut().zip(self.bias.iter()) {
+                *x += *b;
+            }
+            let mut out = output.column_mut(j);
+            self.activation.forward(col, out.as_mut_slice(), 0)?;
+        }
+        Ok(())
+    }
+
+    /// One layer of Algorithm 8 (errata 2): `D = Δ ⊙ f'(S)`, `∇W += scale·D·Aᵀ`,
+    /// `∇b += scale·D·1`, and `∂C/∂A⁽ᵏ⁻¹⁾ = Wᵀ·D`.
+    fn backward(
+        &self,
+        saved: Saved<'_, T>,
+        mut d_output: MatrixViewMut<'_, T>,
+        scale: T,
+        grads: &mut [Matrix<T>],
+        d_input: Option<MatrixViewMut<'_, T>>,
+    ) -> Result<(), CoreError> {
+        let (n, batch) = (self.shape.0, d_output.ncols());
+        for j in 0..batch {
+            let s = &saved.scratch[j * n..(j + 1) * n];
+            let mut d = d_output.column_mut(j);
+            self.activation.mul_derivative(s, d.as_mut_slice(), 0)?;
+        }
+        let [gw, gb] = grads else {
+            return Err(CoreError::GradientMismatch {
+                op: "dense backward",
+                detail: format!("{} gradient tensors, a dense layer has 2", grads.len()),
+            });
+        };
+        gemm(scale, &d_output, Op::NoTrans, &saved.input, Op::Trans, T::one(), gw)?;
+        for col in d_output.column_iter() {
+            for (g, x) in gb.as_mut_slice().iter_mut().zip(col.iter()) {
+                *g += scale * *x;
+            }
+        }
+        if let Some(mut d_in) = d_input {
+            mul_tn_to(&self.weight(), &d_output, &mut d_in)?;
+        }
+        Ok(())
+    }
+
+    fn visit_params(&self, f: &mut dyn FnMut(ParamSpec, &[T])) {
+        let [w, b] = self.specs();
+        f(w, &self.weight);
+        f(b, self.bias.as_slice());
+    }
+
+    fn visit_params_mut(&mut self, f: &mut dyn FnMut(ParamSpec, &mut [T])) {
+        let [w, b] = self.specs();
+        f(w, &mut self.weight);
+        f(b, self.bias.as_mut_slice());
+    }
+
+    /// `{"activation": {…}}`, or `{"activations": [{…}, …]}` for one per neuron.
+    fn settings(&self) -> Result<serde_json::Value, CoreError> {
+        crate::layers::describe::activation_settings(&self.activation)
+    }
+
+    fn as_dense(&self) -> Option<&Dense<T>> {
+        Some(self)
+    }
+
+    fn as_dense_mut(&mut self) -> Option<&mut Dense<T>> {
+        Some(self)
     }
 }
 
