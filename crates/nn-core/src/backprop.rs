@@ -194,7 +194,10 @@ impl<T: Real> Network<T> {
     }
 }
 
-pub(crate) fn check_learning_rate<T: Real>(op: &'static str, learning_rate: T) -> Result<(), CoreError> {
+pub(crate) fn check_learning_rate<T: Real>(
+    op: &'static str,
+    learning_rate: T,
+) -> Result<(), CoreError> {
     if learning_rate.is_finite() && learning_rate > T::zero() {
         Ok(())
     } else {

@@ -256,7 +256,11 @@ pub fn check_network<L: Loss<f64> + ?Sized>(
             let old = net.layer(id.layer).map_or(0.0, |l| value_of(l, t, i));
             let ((up, h1), (down, h2)) = (moved(old, step), moved(old, -step));
             let numeric = (at(up)? - at(down)?) / (h1 - h2);
-            report.record(|| format!("{}[{i}]", id.path()), analytic.as_slice()[i], numeric);
+            report.record(
+                || format!("{}[{i}]", id.path()),
+                analytic.as_slice()[i],
+                numeric,
+            );
         }
     }
     Ok(report)
@@ -313,4 +317,3 @@ fn check_step(step: f64) -> Result<(), CoreError> {
         requirement: "must be positive and finite",
     })
 }
-

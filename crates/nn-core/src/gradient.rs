@@ -270,7 +270,9 @@ impl<T: Real> Gradient<T> {
                 {
                     return Err(CoreError::GradientMismatch {
                         op,
-                        detail: format!("layer {k}'s tensors do not have the shapes {r}×{c} and {r}×1"),
+                        detail: format!(
+                            "layer {k}'s tensors do not have the shapes {r}×{c} and {r}×1"
+                        ),
                     });
                 }
             }

@@ -68,9 +68,13 @@ pub use layers::activation::{LayerActivation, NeuronActivation};
 pub use layers::{Dense, Layer, LayerClone, ParamSpec, Saved};
 pub use loss::{HalfSquaredError, Loss, SoftmaxCrossEntropy};
 pub use model_file::{
-    ActivationResolver, Extras, FORMAT_NAME, FORMAT_VERSION, LayerRecord, LayerResolver, read_extras,
+    ActivationResolver, Extras, FORMAT_NAME, FORMAT_VERSION, LayerRecord, LayerResolver,
+    read_extras,
 };
 pub use network::{Layers, Network};
 pub use params::{ParamId, ParamKind};
 pub use perceptron::train_perceptron;
+/// The JSON crate of [`Layer::settings`], re-exported so that a layer of your own needs
+/// no dependency of its own for it.
+pub use serde_json;
 pub use workspace::{SplitRule, Workspace};

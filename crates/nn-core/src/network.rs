@@ -105,13 +105,14 @@ impl<T: Real> PartialEq for Network<T> {
     fn eq(&self, other: &Self) -> bool {
         self.n_inputs == other.n_inputs
             && self.n_layers() == other.n_layers()
-            && self.layers().zip(other.layers()).all(|(a, b)| {
-                match (a.as_dense(), b.as_dense()) {
+            && self
+                .layers()
+                .zip(other.layers())
+                .all(|(a, b)| match (a.as_dense(), b.as_dense()) {
                     (Some(x), Some(y)) => x == y,
                     (None, None) => crate::layers::same_layer(a, b),
                     _ => false,
-                }
-            })
+                })
     }
 }
 
@@ -140,7 +141,10 @@ impl<T: Real> Network<T> {
     /// # Ok::<(), nn_core::CoreError>(())
     /// ```
     pub fn from_layers(n_inputs: usize, layers: Vec<Dense<T>>) -> Result<Self, CoreError> {
-        check_chain(n_inputs, layers.iter().map(|l| (l.n_inputs(), l.n_outputs())))?;
+        check_chain(
+            n_inputs,
+            layers.iter().map(|l| (l.n_inputs(), l.n_outputs())),
+        )?;
         Ok(Self {
             n_inputs,
             layers: Body::Dense(layers),
@@ -162,9 +166,15 @@ impl<T: Real> Network<T> {
         n_inputs: usize,
         layers: Vec<Box<dyn Layer<T>>>,
     ) -> Result<Self, CoreError> {
-        check_chain(n_inputs, layers.iter().map(|l| (l.n_inputs(), l.n_outputs())))?;
+        check_chain(
+            n_inputs,
+            layers.iter().map(|l| (l.n_inputs(), l.n_outputs())),
+        )?;
         if layers.iter().all(|l| l.as_dense().is_some()) {
-            let dense = layers.iter().filter_map(|l| l.as_dense().cloned()).collect();
+            let dense = layers
+                .iter()
+                .filter_map(|l| l.as_dense().cloned())
+                .collect();
             return Self::from_layers(n_inputs, dense);
         }
         Ok(Self {
@@ -294,8 +304,10 @@ impl<T: Real> Network<T> {
     pub(crate) fn has_widths(&self, widths: &[usize]) -> bool {
         widths.len() == self.n_layers() + 1
             && widths[0] == self.n_inputs
-            && (0..self.n_layers())
-                .all(|k| self.layer(k).is_some_and(|l| l.n_outputs() == widths[k + 1]))
+            && (0..self.n_layers()).all(|k| {
+                self.layer(k)
+                    .is_some_and(|l| l.n_outputs() == widths[k + 1])
+            })
     }
 }
 

@@ -231,9 +231,7 @@ where
             hadamard_in_place(&mut below[k - 1][..n_in * batch], &masks[k]);
         }
     }
-    let total = example_loss[..batch]
-        .iter()
-        .fold(T::zero(), |s, &l| s + l);
+    let total = example_loss[..batch].iter().fold(T::zero(), |s, &l| s + l);
     ws.update_finite = grad.is_finite();
     Ok(total * scale)
 }

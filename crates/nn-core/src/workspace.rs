@@ -177,8 +177,7 @@ impl<T: Real> Workspace<T> {
         if !net.has_widths(&self.widths) {
             self.widths.clear();
             self.widths.push(net.n_inputs());
-            self.widths
-                .extend(net.layers().map(|l| l.n_outputs()));
+            self.widths.extend(net.layers().map(|l| l.n_outputs()));
         }
         self.batch = 0;
         for bufs in [&mut self.pre, &mut self.act, &mut self.partial] {

@@ -222,7 +222,12 @@ fn auto_split_descend_equals_adjust_then_apply() {
             .descend(&mut ws, &y, &SoftmaxCrossEntropy, 0.05)
             .unwrap();
         assert!((l1 - l2).abs() <= 1e-12 * (1.0 + l1.abs()), "{l1} vs {l2}");
-        for (a, b) in separate.dense_layers().unwrap().iter().zip(fused.dense_layers().unwrap()) {
+        for (a, b) in separate
+            .dense_layers()
+            .unwrap()
+            .iter()
+            .zip(fused.dense_layers().unwrap())
+        {
             assert!((a.weight() - b.weight()).amax() <= 1e-12 * (1.0 + a.weight().amax()));
             assert!((a.bias() - b.bias()).amax() <= 1e-12 * (1.0 + a.bias().amax()));
         }

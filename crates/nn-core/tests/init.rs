@@ -66,11 +66,20 @@ fn variances_follow_the_documented_formulas() {
 fn auto_uses_he_for_relu_layers_and_xavier_otherwise_with_zero_biases() {
     let auto = build(Init::Auto, 200, 4);
     let he = build(Init::HeNormal, 200, 4);
-    assert_eq!(auto.dense(0).unwrap().weight(), he.dense(0).unwrap().weight());
+    assert_eq!(
+        auto.dense(0).unwrap().weight(),
+        he.dense(0).unwrap().weight()
+    );
     assert!(auto.dense(0).unwrap().bias().iter().all(|&b| b == 0.0));
     // The second (tanh) layer is Xavier-uniform: bounded by √(6/(200+10)).
     let limit = (6.0_f64 / 210.0).sqrt();
-    assert!(auto.dense(1).unwrap().weight().iter().all(|w| w.abs() <= limit));
+    assert!(
+        auto.dense(1)
+            .unwrap()
+            .weight()
+            .iter()
+            .all(|w| w.abs() <= limit)
+    );
     // The notes' uniform initialization draws the biases too (Algorithm 2).
     let uniform = Network::<f64>::builder(3)
         .layer(4, Sigmoid::default())

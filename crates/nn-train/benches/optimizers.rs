@@ -33,7 +33,12 @@ fn optimizers(c: &mut Criterion) {
             b.iter(|| {
                 step += 1;
                 let ctx = StepContext {
-                    id: ParamId { layer: 0, position: 0, name: "weight", kind: ParamKind::Weight },
+                    id: ParamId {
+                        layer: 0,
+                        position: 0,
+                        name: "weight",
+                        kind: ParamKind::Weight,
+                    },
                     learning_rate: 1e-3,
                     step,
                 };

@@ -103,8 +103,18 @@ proptest! {
 #[test]
 fn l1_subgradient_at_zero_is_zero_and_biases_can_be_excluded() {
     use nn_core::{ParamId, ParamKind};
-    let w = ParamId { layer: 0, position: 0, name: "weight", kind: ParamKind::Weight };
-    let b = ParamId { layer: 0, position: 1, name: "bias", kind: ParamKind::Bias };
+    let w = ParamId {
+        layer: 0,
+        position: 0,
+        name: "weight",
+        kind: ParamKind::Weight,
+    };
+    let b = ParamId {
+        layer: 0,
+        position: 1,
+        name: "bias",
+        kind: ParamKind::Bias,
+    };
     let mut g = [0.0; 3];
     Regularizer::<f64>::add_gradient(&L1::new(0.5), w, &[0.0, 2.0, -3.0], &mut g);
     assert_eq!(g, [0.0, 0.5, -0.5]); // Algorithm 13, |0|' = 0

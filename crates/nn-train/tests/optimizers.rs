@@ -65,7 +65,12 @@ fn check(opt: &dyn Optimizer<f64>, learning_rate: f64, expected: &[[f64; 4]; 12]
     for (step, want) in expected.iter().enumerate() {
         let grad: Vec<f64> = (0..4).map(|i| C[i] * (p[i] - T[i])).collect();
         let ctx = StepContext {
-            id: ParamId { layer: 0, position: 0, name: "weight", kind: ParamKind::Weight },
+            id: ParamId {
+                layer: 0,
+                position: 0,
+                name: "weight",
+                kind: ParamKind::Weight,
+            },
             learning_rate,
             step: step as u64 + 1,
         };
@@ -702,7 +707,12 @@ const NOTES_MOMENTUM: [[f64; 4]; 12] = [
 /// The context of step `step` of an f32 weight tensor, learning rate 1e-3.
 fn ctx_f32(step: u64) -> StepContext<f32> {
     StepContext {
-        id: ParamId { layer: 0, position: 0, name: "weight", kind: ParamKind::Weight },
+        id: ParamId {
+            layer: 0,
+            position: 0,
+            name: "weight",
+            kind: ParamKind::Weight,
+        },
         learning_rate: 1e-3,
         step,
     }

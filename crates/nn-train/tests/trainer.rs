@@ -384,7 +384,12 @@ fn multithreaded_training_is_deterministic_and_agrees_with_one_thread() {
         // split agrees with one thread up to the rounding of a different blocking.
         let (one, h1) = run(1, true, fused);
         let (two, h2) = run(2, true, fused);
-        for (a, b) in one.dense_layers().unwrap().iter().zip(two.dense_layers().unwrap()) {
+        for (a, b) in one
+            .dense_layers()
+            .unwrap()
+            .iter()
+            .zip(two.dense_layers().unwrap())
+        {
             for (x, y) in a.weight().iter().zip(b.weight().iter()) {
                 assert!((x - y).abs() < 1e-9, "{x} vs {y}");
             }
@@ -435,7 +440,12 @@ fn fused_plain_sgd_trains_like_the_general_path() {
     };
     let (fused, hf) = run(Box::new(Sgd));
     let (general, hg) = run(Box::new(UnfusedSgd));
-    for (a, b) in fused.dense_layers().unwrap().iter().zip(general.dense_layers().unwrap()) {
+    for (a, b) in fused
+        .dense_layers()
+        .unwrap()
+        .iter()
+        .zip(general.dense_layers().unwrap())
+    {
         for (x, y) in a.weight().iter().zip(b.weight().iter()) {
             assert!((x - y).abs() < 1e-12, "{x} vs {y}");
         }

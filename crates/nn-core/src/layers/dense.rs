@@ -1,7 +1,9 @@
 //! A dense (fully connected) layer: `a⁽ᵏ⁾ = f⁽ᵏ⁾(W⁽ᵏ⁾·a⁽ᵏ⁻¹⁾ + b⁽ᵏ⁾)` (eq. 2).
 
 use nn_math::nalgebra::DVectorViewMut;
-use nn_math::{AlignedVec, Matrix, MatrixView, MatrixViewMut, Op, Real, Vector, gemm, mul_tn_to, mul_to};
+use nn_math::{
+    AlignedVec, Matrix, MatrixView, MatrixViewMut, Op, Real, Vector, gemm, mul_tn_to, mul_to,
+};
 
 use crate::{CoreError, Layer, LayerActivation, ParamKind, ParamSpec, Saved};
 
@@ -214,7 +216,15 @@ impl<T: Real> Layer<T> for Dense<T> {
                 detail: format!("{} gradient tensors, a dense layer has 2", grads.len()),
             });
         };
-        gemm(scale, &d_output, Op::NoTrans, &saved.input, Op::Trans, T::one(), gw)?;
+        gemm(
+            scale,
+            &d_output,
+            Op::NoTrans,
+            &saved.input,
+            Op::Trans,
+            T::one(),
+            gw,
+        )?;
         for col in d_output.column_iter() {
             for (g, x) in gb.as_mut_slice().iter_mut().zip(col.iter()) {
                 *g += scale * *x;

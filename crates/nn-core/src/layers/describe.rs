@@ -16,7 +16,10 @@ pub(crate) fn activation_settings<T: Real>(a: &LayerActivation<T>) -> Result<Val
     Ok(match a {
         LayerActivation::Shared(a) => json!({ "activation": activation_json(a)? }),
         LayerActivation::PerNeuron(v) => {
-            let list = v.iter().map(activation_json).collect::<Result<Vec<_>, _>>()?;
+            let list = v
+                .iter()
+                .map(activation_json)
+                .collect::<Result<Vec<_>, _>>()?;
             json!({ "activations": list })
         }
     })
@@ -103,4 +106,3 @@ pub(crate) fn read_layer_activation<T: Real>(
             .collect::<Result<_, _>>()?,
     ))
 }
-

@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use super::save::stored_shape;
 use super::{
-    ActivationResolver, FORMAT_NAME, FORMAT_VERSION, LayerRecord, LayerResolver, corrupt,
-    dtype_of, read_tensor,
+    ActivationResolver, FORMAT_NAME, FORMAT_VERSION, LayerRecord, LayerResolver, corrupt, dtype_of,
+    read_tensor,
 };
 use crate::layers::describe::read_layer_activation;
 use crate::{CoreError, Dense, Layer, ModelFileError, Network};

@@ -67,7 +67,11 @@ pub(crate) fn dtype_of<T: Real>() -> Result<(Dtype, &'static str), CoreError> {
     }
 }
 
-pub(crate) fn to_le_bytes<T: Real>(values: impl Iterator<Item = T>, dtype: Dtype, out: &mut Vec<u8>) {
+pub(crate) fn to_le_bytes<T: Real>(
+    values: impl Iterator<Item = T>,
+    dtype: Dtype,
+    out: &mut Vec<u8>,
+) {
     for v in values {
         // Exact: an f32 value converts to f64 and back without change.
         match dtype {
@@ -106,7 +110,8 @@ pub struct Extras<T> {
     pub metadata: Vec<(String, String)>,
 }
 
-pub(crate) const RESERVED_KEYS: [&str; 5] = ["format", "format_version", "scalar", "n_inputs", "layers"];
+pub(crate) const RESERVED_KEYS: [&str; 5] =
+    ["format", "format_version", "scalar", "n_inputs", "layers"];
 
 /// Reads the extra tensors whose names, and the metadata whose keys, start with
 /// `prefix` from a model file's bytes.

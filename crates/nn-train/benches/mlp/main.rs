@@ -64,8 +64,18 @@ fn network() -> Network<f32> {
 
 /// The hand-written loop, starting from the same weights as the library's runs.
 fn direct_from(net: &Network<f32>, batch_size: usize) -> Direct {
-    let weights: Vec<&[f32]> = net.dense_layers().unwrap().iter().map(|l| l.weight_slice()).collect();
-    let biases: Vec<&[f32]> = net.dense_layers().unwrap().iter().map(|l| l.bias().as_slice()).collect();
+    let weights: Vec<&[f32]> = net
+        .dense_layers()
+        .unwrap()
+        .iter()
+        .map(|l| l.weight_slice())
+        .collect();
+    let biases: Vec<&[f32]> = net
+        .dense_layers()
+        .unwrap()
+        .iter()
+        .map(|l| l.bias().as_slice())
+        .collect();
     Direct::new(&weights, &biases, batch_size)
 }
 
