@@ -197,3 +197,27 @@ fn the_workspace_reports_a_non_finite_update() {
         assert!(!net.params_finite());
     }
 }
+
+#[test]
+fn layers_whose_sizes_do_not_chain_are_rejected_by_name() {
+    use crate::layer_gradients::Shift;
+    use nn_core::Layer;
+    let dense = nn_core::Dense::new(Matrix::zeros(3, 2), nn_math::Vector::zeros(3), Relu).unwrap();
+    let layers: Vec<Box<dyn Layer<f64>>> = vec![
+        Box::new(dense),
+        Box::new(Shift {
+            beta: vec![0.0; 4],
+            wrong: false,
+        }),
+    ];
+    let err = Network::from_any_layers(2, layers).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid architecture: layer 1 takes 4 inputs, but the layer before it has 3 outputs"
+    );
+    assert!(Network::<f64>::from_any_layers(2, Vec::new()).is_err());
+    // Dense layers only, given as any layers, make the engine's network.
+    let dense = nn_core::Dense::new(Matrix::zeros(3, 2), nn_math::Vector::zeros(3), Relu).unwrap();
+    let net = Network::from_any_layers(2, vec![Box::new(dense) as Box<dyn Layer<f64>>]).unwrap();
+    assert!(net.dense_layers().is_some());
+}

@@ -12,8 +12,10 @@ mod errors;
 mod feed;
 mod gradients;
 mod init;
+mod layer_gradients;
 mod model_files;
 mod perceptrons;
+mod reference;
 
 /// Counts heap allocations per thread, so that a test can assert that a training step
 /// allocates nothing. Every test of this binary runs under it; counting costs nothing
