@@ -150,7 +150,7 @@ impl<'d, T: Real> Feed<'d, '_, T> {
     /// the next batch's product with the new weights. The next `evaluate` uses it only
     /// for those columns, without input dropout, and only if `net` is still in the state
     /// this call left it in: any mutable borrow of its layers
-    /// ([`Network::layers_mut`]), and any other network, even a clone, makes it compute
+    /// ([`Network::layer_mut`], [`Network::dense_mut`]), and any other network, even a clone, makes it compute
     /// the product afresh. Either way the results are the same.
     ///
     /// # Errors

@@ -50,8 +50,9 @@ impl GradCheckReport {
     fn record(&mut self, what: impl FnOnce() -> String, analytic: f64, numeric: f64) {
         let error = (analytic - numeric).abs() / 1f64.max(analytic.abs()).max(numeric.abs());
         self.checked += 1;
-        // `!(≤)` so that a NaN error is reported, not skipped.
-        if !(error <= self.max_error) || self.worst.is_empty() {
+        // A NaN error is the largest of all, not skipped.
+        let larger = error.is_nan() || error > self.max_error;
+        if larger || self.worst.is_empty() {
             self.max_error = if error.is_nan() { f64::INFINITY } else { error };
             self.worst = what();
             self.analytic = analytic;

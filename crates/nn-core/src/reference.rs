@@ -1,5 +1,5 @@
 //! The notes' procedures as they are written, one layer at a time on the calling thread,
-//! over the [`Layer`] trait: a reference to read beside the notes, and what runs a
+//! over the [`Layer`](crate::Layer) trait: a reference to read beside the notes, and what runs a
 //! network that holds any layer other than [`crate::Dense`].
 //!
 //! | notes | here |

@@ -3,13 +3,18 @@
 
 use std::path::Path;
 
-use nn_core::{Extras, Network, read_extras};
+use nn_core::{ActivationResolver, Extras, LayerResolver, Network, read_extras};
 use nn_math::Real;
 
 use crate::{ParamState, TrainError, Trainer};
 
 const PREFIX_META: &str = "trainer.";
 const PREFIX_TENSOR: &str = "optimizer.";
+
+/// The full names of `net`'s parameter tensors, in visiting order.
+fn param_paths<T: Real>(net: &Network<T>) -> Vec<String> {
+    net.param_specs().iter().map(|(id, _)| id.path()).collect()
+}
 
 fn bad(msg: impl Into<String>) -> TrainError {
     TrainError::Checkpoint(msg.into())
@@ -55,6 +60,7 @@ impl<T: Real> Trainer<T> {
             ),
             (format!("{PREFIX_META}steps"), steps.join(",")),
             (format!("{PREFIX_META}buffers"), buffers.join(",")),
+            (format!("{PREFIX_META}params"), param_paths(net).join(",")),
         ];
         Ok(net.to_safetensors_with(&extras)?)
     }
@@ -82,7 +88,22 @@ impl<T: Real> Trainer<T> {
     /// A [`TrainError::Core`] for an unreadable network, [`TrainError::Checkpoint`] if the
     /// file holds no trainer state, another optimizer's state, or inconsistent state.
     pub fn resume_from_bytes(&mut self, bytes: &[u8]) -> Result<Network<T>, TrainError> {
-        let net = Network::from_safetensors(bytes)?;
+        self.resume_from_bytes_resolving(bytes, &|_, _| None, &|_| None)
+    }
+
+    /// As [`resume_from_bytes`](Trainer::resume_from_bytes), for a network with the
+    /// user's own activations or layers, which the resolvers rebuild (see
+    /// `Network::from_safetensors_resolving`).
+    ///
+    /// # Errors
+    /// As [`resume_from_bytes`](Trainer::resume_from_bytes).
+    pub fn resume_from_bytes_resolving(
+        &mut self,
+        bytes: &[u8],
+        activations: ActivationResolver<'_, T>,
+        layers: LayerResolver<'_, T>,
+    ) -> Result<Network<T>, TrainError> {
+        let net = Network::from_safetensors_resolving(bytes, activations, layers)?;
         let extras = read_extras::<T>(bytes, "")?;
         let meta = |key: &str| {
             extras
@@ -110,6 +131,16 @@ impl<T: Real> Trainer<T> {
                 .map(|x| x.parse().map_err(|_| bad(format!("{x:?} is not a number"))))
                 .collect()
         };
+        // The parameters the state belongs to, by name (checkpoints of earlier releases
+        // have no list; their state is matched by count below).
+        if let Ok(stored) = meta("params") {
+            let expected = param_paths(&net).join(",");
+            if stored != expected {
+                return Err(bad(format!(
+                    "the optimizer state is for the parameters [{stored}], the network has [{expected}]"
+                )));
+            }
+        }
         let steps = parse_list(meta("steps")?)?;
         let counts = parse_list(meta("buffers")?)?;
         if steps.len() != counts.len()
@@ -117,9 +148,11 @@ impl<T: Real> Trainer<T> {
         {
             return Err(bad("the optimizer state does not match the network"));
         }
+        let lengths: Vec<usize> = net.param_specs().iter().map(|(_, s)| s.len()).collect();
         let mut params = Vec::with_capacity(steps.len());
         for (p, (&step, &count)) in steps.iter().zip(&counts).enumerate() {
-            let mut buffers = Vec::with_capacity(count);
+            // Only buffers the file holds are pushed: `count` is not trusted to allocate.
+            let mut buffers = Vec::new();
             for b in 0..count {
                 let name = format!("{PREFIX_TENSOR}{p:04}.{b:02}");
                 let t = extras
@@ -127,6 +160,13 @@ impl<T: Real> Trainer<T> {
                     .iter()
                     .find(|(n, _)| *n == name)
                     .ok_or_else(|| bad(format!("tensor {name} is missing")))?;
+                if t.1.len() != lengths[p] {
+                    return Err(bad(format!(
+                        "tensor {name} holds {} values, its parameter tensor {}",
+                        t.1.len(),
+                        lengths[p]
+                    )));
+                }
                 buffers.push(t.1.clone());
             }
             params.push(ParamState {

@@ -4,6 +4,7 @@
 //! `cargo xtask test` reruns the `gradients` module with a raised case count.
 
 mod common;
+mod custom_layer;
 mod custom_optimizer;
 mod dataset;
 mod gradients;
