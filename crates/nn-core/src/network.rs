@@ -284,6 +284,10 @@ impl<T: Real> Network<T> {
     /// Number of parameter tensors (two per dense layer), the length of an optimizer's
     /// per-tensor state.
     pub fn n_param_tensors(&self) -> usize {
+        if let Body::Dense(v) = &self.layers {
+            // Every step of a trainer asks (no visitor on the engine's path).
+            return 2 * v.len();
+        }
         let mut n = 0;
         self.visit_params(|_, _| n += 1);
         n
@@ -302,6 +306,12 @@ impl<T: Real> Network<T> {
 
     /// Whether the widths equal `widths` (without allocating).
     pub(crate) fn has_widths(&self, widths: &[usize]) -> bool {
+        if let Body::Dense(v) = &self.layers {
+            // Every pass asks: the engine's layers directly.
+            return widths.len() == v.len() + 1
+                && widths[0] == self.n_inputs
+                && v.iter().zip(&widths[1..]).all(|(l, &w)| l.n_outputs() == w);
+        }
         widths.len() == self.n_layers() + 1
             && widths[0] == self.n_inputs
             && (0..self.n_layers()).all(|k| {
