@@ -151,3 +151,19 @@ pub(crate) fn shape_err(
         got,
     }
 }
+
+pub(crate) fn check_learning_rate<T: nn_math::Real>(
+    op: &'static str,
+    learning_rate: T,
+) -> Result<(), CoreError> {
+    if learning_rate.is_finite() && learning_rate > T::zero() {
+        Ok(())
+    } else {
+        Err(CoreError::InvalidHyperParameter {
+            op,
+            name: "learning_rate".into(),
+            value: learning_rate.as_f64(),
+            requirement: "must be positive and finite",
+        })
+    }
+}

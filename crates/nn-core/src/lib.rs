@@ -37,12 +37,10 @@
 //! # Ok::<(), nn_core::CoreError>(())
 //! ```
 
-mod backprop;
 mod builder;
 mod dropout;
+mod engine;
 mod error;
-mod feed;
-mod forward;
 pub mod gradcheck;
 mod gradient;
 mod init;
@@ -50,18 +48,16 @@ mod layers;
 mod loss;
 mod model_file;
 mod network;
-mod next_product;
 mod params;
 mod perceptron;
 pub mod reference;
-mod rows;
-mod team;
-mod workspace;
 
 pub use builder::NetworkBuilder;
 pub use dropout::Dropout;
+pub use engine::feed::Feed;
+pub use engine::split::SplitRule;
+pub use engine::workspace::Workspace;
 pub use error::{CoreError, ModelFileError};
-pub use feed::Feed;
 pub use gradient::{Gradient, LayerGradient, all_finite};
 pub use init::Init;
 pub use layers::activation::{LayerActivation, NeuronActivation};
@@ -77,4 +73,3 @@ pub use perceptron::train_perceptron;
 /// The JSON crate of [`Layer::settings`], re-exported so that a layer of your own needs
 /// no dependency of its own for it.
 pub use serde_json;
-pub use workspace::{SplitRule, Workspace};

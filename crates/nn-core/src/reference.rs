@@ -47,7 +47,7 @@ use nn_math::nalgebra::{Dyn, RawStorage};
 use nn_math::{MatrixView, MatrixViewMut, Real};
 use rand::Rng;
 
-use crate::forward::{Source, copy_columns};
+use crate::engine::source::{Source, copy_columns};
 use crate::{CoreError, Dropout, Gradient, Loss, Network, Saved, Workspace};
 
 /// Algorithm 5/6, Evaluate: `A⁽⁰⁾ = X`, then `A⁽ᵏ⁾ = layer_k(A⁽ᵏ⁻¹⁾)` for `k = 1..L`
@@ -253,7 +253,7 @@ pub fn apply_gradient<T: Real>(
     grad: &Gradient<T>,
     learning_rate: T,
 ) -> Result<(), CoreError> {
-    crate::backprop::check_learning_rate("apply_gradient", learning_rate)?;
+    crate::error::check_learning_rate("apply_gradient", learning_rate)?;
     net.visit_params_mut(grad, |_, param, g| {
         for (x, dx) in param.iter_mut().zip(g) {
             *x -= learning_rate * *dx;
@@ -275,7 +275,7 @@ where
     S: RawStorage<T, Dyn, Dyn>,
     L: Loss<T> + ?Sized,
 {
-    crate::backprop::check_learning_rate("descend", learning_rate)?;
+    crate::error::check_learning_rate("descend", learning_rate)?;
     let mut grad = match ws.descent_gradient.take() {
         Some(g) if g.check_shapes(net).is_ok() => g,
         _ => net.gradient(),

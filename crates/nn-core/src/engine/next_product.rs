@@ -20,9 +20,9 @@ use std::any::TypeId;
 
 use nn_math::{ALIGN, AlignedVec, Real};
 
+use super::rows::Rows;
 use crate::CoreError;
 use crate::network::Version;
-use crate::rows::Rows;
 
 /// The workspace's store of a precomputed first-layer product.
 #[derive(Clone, Debug, Default)]

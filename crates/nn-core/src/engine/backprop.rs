@@ -1,219 +1,24 @@
-//! The backward pass: the notes' AdjustGradient (Algorithm 7/8, with the sign of
-//! errata 2 and the batch mean of errata 5) and ApplyGradient (Algorithm 9/10).
+//! The backward pass proper, shared between a workspace's threads: the output delta,
+//! the deltas below each layer, and each layer's update into a gradient or (fused
+//! descent) straight into the weights.
 
-use nn_math::nalgebra::{DMatrixView, Dyn, RawStorage};
+use nn_math::nalgebra::DMatrixView;
 use nn_math::{Op, Real, gemm, mul_tn_to};
 
-use crate::error::shape_err;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::feed::{Ahead, fork_layer};
-use crate::next_product::NextJob;
-use crate::rows::{Cols, Rows};
-use crate::team::{part_lines, part_rows};
-use crate::workspace::Split;
-use crate::{
-    CoreError, Dense, Gradient, LayerActivation, LayerGradient, Loss, Network, Workspace,
-    all_finite,
-};
+use super::ahead::{Ahead, fork_layer};
+use super::next_product::NextJob;
+use super::rows::{Cols, Rows};
+use super::split::Split;
+use super::team::{part_lines, part_rows};
+use crate::{CoreError, Dense, LayerActivation, LayerGradient, Loss, Workspace, all_finite};
 use std::ops::Range;
-
-impl<T: Real> Network<T> {
-    /// Backpropagates the error of the batch stored in `ws` by the last
-    /// [`evaluate_with`](Network::evaluate_with) (or
-    /// [`evaluate_with_dropout`](Network::evaluate_with_dropout),
-    /// [`evaluate_columns`](Network::evaluate_columns)) and **adds** the batch's mean
-    /// gradient to `grad` (Algorithm 7/8). Returns the batch's mean loss. With a
-    /// [`Workspace::with_threads`], the threads share the work as described there.
-    ///
-    /// With `C` the loss of one example and `B` the batch size:
-    ///
-    /// - output layer: `D⁽ᴸ⁾ = ∂C/∂a⁽ᴸ⁾ ⊙ f⁽ᴸ⁾'(S⁽ᴸ⁾)`; for the half squared error (eq. 5)
-    ///   `∂C/∂a⁽ᴸ⁾ = a⁽ᴸ⁾ − y`, so `D⁽ᴸ⁾ = (A⁽ᴸ⁾ − Y) ⊙ f'(S⁽ᴸ⁾)`. **Errata 2:** the notes
-    ///   print `(y − a)`, which with `W ← W − α·∇C` climbs the error; this is the sign
-    ///   that descends.
-    /// - hidden layers, `k = L−1..1`: `D⁽ᵏ⁾ = (W⁽ᵏ⁺¹⁾ᵀ·D⁽ᵏ⁺¹⁾) ⊙ f⁽ᵏ⁾'(S⁽ᵏ⁾)`, times the
-    ///   dropout mask `r⁽ᵏ⁾` if the pass dropped (Algorithm 18/19), using the weights as
-    ///   they were in the forward pass (nothing is updated here).
-    /// - every layer: `∇C⁽ᵏ⁾ += (1/B)·D⁽ᵏ⁾·A⁽ᵏ⁻¹⁾ᵀ` and `∇b⁽ᵏ⁾ += (1/B)·D⁽ᵏ⁾·1`.
-    ///
-    /// **Errata 5:** the notes' algorithms sum the examples' gradients; this adds their
-    /// mean (the text's "average of their gradients"), so the learning rate does not
-    /// depend on the batch size. Calling it once per example, as Algorithm 1 loops, adds
-    /// the per-example gradients; pass the whole batch at once to get the mean.
-    ///
-    /// # Shapes
-    /// `target`: `(n_L × B)` for the stored batch of `B` columns.
-    ///
-    /// # Errors
-    /// [`CoreError::NoForwardPass`] if `ws` holds no pass of a network of this shape,
-    /// [`CoreError::Shape`] for a wrong target, [`CoreError::GradientMismatch`] for a
-    /// gradient of another architecture.
-    pub fn adjust_gradient<S, L>(
-        &self,
-        ws: &mut Workspace<T>,
-        target: &nn_math::nalgebra::Matrix<T, Dyn, Dyn, S>,
-        loss: &L,
-        grad: &mut Gradient<T>,
-    ) -> Result<T, CoreError>
-    where
-        S: RawStorage<T, Dyn, Dyn>,
-        L: Loss<T> + ?Sized,
-    {
-        self.adjust_gradient_ahead(ws, target, loss, grad, None)
-    }
-
-    /// [`adjust_gradient`](Network::adjust_gradient), with idle threads gathering the
-    /// next batch into `ahead`.
-    pub(crate) fn adjust_gradient_ahead<S, L>(
-        &self,
-        ws: &mut Workspace<T>,
-        target: &nn_math::nalgebra::Matrix<T, Dyn, Dyn, S>,
-        loss: &L,
-        grad: &mut Gradient<T>,
-        ahead: Option<&Ahead<'_, T>>,
-    ) -> Result<T, CoreError>
-    where
-        S: RawStorage<T, Dyn, Dyn>,
-        L: Loss<T> + ?Sized,
-    {
-        if self.dense_layers().is_none() {
-            return crate::reference::adjust_gradient(self, ws, target, loss, grad);
-        }
-        grad.check("adjust_gradient", self)?;
-        self.take_target("adjust_gradient", ws, target)?;
-        let inv_b = T::one() / T::lit(ws.batch as f64);
-        let sink = Accumulate {
-            layers: self.engine_layers(),
-            grads: grad.layers_mut(),
-            scale: inv_b,
-        };
-        let total = backward(ws, loss, sink, ahead, None)?;
-        Ok(total * inv_b)
-    }
-
-    /// AdjustGradient and ApplyGradient in one (Algorithms 7 + 9), for plain gradient
-    /// descent: backpropagates the batch stored in `ws` and updates every layer at once,
-    /// `W⁽ᵏ⁾ ← W⁽ᵏ⁾ − (α/B)·D⁽ᵏ⁾·A⁽ᵏ⁻¹⁾ᵀ`, `b⁽ᵏ⁾ ← b⁽ᵏ⁾ − (α/B)·D⁽ᵏ⁾·1`, without storing
-    /// the gradient. The same result as `clear_gradient`, `adjust_gradient` and
-    /// `apply_gradient` (up to rounding), with two fewer passes over the parameters: the
-    /// fast path for plain SGD. All deltas are computed before any weight changes.
-    /// Returns the batch's mean loss.
-    ///
-    /// # Errors
-    /// As [`adjust_gradient`](Network::adjust_gradient) and
-    /// [`apply_gradient`](Network::apply_gradient); the network is unchanged on error.
-    pub fn descend<S, L>(
-        &mut self,
-        ws: &mut Workspace<T>,
-        target: &nn_math::nalgebra::Matrix<T, Dyn, Dyn, S>,
-        loss: &L,
-        learning_rate: T,
-    ) -> Result<T, CoreError>
-    where
-        S: RawStorage<T, Dyn, Dyn>,
-        L: Loss<T> + ?Sized,
-    {
-        self.descend_ahead(ws, target, loss, learning_rate, None, None)
-    }
-
-    /// [`descend`](Network::descend), with idle threads gathering the next batch into
-    /// `ahead`, and the next batch's first-layer product accumulated by `next`, if given,
-    /// while the first layer is updated.
-    pub(crate) fn descend_ahead<S, L>(
-        &mut self,
-        ws: &mut Workspace<T>,
-        target: &nn_math::nalgebra::Matrix<T, Dyn, Dyn, S>,
-        loss: &L,
-        learning_rate: T,
-        ahead: Option<&Ahead<'_, T>>,
-        next: Option<&NextJob<'_, T>>,
-    ) -> Result<T, CoreError>
-    where
-        S: RawStorage<T, Dyn, Dyn>,
-        L: Loss<T> + ?Sized,
-    {
-        if self.dense_layers().is_none() {
-            return crate::reference::descend(self, ws, target, loss, learning_rate);
-        }
-        check_learning_rate("descend", learning_rate)?;
-        self.take_target("descend", ws, target)?;
-        let inv_b = T::one() / T::lit(ws.batch as f64);
-        let sink = Descend {
-            layers: self.engine_layers_mut(),
-            scale: -learning_rate * inv_b,
-        };
-        let total = backward(ws, loss, sink, ahead, next)?;
-        Ok(total * inv_b)
-    }
-
-    /// Checks the stored pass and the target, and copies the target into `ws`.
-    pub(crate) fn take_target<S>(
-        &self,
-        op: &'static str,
-        ws: &mut Workspace<T>,
-        target: &nn_math::nalgebra::Matrix<T, Dyn, Dyn, S>,
-    ) -> Result<(), CoreError>
-    where
-        S: RawStorage<T, Dyn, Dyn>,
-    {
-        let batch = ws.batch;
-        if batch == 0 || !self.has_widths(&ws.widths) {
-            return Err(CoreError::NoForwardPass);
-        }
-        let n_out = self.n_outputs();
-        if target.nrows() != n_out {
-            return Err(shape_err(op, "target", "rows", n_out, target.nrows()));
-        }
-        if target.ncols() != batch {
-            return Err(shape_err(
-                op,
-                "target",
-                "columns (the evaluated batch's size)",
-                batch,
-                target.ncols(),
-            ));
-        }
-        crate::forward::copy_columns(target, &mut ws.target[..n_out * batch]);
-        Ok(())
-    }
-
-    /// Plain gradient descent (Algorithm 9/10): `W⁽ᵏ⁾ ← W⁽ᵏ⁾ − α·∇C⁽ᵏ⁾` and
-    /// `b⁽ᵏ⁾ ← b⁽ᵏ⁾ − α·∇b⁽ᵏ⁾` for every layer, with learning rate `α > 0`.
-    ///
-    /// # Errors
-    /// [`CoreError::InvalidHyperParameter`] if `learning_rate` is not positive and finite,
-    /// [`CoreError::GradientMismatch`] for a gradient of another architecture. The network
-    /// is unchanged on error.
-    pub fn apply_gradient(
-        &mut self,
-        grad: &Gradient<T>,
-        learning_rate: T,
-    ) -> Result<(), CoreError> {
-        crate::reference::apply_gradient(self, grad, learning_rate)
-    }
-}
-
-pub(crate) fn check_learning_rate<T: Real>(
-    op: &'static str,
-    learning_rate: T,
-) -> Result<(), CoreError> {
-    if learning_rate.is_finite() && learning_rate > T::zero() {
-        Ok(())
-    } else {
-        Err(CoreError::InvalidHyperParameter {
-            op,
-            name: "learning_rate".into(),
-            value: learning_rate.as_f64(),
-            requirement: "must be positive and finite",
-        })
-    }
-}
 
 /// Where the backward pass adds each layer's term `scale·D⁽ᵏ⁾·A⁽ᵏ⁻¹⁾ᵀ` (and
 /// `scale·D⁽ᵏ⁾·1`): into a gradient ([`Accumulate`]) or straight into the weights
 /// ([`Descend`]).
-trait Sink<T: Real> {
+pub(crate) trait Sink<T: Real> {
     /// Runs `step` with what phase `l` of [`backward`] needs of layer `l`, and the
     /// update targets of layer `l + 1` (if there is one), whose update may be due.
     fn phase(&mut self, l: usize, step: &mut PhaseStep<'_, T>) -> Result<(), CoreError>;
@@ -221,12 +26,12 @@ trait Sink<T: Real> {
 
 /// The work of one phase, given layer `l`'s [`Propagate`] and [`Update`] and layer
 /// `l + 1`'s update targets.
-type PhaseStep<'f, T> =
+pub(crate) type PhaseStep<'f, T> =
     dyn FnMut(Propagate<'_, T>, Update<'_, T>, Option<Update<'_, T>>) -> Result<(), CoreError> + 'f;
 
 /// What propagating a delta through layer `l` reads.
 #[derive(Clone, Copy)]
-struct Propagate<'a, T: Real> {
+pub(crate) struct Propagate<'a, T: Real> {
     /// `W⁽ˡ⁾` as it was in the forward pass.
     weight: Cols<'a, T>,
     /// Layer `l`'s activation (for the output delta) and layer `l − 1`'s (for the delta
@@ -237,17 +42,17 @@ struct Propagate<'a, T: Real> {
 
 /// Where layer `l`'s update goes: `w += scale·D·Aᵀ`, `b += scale·D·1`.
 #[derive(Clone, Copy)]
-struct Update<'a, T: Real> {
+pub(crate) struct Update<'a, T: Real> {
     w: Rows<'a, T>,
     b: Rows<'a, T>,
     scale: T,
 }
 
 /// AdjustGradient's sink: `∇C⁽ᵏ⁾ += (1/B)·D⁽ᵏ⁾·A⁽ᵏ⁻¹⁾ᵀ`.
-struct Accumulate<'a, T: Real> {
-    layers: &'a [Dense<T>],
-    grads: &'a mut [LayerGradient<T>],
-    scale: T,
+pub(crate) struct Accumulate<'a, T: Real> {
+    pub(crate) layers: &'a [Dense<T>],
+    pub(crate) grads: &'a mut [LayerGradient<T>],
+    pub(crate) scale: T,
 }
 
 impl<T: Real> Sink<T> for Accumulate<'_, T> {
@@ -280,9 +85,9 @@ impl<T: Real> Sink<T> for Accumulate<'_, T> {
 
 /// Descend's sink: `W⁽ᵏ⁾ ← W⁽ᵏ⁾ − (α/B)·D⁽ᵏ⁾·A⁽ᵏ⁻¹⁾ᵀ`. Each thread updates its own
 /// columns of `W⁽ᵏ⁾`, once no thread reads them any more (see [`backward`]).
-struct Descend<'a, T: Real> {
-    layers: &'a mut [Dense<T>],
-    scale: T,
+pub(crate) struct Descend<'a, T: Real> {
+    pub(crate) layers: &'a mut [Dense<T>],
+    pub(crate) scale: T,
 }
 
 impl<T: Real> Sink<T> for Descend<'_, T> {
@@ -332,7 +137,7 @@ impl<T: Real> Sink<T> for Descend<'_, T> {
 /// phase (layer 0 at once: nobody propagates through it); one on the calling thread
 /// alone by that thread, in its own phase. Threads that would wait gather
 /// the next batch into `ahead`, if given (see `feed::fork_layer`). Returns the summed loss of the batch, added over the examples in order.
-fn backward<T: Real, L: Loss<T> + ?Sized>(
+pub(crate) fn backward<T: Real, L: Loss<T> + ?Sized>(
     ws: &mut Workspace<T>,
     loss: &L,
     mut sink: impl Sink<T>,
