@@ -48,6 +48,25 @@ pub fn run(args: &[String]) -> ExitCode {
     props.args(PROPERTY_MODULES);
     outcomes.push(step("FD property tests ×2000", props));
 
+    // Every kernel build on this machine: the products' tests (and nn-core's, which run
+    // them inside the passes) again with each narrower build forced (`nn_math::simd`).
+    let builds = [
+        ("avx2", "kernel paths (NN_SIMD=avx2)"),
+        ("portable", "kernel paths (NN_SIMD=portable)"),
+    ];
+    for (build, name) in builds {
+        let mut kernels = cargo();
+        kernels.env("NN_SIMD", build).args([
+            "test",
+            "--package",
+            "nn-math",
+            "--package",
+            "nn-core",
+            "--tests",
+        ]);
+        outcomes.push(step(name, kernels));
+    }
+
     // A smoke test of the end-to-end benchmark: one repetition on one thread of W2 and
     // W1, each beside its hand-written loop, after checking that the loop and the library
     // compute the same weights bit for bit (a few seconds); `cargo xtask bench mlp`

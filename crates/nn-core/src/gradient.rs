@@ -14,12 +14,12 @@ use crate::{CoreError, Network};
 /// has them.
 pub fn all_finite<T: Real>(values: &[T]) -> bool {
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx512f") {
-        // SAFETY: the CPU has AVX-512F.
+    if nn_math::simd() == nn_math::Simd::Avx512 {
+        // SAFETY: the CPU has AVX-512F (`simd` never reports what it lacks).
         return unsafe { all_finite_avx512(values) };
     }
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") {
+    if nn_math::simd() >= nn_math::Simd::Avx2 {
         // SAFETY: the CPU has AVX2.
         return unsafe { all_finite_avx2(values) };
     }

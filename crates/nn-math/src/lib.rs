@@ -32,6 +32,7 @@ mod kernel;
 mod norm;
 pub mod product;
 mod real;
+pub mod simd;
 
 pub use aligned::{ALIGN, AlignedVec};
 pub use error::{MathError, Shape};
@@ -39,6 +40,7 @@ pub use hadamard::{hadamard, hadamard_assign, hadamard_to};
 pub use norm::{L1, L2, Norm, squared_l2_norm};
 pub use product::{Op, add_mul_columns, gemm, mul_nt_to, mul_tn_to, mul_to};
 pub use real::Real;
+pub use simd::{Simd, simd};
 
 /// The nalgebra version this crate is built on, re-exported so that users name the same
 /// types.

@@ -121,11 +121,10 @@ macro_rules! kernel_scalar {
             fn kernel_fast() -> Option<Kernel<Self>> {
                 #[cfg(target_arch = "x86_64")]
                 {
-                    if let Some(k) = $wide.filter(|_| std::is_x86_feature_detected!("avx512f")) {
+                    if let Some(k) = $wide.filter(|_| crate::simd::avx512()) {
                         return Some(k);
                     }
-                    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-                    {
+                    if crate::simd::avx2() {
                         // SAFETY: the CPU has the features the function is compiled for.
                         return Some(|kc, a, b| unsafe { $fast(kc, a, $mr, b) });
                     }
@@ -136,12 +135,10 @@ macro_rules! kernel_scalar {
             fn kernel_into() -> Option<KernelInto<Self>> {
                 #[cfg(target_arch = "x86_64")]
                 {
-                    if let Some(k) = $wide_into.filter(|_| std::is_x86_feature_detected!("avx512f"))
-                    {
+                    if let Some(k) = $wide_into.filter(|_| crate::simd::avx512()) {
                         return Some(k);
                     }
-                    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-                    {
+                    if crate::simd::avx2() {
                         return $into;
                     }
                 }
@@ -151,13 +148,10 @@ macro_rules! kernel_scalar {
             fn kernels_strided() -> Option<StridedKernels<Self>> {
                 #[cfg(target_arch = "x86_64")]
                 {
-                    if let Some(k) =
-                        $wide_strided.filter(|_| std::is_x86_feature_detected!("avx512f"))
-                    {
+                    if let Some(k) = $wide_strided.filter(|_| crate::simd::avx512()) {
                         return Some(k);
                     }
-                    if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-                    {
+                    if crate::simd::avx2() {
                         return $strided;
                     }
                 }

@@ -69,13 +69,13 @@ pub(crate) fn add_mul_columns<T: KernelScalar>(w: &[T], x: &[T], y: &mut [T]) {
     let m = y.len();
     assert!(w.len() >= m * x.len(), "add_mul_columns: W too short");
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx512f") {
+    if crate::simd::avx512() {
         // SAFETY: the CPU has AVX-512F.
         unsafe { add_mul_columns_avx512(w, x, y) };
         return;
     }
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") {
+    if crate::simd::avx2() {
         // SAFETY: the CPU has AVX2.
         unsafe { add_mul_columns_avx2(w, x, y) };
         return;
@@ -114,13 +114,13 @@ unsafe fn add_mul_columns_avx2<T: KernelScalar>(w: &[T], x: &[T], y: &mut [T]) {
 /// As [`super::gemm`].
 pub(super) unsafe fn gemm_thin<T: KernelScalar>(prod: Product<T>) {
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx512f") {
+    if crate::simd::avx512() {
         // SAFETY: the CPU has AVX-512F; the rest is forwarded from the caller.
         unsafe { gemm_thin_avx512(prod) };
         return;
     }
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2") {
+    if crate::simd::avx2() {
         // SAFETY: the CPU has AVX2; the rest is forwarded from the caller.
         unsafe { gemm_thin_avx2(prod) };
         return;

@@ -218,7 +218,7 @@ fn accumulate_512(kc: usize, a: &[f32], a_step: usize, b: &[f32]) -> [__m512; NR
 /// Each of `rows` must be valid for reads of `depth` values, `out` for writes of
 /// `6·depth`.
 pub(super) unsafe fn interleave6(rows: &[*const f32; 6], depth: usize, out: *mut f32) -> usize {
-    if !std::is_x86_feature_detected!("avx512f") {
+    if !crate::simd::avx512() {
         return 0;
     }
     // SAFETY: the CPU has AVX-512F; the rest is the caller's guarantee.
@@ -372,7 +372,7 @@ mod tests {
                 core::array::from_fn(|j| data[(5 - j) * 211 + j..].as_ptr());
             let mut out = vec![f32::NAN; 6 * depth];
             let done = unsafe { interleave6(&rows, depth, out.as_mut_ptr()) };
-            if std::is_x86_feature_detected!("avx512f") {
+            if crate::simd::avx512() {
                 assert_eq!(done, depth / 16 * 16, "depth {depth}");
             } else {
                 assert_eq!(done, 0);

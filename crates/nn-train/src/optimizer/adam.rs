@@ -73,7 +73,7 @@ impl Adam {
         };
         let (m, v) = state.two_buffers(0, 1, param.len());
         #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") {
+        if nn_math::simd() >= nn_math::Simd::Avx2 {
             // SAFETY: the CPU has AVX2.
             unsafe { adam_avx2(&k, param, grad, m, v) };
             return;

@@ -36,7 +36,7 @@ impl<T: Real> Optimizer<T> for RmsProp {
         let k = (rho, eps, ctx.learning_rate, flushes_subnormals(eps));
         let avg = state.buffer(0, param.len());
         #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") {
+        if nn_math::simd() >= nn_math::Simd::Avx2 {
             // SAFETY: the CPU has AVX2.
             unsafe { rmsprop_avx2(k, param, grad, avg) };
             return;
