@@ -12,7 +12,7 @@ pub const ALIGN: usize = 64;
 /// A `Vec<T>` is aligned only as `T` requires (4 bytes for `f32`); where its storage
 /// starts depends on the allocator, and a product that streams a `Vec`'s elements with
 /// 64-byte loads runs up to a third slower when they straddle cache lines
-/// (`docs/performance.md`). An `AlignedVec` over-allocates a `Vec` by up to one line and
+/// (`docs/dev-log.md`). An `AlignedVec` over-allocates a `Vec` by up to one line and
 /// starts at the first aligned element; a clone is aligned again.
 ///
 /// ```

@@ -80,7 +80,7 @@ pub struct TrainerConfig<T: Real> {
     /// [`Workspace::with_threads`](nn_core::Workspace::with_threads)); results are the
     /// same run to run for any fixed count, and agree with one thread up to rounding.
     /// Only layers with at least 16,384 weights (or 2²⁰ multiply-adds per batch) are
-    /// split; smaller ones gain nothing. Measured on 2 cores (`docs/performance.md`),
+    /// split; smaller ones gain nothing. Measured on 2 cores (`docs/dev-log.md`),
     /// 784-128-64-10 network: 1.35–1.4× at batch 64, 1.2–1.4× at batch 1.
     pub threads: usize,
     /// Stop once the monitored error (`E_v`, or `E_t`) is at most this. Default none.

@@ -63,7 +63,7 @@ impl<T: Real> Network<T> {
     /// in that order: the same as [`evaluate_with`](Network::evaluate_with) on a matrix
     /// of those columns, without the caller gathering them first. With a
     /// [`Workspace::with_threads`] each thread gathers its own block of the inputs, which
-    /// it alone reads again (see `docs/performance.md`).
+    /// it alone reads again (see `docs/dev-log.md`).
     ///
     /// ```
     /// use nn_core::Network;

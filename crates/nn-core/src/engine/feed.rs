@@ -33,7 +33,7 @@ use crate::{CoreError, Dropout, Gradient, Loss, Network, Workspace};
 /// below four (online learning, one example at a time), [`descend`](Feed::descend) also
 /// computes the next example's first-layer product with the weights it has just updated,
 /// while they are in the cache, and the next [`evaluate`](Feed::evaluate) uses it if the
-/// network has not changed since (W2 of `docs/performance.md`, item 28: about 4 %
+/// network has not changed since (W2 of `docs/dev-log.md`, item 28: about 4 %
 /// faster). The results are the same as [`Network::evaluate_columns`] followed by
 /// [`Network::descend`] (or [`Network::adjust_gradient`]), bit for bit, on any number of
 /// threads.

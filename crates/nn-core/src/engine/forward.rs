@@ -76,7 +76,7 @@ impl<T: Real> Network<T> {
         // and the batch has a few examples per thread: each thread then reads whole
         // columns, contiguous runs of the data set, which streams from memory faster than
         // every thread reading part of every column (measured: 14 µs instead of 19 µs per
-        // thread at batch 64, `docs/performance.md`).
+        // thread at batch 64, `docs/dev-log.md`).
         let gathered = gather.is_some() && split(0) == Split::Inputs && batch >= 4 * threads;
         // Columns gathered ahead need only their mask, if any.
         let first = if input_mask.is_some() { 0 } else { ready };
@@ -255,7 +255,7 @@ impl<T: Real> Finish<'_, T> {
         let f = self.layer.activation();
         // Whole columns of a layer with one function: `f` once over their run (a call
         // per column, with the backward pass's, cost about 4 µs of a 300 µs W1 step:
-        // docs/performance.md, item 30).
+        // docs/dev-log.md, item 30).
         let run = r.len() == n && f.per_neuron_len().is_none();
         for c in cols.clone() {
             // SAFETY: the caller's thread alone touches this block of S and A in this fork.

@@ -14,7 +14,7 @@ pub enum SplitRule {
     /// f32, which each thread then keeps in its own cache) or its products are (at least
     /// 2²⁰ multiply-adds per batch); by examples otherwise, except that a layer with
     /// fewer than 2¹⁶ multiply-adds per batch runs on the calling thread alone (its work
-    /// is shorter than a fork). Measured in `docs/performance.md` (784-128-64-10 at batch
+    /// is shorter than a fork). Measured in `docs/dev-log.md` (784-128-64-10 at batch
     /// 64: the first layer by inputs, the second by examples, the third alone).
     #[default]
     Auto,

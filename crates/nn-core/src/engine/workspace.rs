@@ -135,7 +135,7 @@ impl<T: Real> Workspace<T> {
 
     /// Sets how a threaded workspace splits each layer (the type's documentation
     /// explains the two ways). Results agree either way up to rounding; the default,
-    /// [`SplitRule::Auto`], follows the measurements of `docs/performance.md`, and the
+    /// [`SplitRule::Auto`], follows the measurements of `docs/dev-log.md`, and the
     /// others are for tests and for measuring.
     pub fn set_split_rule(&mut self, rule: SplitRule) {
         self.split = rule;

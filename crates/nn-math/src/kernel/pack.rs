@@ -6,7 +6,7 @@
 //! that each step's copy has a fixed length, and an f32 `B` panel whose six columns are
 //! each contiguous (the batch in `W·A`) is interleaved with AVX-512 where the CPU has it
 //! (`x86::interleave6`): together less than half the time the plain loops took
-//! (`docs/performance.md`, item 32).
+//! (`docs/dev-log.md`, item 32).
 
 use super::{KernelScalar, Strided};
 

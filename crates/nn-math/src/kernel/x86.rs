@@ -8,7 +8,7 @@
 //!
 //! AVX-512 (on CPUs that have it): the same packed 16×6 panels, one 512-bit register per
 //! tile column, two steps at a time into two sets of accumulators; about 1.5–1.8× the
-//! AVX2 kernel's speed in the products of a W1 step (`docs/performance.md`).
+//! AVX2 kernel's speed in the products of a W1 step (`docs/dev-log.md`).
 //!
 //! Each kernel also comes in an `_into` form that writes a full tile from the registers
 //! straight into `C`. Each reads the `A` panel with a given step between its `kc` groups
@@ -212,7 +212,7 @@ fn accumulate_512(kc: usize, a: &[f32], a_step: usize, b: &[f32]) -> [__m512; NR
 /// loads, then for each of the six output vectors one index vector picks step and row
 /// parity from each pair of rows (three two-source permutes) and two blends pick the
 /// pair: by its instruction count about 0.2 cycles per value, where the scalar loop took
-/// about two (perf, `docs/performance.md` item 32).
+/// about two (perf, `docs/dev-log.md` item 32).
 ///
 /// # Safety
 /// Each of `rows` must be valid for reads of `depth` values, `out` for writes of

@@ -11,7 +11,7 @@
 //! training loop) — and nothing else: no dropout or regularizer hooks, no per-neuron
 //! activations, no traits or dynamic dispatch, no threads. The library's
 //! `threads=1` figures against this are what its generality costs
-//! (`docs/performance.md`). At batch size 1 the library also computes the next example's
+//! (`docs/dev-log.md`). At batch size 1 the library also computes the next example's
 //! first-layer product while it updates that layer (W2's item 28), which this loop does
 //! not.
 //!
