@@ -129,11 +129,7 @@ pub(crate) fn forward<T: Real, S: RawStorage<T, Dyn, Dyn>>(
         let (n_in, n) = (layer.n_inputs(), layer.n_outputs());
         grow(&mut scratch[k], layer.scratch_len(batch));
         let (before, rest) = act.split_at_mut(k);
-        let a_prev: &[T] = match k {
-            0 => a0,
-            _ if masked[k] => &dropped[k - 1][..n_in * batch],
-            _ => &before[k - 1][..n_in * batch],
-        };
+        let a_prev = layer_input(k, n_in * batch, a0, before, dropped, masked);
         let out = &mut rest[0][..n * batch];
         let s = &mut scratch[k][..layer.scratch_len(batch)];
         layer.forward(
@@ -211,11 +207,7 @@ where
             break;
         };
         let (n_in, n) = (layer.n_inputs(), layer.n_outputs());
-        let a_prev: &[T] = match k {
-            0 => &input[..n_in * batch],
-            _ if masked[k] => &dropped[k - 1][..n_in * batch],
-            _ => &act[k - 1][..n_in * batch],
-        };
+        let a_prev = layer_input(k, n_in * batch, input, act, dropped, masked);
         let saved = Saved {
             input: MatrixView::from_slice(a_prev, n_in, batch),
             output: MatrixView::from_slice(&act[k][..n * batch], n, batch),
@@ -288,6 +280,24 @@ where
     });
     ws.descent_gradient = Some(grad);
     result
+}
+
+/// `A⁽ᵏ⁻¹⁾` as layer `k` (from 0) reads it, its first `len` values: the input `A⁽⁰⁾`
+/// for the first layer, else the layer below's output, or its dropped-out copy
+/// `r ⊙ A⁽ᵏ⁻¹⁾` if that layer drops (Algorithm 16).
+fn layer_input<'a, T>(
+    k: usize,
+    len: usize,
+    input: &'a [T],
+    act: &'a [Vec<T>],
+    dropped: &'a [Vec<T>],
+    masked: &[bool],
+) -> &'a [T] {
+    match k {
+        0 => &input[..len],
+        _ if masked[k] => &dropped[k - 1][..len],
+        _ => &act[k - 1][..len],
+    }
 }
 
 /// `x ← x ⊙ r` over `x`'s length.
