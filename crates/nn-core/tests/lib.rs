@@ -12,6 +12,7 @@ mod errors;
 mod feed;
 mod gradients;
 mod init;
+mod layer_files;
 mod layer_gradients;
 mod model_files;
 mod perceptrons;
