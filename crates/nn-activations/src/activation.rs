@@ -72,6 +72,16 @@ pub trait Activation<T: Real> {
         Vec::new()
     }
 
+    /// The derivatives with respect to the parameters, `∂f/∂θ` at the pre-activation `x`
+    /// for each parameter `θ` of [`params`](Activation::params), in that order, written
+    /// into `grad[..params().len()]` (the rest is left alone). What learning a
+    /// parameter along with the weights (§2.1.1) needs; the formulas are in
+    /// `docs/guide.md` §2.1. Default: nothing to write, for a function without
+    /// parameters; a function that declares parameters implements it too.
+    fn dparams(&self, x: T, grad: &mut [T]) {
+        let _ = (x, grad);
+    }
+
     /// `out[i] = f(x[i])` for every `i`.
     ///
     /// # Errors
@@ -144,6 +154,7 @@ macro_rules! forward_activation {
             fn df(&self, x: T) -> T { (**self).df(x) }
             fn name(&self) -> &str { (**self).name() }
             fn params(&self) -> Vec<(&'static str, T)> { (**self).params() }
+            fn dparams(&self, x: T, grad: &mut [T]) { (**self).dparams(x, grad) }
             fn f_slice(&self, x: &[T], out: &mut [T]) -> Result<(), ActivationError> {
                 (**self).f_slice(x, out)
             }

@@ -170,6 +170,11 @@ impl<T: Real> Activation<T> for Builtin<T> {
         dispatch!(self, a => a.params())
     }
 
+    #[inline]
+    fn dparams(&self, x: T, grad: &mut [T]) {
+        dispatch!(self, a => a.dparams(x, grad))
+    }
+
     fn f_slice(&self, x: &[T], out: &mut [T]) -> Result<(), ActivationError> {
         dispatch!(self, a => a.f_slice(x, out))
     }

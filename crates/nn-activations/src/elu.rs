@@ -85,4 +85,10 @@ impl<T: Real> Activation<T> for Elu<T> {
     fn params(&self) -> Vec<(&'static str, T)> {
         vec![("beta", self.beta)]
     }
+
+    /// `∂ELU/∂β = eˣ − 1` for `x ≤ 0` (with `exp_m1`), 0 for `x > 0`.
+    #[inline]
+    fn dparams(&self, x: T, grad: &mut [T]) {
+        grad[0] = if x > T::zero() { T::zero() } else { x.exp_m1() };
+    }
 }

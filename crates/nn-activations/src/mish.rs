@@ -3,7 +3,7 @@
 use nn_math::Real;
 
 use crate::error::check_param;
-use crate::stable::{logistic_pair, softplus_unit};
+use crate::stable::{logistic_pair, softplus_dbeta_unit, softplus_unit};
 use crate::{Activation, ActivationError};
 
 /// `Mish_β(x) = x·tanh(Softplus_{β,1}(x))`,
@@ -80,5 +80,13 @@ impl<T: Real> Activation<T> for Mish<T> {
 
     fn params(&self) -> Vec<(&'static str, T)> {
         vec![("beta", self.beta)]
+    }
+
+    /// `∂Mish/∂β = x·sech²(u)·∂u/∂β`, with `u = Softplus_{β,1}(x)` and
+    /// `∂u/∂β = (x·s − u)/β` (see [`crate::Softplus`]).
+    #[inline]
+    fn dparams(&self, x: T, grad: &mut [T]) {
+        let sech = T::one() / softplus_unit(x, self.beta).cosh();
+        grad[0] = x * sech * sech * softplus_dbeta_unit(x, self.beta);
     }
 }

@@ -102,4 +102,10 @@ impl<T: Real> Activation<T> for PRelu<T> {
     fn params(&self) -> Vec<(&'static str, T)> {
         vec![("beta", self.beta)]
     }
+
+    /// `∂PReLU/∂β = x` for `x ≤ 0`, 0 for `x > 0`.
+    #[inline]
+    fn dparams(&self, x: T, grad: &mut [T]) {
+        grad[0] = if x > T::zero() { T::zero() } else { x };
+    }
 }

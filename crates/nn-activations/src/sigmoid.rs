@@ -87,4 +87,12 @@ impl<T: Real> Activation<T> for Sigmoid<T> {
     fn params(&self) -> Vec<(&'static str, T)> {
         vec![("beta", self.beta), ("gamma", self.gamma)]
     }
+
+    /// `∂σ/∂β = γ·x·s·(1 − s)`, `∂σ/∂γ = s`, with `s = 1/(1 + e^{−β·x})`.
+    #[inline]
+    fn dparams(&self, x: T, grad: &mut [T]) {
+        let (s, one_minus_s) = logistic_pair(self.beta * x);
+        grad[0] = self.gamma * x * s * one_minus_s;
+        grad[1] = s;
+    }
 }

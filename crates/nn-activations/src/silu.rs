@@ -96,4 +96,12 @@ impl<T: Real> Activation<T> for Silu<T> {
     fn params(&self) -> Vec<(&'static str, T)> {
         vec![("beta", self.beta), ("gamma", self.gamma)]
     }
+
+    /// `∂SiLU/∂β = γ·x²·s·(1 − s)`, `∂SiLU/∂γ = x·s`, with `s = 1/(1 + e^{−β·x})`.
+    #[inline]
+    fn dparams(&self, x: T, grad: &mut [T]) {
+        let (s, one_minus_s) = logistic_pair(self.beta * x);
+        grad[0] = self.gamma * x * x * s * one_minus_s;
+        grad[1] = x * s;
+    }
 }

@@ -3,7 +3,7 @@
 use nn_math::Real;
 
 use crate::error::{check_gamma, check_param};
-use crate::stable::{logistic_pair, softplus_unit};
+use crate::stable::{logistic_pair, softplus_dbeta_unit, softplus_unit};
 use crate::{Activation, ActivationError};
 
 /// `Softplus_{β,γ}(x) = (γ/β)·ln(1 + e^{β·x})`, `Softplus'_{β,γ}(x) = σ_{β,γ}(x)`
@@ -95,5 +95,14 @@ impl<T: Real> Activation<T> for Softplus<T> {
 
     fn params(&self) -> Vec<(&'static str, T)> {
         vec![("beta", self.beta), ("gamma", self.gamma)]
+    }
+
+    /// `∂Softplus/∂γ = u` and `∂Softplus/∂β = (γ/β)·(x·s − u)`, with
+    /// `u = ln(1 + e^{β·x})/β` and `s = 1/(1 + e^{−β·x})`; `x·s − u` without
+    /// cancellation (see [`softplus_dbeta_unit`]).
+    #[inline]
+    fn dparams(&self, x: T, grad: &mut [T]) {
+        grad[0] = self.gamma * softplus_dbeta_unit(x, self.beta);
+        grad[1] = softplus_unit(x, self.beta);
     }
 }

@@ -105,4 +105,10 @@ impl<T: Real> Activation<T> for Squareplus<T> {
     fn params(&self) -> Vec<(&'static str, T)> {
         vec![("beta", self.beta)]
     }
+
+    /// `∂Squareplus/∂β = 1/(4·√(x² + β))`: unbounded (+∞) at `x = 0` when `β = 0`.
+    #[inline]
+    fn dparams(&self, x: T, grad: &mut [T]) {
+        grad[0] = T::one() / (T::lit(4.0) * x.hypot(self.sqrt_beta));
+    }
 }

@@ -31,6 +31,24 @@ pub(crate) fn softplus_unit<T: Real>(x: T, beta: T) -> T {
     x.max(T::zero()) + (-(beta * x).abs()).exp().ln_1p() / beta
 }
 
+/// `∂u/∂β` for `u = softplus_unit(x, β) = ln(1 + e^{β·x})/β`, `β > 0`:
+/// `(x·s − u)/β` with `s = 1/(1 + e^{−β·x})`. Both terms are near `x` when `β·x` is
+/// large, so the difference is taken in the form without cancellation: with `z = β·x`
+/// and `l = ln(1 + e^{−|z|})`, `x·s − u = −x·(1 − s) − l/β` for `z ≥ 0` and
+/// `x·s − l/β` for `z < 0` (two terms of one sign each time).
+#[inline]
+pub(crate) fn softplus_dbeta_unit<T: Real>(x: T, beta: T) -> T {
+    let z = beta * x;
+    let (s, one_minus_s) = logistic_pair(z);
+    let l = (-z.abs()).exp().ln_1p() / beta;
+    let diff = if z >= T::zero() {
+        -x * one_minus_s - l
+    } else {
+        x * s - l
+    };
+    diff / beta
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
