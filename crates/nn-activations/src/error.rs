@@ -40,6 +40,17 @@ pub enum ActivationError {
         /// The parameter that was given.
         param: String,
     },
+    /// [`crate::Builtin::with_param_values`] got another number of values than the
+    /// function has parameters.
+    #[error("{activation}: takes {expected} parameter values, got {got}")]
+    ParameterCount {
+        /// The activation's name.
+        activation: &'static str,
+        /// How many parameters it has.
+        expected: usize,
+        /// How many values were given.
+        got: usize,
+    },
 }
 
 /// Checks one parameter: it must be finite and satisfy `ok`, else an

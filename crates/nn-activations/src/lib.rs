@@ -40,6 +40,7 @@
 
 mod activation;
 mod builtin;
+mod builtin_params;
 mod closure;
 mod elu;
 mod error;
@@ -56,6 +57,7 @@ mod tanh;
 
 pub use activation::Activation;
 pub use builtin::Builtin;
+pub use builtin_params::DOMAIN_MARGIN;
 pub use closure::{FnActivation, from_fn};
 pub use elu::Elu;
 pub use error::ActivationError;
