@@ -3,9 +3,7 @@
 
 use nn_math::Real;
 
-use crate::{
-    ActivationError, Builtin, Elu, Mish, PRelu, Sigmoid, Silu, Softplus, Squareplus,
-};
+use crate::{ActivationError, Builtin, Elu, Mish, PRelu, Sigmoid, Silu, Softplus, Squareplus};
 
 /// How close to the edge of an open domain (β > 0 for softplus and mish, γ ≠ 0 for the
 /// sigmoid family) [`Builtin::project`] puts a value that left it.
@@ -41,11 +39,15 @@ impl<T: Real> Builtin<T> {
             }
         };
         Ok(match self {
-            Self::Sigmoid(_) => count(2).and_then(|_| Sigmoid::new(values[0], values[1]))?.into(),
-            Self::Silu(_) => count(2).and_then(|_| Silu::new(values[0], values[1]))?.into(),
-            Self::Softplus(_) => {
-                count(2).and_then(|_| Softplus::new(values[0], values[1]))?.into()
-            }
+            Self::Sigmoid(_) => count(2)
+                .and_then(|_| Sigmoid::new(values[0], values[1]))?
+                .into(),
+            Self::Silu(_) => count(2)
+                .and_then(|_| Silu::new(values[0], values[1]))?
+                .into(),
+            Self::Softplus(_) => count(2)
+                .and_then(|_| Softplus::new(values[0], values[1]))?
+                .into(),
             Self::PRelu(_) => count(1).and_then(|_| PRelu::new(values[0]))?.into(),
             Self::Elu(_) => count(1).and_then(|_| Elu::new(values[0]))?.into(),
             Self::Mish(_) => count(1).and_then(|_| Mish::new(values[0]))?.into(),
@@ -60,24 +62,24 @@ impl<T: Real> Builtin<T> {
     /// Moves parameter `index` (in the order of `params`) of this function to the
     /// nearest value of its domain, if it left it: β ≥ 0 for ELU and squareplus (to 0);
     /// β > 0 for softplus and mish (to [`DOMAIN_MARGIN`]); γ ≠ 0 for the sigmoid, SiLU
-    /// and softplus (to ±`DOMAIN_MARGIN`, keeping the sign `previous` had). Values inside
-    /// the domain, non-finite values (which training reports as divergence) and other
-    /// parameters are returned unchanged.
+    /// and softplus (a |γ| below [`DOMAIN_MARGIN`] to ±`DOMAIN_MARGIN`, keeping its sign,
+    /// 0 to `+DOMAIN_MARGIN`). Values inside the domain, non-finite values (which
+    /// training reports as divergence) and other parameters are returned unchanged.
     ///
     /// ```
     /// use nn_activations::{Builtin, Elu, Sigmoid};
     /// let elu: Builtin<f64> = Elu::default().into();
-    /// assert_eq!(elu.project(0, -0.25, 0.1), 0.0);
+    /// assert_eq!(elu.project(0, -0.25), 0.0);
     /// let sig: Builtin<f64> = Sigmoid::default().into();
-    /// assert_eq!(sig.project(1, 0.0, -0.5), -1e-6);   // γ crossed 0: kept on its side
-    /// assert_eq!(sig.project(0, -7.0, 1.0), -7.0);    // β is free
+    /// assert_eq!(sig.project(1, -1e-9), -1e-6);   // |γ| too small: kept on its side
+    /// assert_eq!(sig.project(0, -7.0), -7.0);     // β is free
     /// ```
-    pub fn project(&self, index: usize, value: T, previous: T) -> T {
+    pub fn project(&self, index: usize, value: T) -> T {
         let margin = T::lit(DOMAIN_MARGIN);
         let gamma = |v: T| {
             if v.abs() >= margin || !v.is_finite() {
                 v
-            } else if previous < T::zero() {
+            } else if v < T::zero() {
                 -margin
             } else {
                 margin
@@ -125,7 +127,7 @@ mod tests {
             for (i, _) in values.iter().enumerate() {
                 for bad in [-3.0, -1e-9, 0.0, 1e-9] {
                     let mut moved = values.clone();
-                    moved[i] = b.project(i, bad, values[i]);
+                    moved[i] = b.project(i, bad);
                     assert!(b.with_param_values(&moved).is_ok(), "{name} {i} {bad}");
                 }
             }

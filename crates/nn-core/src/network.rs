@@ -145,15 +145,38 @@ impl<T: Real> Network<T> {
             n_inputs,
             layers.iter().map(|l| (l.n_inputs(), l.n_outputs())),
         )?;
+        // A layer that learns its activation's parameters runs the reference procedures.
+        let layers = if layers.iter().any(|l| l.learns().is_some()) {
+            Body::Mixed(
+                layers
+                    .into_iter()
+                    .map(|l| Box::new(l) as Box<dyn Layer<T>>)
+                    .collect(),
+            )
+        } else {
+            Body::Dense(layers)
+        };
         Ok(Self {
             n_inputs,
-            layers: Body::Dense(layers),
+            layers,
             version: Version::fresh(),
         })
     }
 
+    /// Moves every parameter that an update took out of its domain back to its nearest
+    /// point ([`Layer::constrain_params`]): the learned activation parameters.
+    pub fn constrain_params(&mut self) {
+        if let Body::Mixed(layers) = &mut self.layers {
+            self.version = Version::fresh();
+            for l in layers {
+                l.constrain_params();
+            }
+        }
+    }
+
     /// A network from layers of any kind, built-in or a user's own ([`Layer`]), in order.
-    /// If every layer is a [`Dense`], the network is the same as
+    /// If every layer is a [`Dense`] (learning no activation parameter), the network is
+    /// the same as
     /// [`from_layers`](Network::from_layers) gives (and runs on the multi-threaded
     /// engine); otherwise its passes run the reference procedures of
     /// [`crate::reference`] on the calling thread.
@@ -170,7 +193,10 @@ impl<T: Real> Network<T> {
             n_inputs,
             layers.iter().map(|l| (l.n_inputs(), l.n_outputs())),
         )?;
-        if layers.iter().all(|l| l.as_dense().is_some()) {
+        if layers
+            .iter()
+            .all(|l| l.as_dense().is_some_and(|d| d.learns().is_none()))
+        {
             let dense = layers
                 .iter()
                 .filter_map(|l| l.as_dense().cloned())

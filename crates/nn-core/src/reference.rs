@@ -234,7 +234,9 @@ pub fn clear_gradient<T: Real>(grad: &mut Gradient<T>) {
 }
 
 /// Algorithm 9/10, ApplyGradient: `θ ← θ − α·∇C_θ` for every parameter tensor `θ` (a
-/// dense layer's `W⁽ᵏ⁾` and `b⁽ᵏ⁾`), with learning rate `α > 0`.
+/// dense layer's `W⁽ᵏ⁾` and `b⁽ᵏ⁾`), with learning rate `α > 0`; then learned
+/// activation parameters that left their domain are moved back to its nearest point
+/// ([`Network::constrain_params`]).
 ///
 /// # Errors
 /// [`CoreError::InvalidHyperParameter`] if `learning_rate` is not positive and finite,
@@ -250,7 +252,9 @@ pub fn apply_gradient<T: Real>(
         for (x, dx) in param.iter_mut().zip(g) {
             *x -= learning_rate * *dx;
         }
-    })
+    })?;
+    net.constrain_params();
+    Ok(())
 }
 
 /// AdjustGradient then ApplyGradient, through a gradient the workspace keeps: what

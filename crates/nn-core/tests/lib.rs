@@ -14,6 +14,7 @@ mod gradients;
 mod init;
 mod layer_files;
 mod layer_gradients;
+mod learned;
 mod model_files;
 mod perceptrons;
 mod reference;

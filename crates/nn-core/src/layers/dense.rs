@@ -5,6 +5,7 @@ use nn_math::{
     AlignedVec, Matrix, MatrixView, MatrixViewMut, Op, Real, Vector, gemm, mul_tn_to, mul_to,
 };
 
+use super::learned::{Learned, Sharing};
 use crate::{CoreError, Layer, LayerActivation, ParamKind, ParamSpec, Saved};
 
 /// A fully connected layer `k`: weights `W⁽ᵏ⁾` (`n_k × n_{k−1}`), biases `b⁽ᵏ⁾` (`n_k`), and
@@ -44,6 +45,8 @@ pub struct Dense<T: Real> {
     shape: (usize, usize),
     bias: Vector<T>,
     activation: LayerActivation<T>,
+    /// The activation's parameters learned along with the weights, if any.
+    learned: Option<Learned<T>>,
 }
 
 impl<T: Real> Dense<T> {
@@ -88,7 +91,47 @@ impl<T: Real> Dense<T> {
             shape: (rows, cols),
             bias,
             activation,
+            learned: None,
         })
+    }
+
+    /// This layer with parameters `params` of its activation (`"beta"`, `"gamma"`)
+    /// learned along with the weights (§2.1.1), one value for the layer or one per
+    /// neuron, starting from the function's own values. The values appear in the
+    /// parameter visitor as `activation.beta` and `activation.gamma`
+    /// ([`ParamKind::Other`], so regularizers leave them alone unless asked), and every
+    /// update keeps them in the notes' domain (see `Builtin::project`). A network with
+    /// such a layer runs the reference procedures ([`crate::reference`]).
+    ///
+    /// ```
+    /// use nn_core::{Dense, Sharing};
+    /// use nn_activations::{Relu, Silu};
+    /// use nn_math::{Matrix, Vector};
+    ///
+    /// let layer = Dense::new(Matrix::from_element(3, 2, 0.5), Vector::zeros(3), Silu::default())?
+    ///     .learn(&["beta"], Sharing::PerNeuron)?;
+    /// assert_eq!(layer.learns(), Some(Sharing::PerNeuron));
+    /// // ReLU has nothing to learn.
+    /// assert!(Dense::<f64>::new(Matrix::zeros(3, 2), Vector::zeros(3), Relu)?.learn(&["beta"], Sharing::Shared).is_err());
+    /// # Ok::<(), nn_core::CoreError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`CoreError::Architecture`] if the layer has one function per neuron or a custom
+    /// one, or the function has no such parameter.
+    pub fn learn(mut self, params: &[&str], sharing: Sharing) -> Result<Self, CoreError> {
+        let LayerActivation::Shared(f) = &self.activation else {
+            return Err(CoreError::Architecture(
+                "learnable activation parameters need one function for the whole layer".into(),
+            ));
+        };
+        self.learned = Some(Learned::new(f, params, sharing, self.shape.0)?);
+        Ok(self)
+    }
+
+    /// How the layer's learned activation parameters are shared, if it learns any.
+    pub fn learns(&self) -> Option<Sharing> {
+        self.learned.as_ref().map(Learned::sharing)
     }
 
     /// Number of inputs, `n_{k−1}`.
@@ -152,6 +195,14 @@ impl<T: Real> Dense<T> {
     }
 }
 
+/// The error of a gradient without a dense layer's tensor `i`.
+fn missing(i: usize) -> CoreError {
+    CoreError::GradientMismatch {
+        op: "dense backward",
+        detail: format!("the gradient lacks tensor {i} of the layer"),
+    }
+}
+
 /// The dense layer as a [`Layer`]: what the reference procedures ([`crate::reference`])
 /// run, one layer at a time on the calling thread. (A network of dense layers only runs
 /// on the multi-threaded engine instead, which computes the same values.)
@@ -188,8 +239,13 @@ impl<T: Real> Layer<T> for Dense<T> {
             for (x, b) in col.iter_mut().zip(self.bias.iter()) {
                 *x += *b;
             }
-            let mut out = output.column_mut(j);
-            self.activation.forward(col, out.as_mut_slice(), 0)?;
+            if self.learned.is_none() {
+                let mut out = output.column_mut(j);
+                self.activation.forward(col, out.as_mut_slice(), 0)?;
+            }
+        }
+        if let Some(learned) = &self.learned {
+            learned.forward(&scratch[..n * batch], &mut output)?;
         }
         Ok(())
     }
@@ -205,17 +261,18 @@ impl<T: Real> Layer<T> for Dense<T> {
         d_input: Option<MatrixViewMut<'_, T>>,
     ) -> Result<(), CoreError> {
         let (n, batch) = (self.shape.0, d_output.ncols());
-        for j in 0..batch {
-            let s = &saved.scratch[j * n..(j + 1) * n];
-            let mut d = d_output.column_mut(j);
-            self.activation.mul_derivative(s, d.as_mut_slice(), 0)?;
+        let (gw, rest) = grads.split_first_mut().ok_or_else(|| missing(0))?;
+        let (gb, learned) = rest.split_first_mut().ok_or_else(|| missing(1))?;
+        match &self.learned {
+            Some(l) => l.backward(&saved.scratch[..n * batch], &mut d_output, scale, learned)?,
+            None => {
+                for j in 0..batch {
+                    let s = &saved.scratch[j * n..(j + 1) * n];
+                    let mut d = d_output.column_mut(j);
+                    self.activation.mul_derivative(s, d.as_mut_slice(), 0)?;
+                }
+            }
         }
-        let [gw, gb] = grads else {
-            return Err(CoreError::GradientMismatch {
-                op: "dense backward",
-                detail: format!("{} gradient tensors, a dense layer has 2", grads.len()),
-            });
-        };
         gemm(
             scale,
             &d_output,
@@ -236,21 +293,54 @@ impl<T: Real> Layer<T> for Dense<T> {
         Ok(())
     }
 
+    /// `weight`, `bias`, then the learned activation parameters, if any.
     fn visit_params(&self, f: &mut dyn FnMut(ParamSpec, &[T])) {
         let [w, b] = self.specs();
         f(w, &self.weight);
         f(b, self.bias.as_slice());
+        if let Some(l) = &self.learned {
+            l.visit(f);
+        }
     }
 
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(ParamSpec, &mut [T])) {
         let [w, b] = self.specs();
         f(w, &mut self.weight);
         f(b, self.bias.as_mut_slice());
+        if let Some(l) = &mut self.learned {
+            l.visit_mut(f);
+        }
     }
 
-    /// `{"activation": {…}}`, or `{"activations": [{…}, …]}` for one per neuron.
+    /// `{"activation": {…}}`, or `{"activations": [{…}, …]}` for one per neuron, with
+    /// `"learn": {"params": […], "sharing": …}` if the layer learns any.
     fn settings(&self) -> Result<serde_json::Value, CoreError> {
-        crate::layers::describe::activation_settings(&self.activation)
+        let mut settings = crate::layers::describe::activation_settings(&self.activation)?;
+        if let (Some(l), Some(map)) = (&self.learned, settings.as_object_mut()) {
+            map.insert("learn".into(), l.settings());
+        }
+        Ok(settings)
+    }
+
+    /// Every value finite, and learned activation parameters inside their domains.
+    fn validate_params(&self) -> Result<(), CoreError> {
+        if !(crate::all_finite(&self.weight) && crate::all_finite(self.bias.as_slice())) {
+            return Err(CoreError::Architecture(
+                "dense layer: a weight or bias is not finite".into(),
+            ));
+        }
+        match &self.learned {
+            Some(l) => l.validate(self.shape.0),
+            None => Ok(()),
+        }
+    }
+
+    /// Moves learned activation parameters that left their domain back to its nearest
+    /// point.
+    fn constrain_params(&mut self) {
+        if let Some(l) = &mut self.learned {
+            l.project();
+        }
     }
 
     fn as_dense(&self) -> Option<&Dense<T>> {

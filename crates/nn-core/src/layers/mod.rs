@@ -4,6 +4,7 @@
 pub(crate) mod activation;
 pub(crate) mod dense;
 pub(crate) mod describe;
+pub(crate) mod learned;
 
 use std::fmt;
 
@@ -12,6 +13,7 @@ use nn_math::{Matrix, MatrixView, MatrixViewMut, Real};
 use crate::{CoreError, ParamKind};
 
 pub use dense::Dense;
+pub use learned::Sharing;
 
 /// The name and shape of one parameter tensor of a layer, as its
 /// [`visit_params`](Layer::visit_params) hands it out.
@@ -236,6 +238,11 @@ pub trait Layer<T: Real>: LayerClone<T> + fmt::Debug + Send + Sync {
             None => Ok(()),
         }
     }
+
+    /// Moves parameters that an update took out of their domain back to its nearest
+    /// point (projected gradient descent). Optimizers and `apply_gradient` call it after
+    /// every update. Default: nothing (every value allowed).
+    fn constrain_params(&mut self) {}
 
     /// This layer as nn-core's [`Dense`], if it is one: a network made of dense layers
     /// only runs on the multi-threaded engine. Leave the default (`None`).

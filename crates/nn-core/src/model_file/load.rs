@@ -12,6 +12,7 @@ use super::{
     read_tensor,
 };
 use crate::layers::describe::read_layer_activation;
+use crate::layers::learned::read_learn;
 use crate::{CoreError, Dense, Layer, ModelFileError, Network};
 
 impl<T: Real> Network<T> {
@@ -210,8 +211,19 @@ impl<T: Real> Reader<'_, '_, T> {
         )?;
         let bias = read_tensor::<T>(self.file, &format!("layers.{k}.bias"), &[width], self.dtype)?;
         let weight = Matrix::from_row_slice(width, n_prev, &weight);
-        Dense::new(weight, Vector::from_vec(bias), activation)
-            .map_err(|e| corrupt(format!("layer {k}: {e}")))
+        let dense = Dense::new(weight, Vector::from_vec(bias), activation)
+            .map_err(|e| corrupt(format!("layer {k}: {e}")))?;
+        let Some(learn) = r.settings.get("learn") else {
+            return Ok(dense);
+        };
+        // Learned activation parameters: their own tensors, read by name.
+        let (names, sharing) = read_learn(learn)?;
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let mut dense = dense
+            .learn(&names, sharing)
+            .map_err(|e| corrupt(format!("layer {k}: {e}")))?;
+        self.fill(k, &mut dense)?;
+        Ok(dense)
     }
 
     /// A user's layer from `resolve`, its parameters read by name.
@@ -235,6 +247,13 @@ impl<T: Real> Reader<'_, '_, T> {
                 layer.n_outputs()
             )));
         }
+        self.fill(k, &mut *layer)?;
+        Ok(layer)
+    }
+
+    /// Reads every parameter tensor of layer `k` from the file by name
+    /// (`layers.{k}.{name}`, row-major), checking each shape, then the values.
+    fn fill(&self, k: usize, layer: &mut dyn Layer<T>) -> Result<(), CoreError> {
         let mut failed = None;
         layer.visit_params_mut(&mut |spec, values| {
             if failed.is_some() {
@@ -258,8 +277,7 @@ impl<T: Real> Reader<'_, '_, T> {
         }
         layer
             .validate_params()
-            .map_err(|e| corrupt(format!("layer {k}: {e}")))?;
-        Ok(layer)
+            .map_err(|e| corrupt(format!("layer {k}: {e}")))
     }
 
     /// Checks that the file holds no tensor of layer `k` that the layer does not have.

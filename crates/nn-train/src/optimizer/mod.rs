@@ -137,7 +137,9 @@ pub trait Optimizer<T: Real> {
     }
 
     /// Applies one update to every parameter tensor of `net` (in the order of
-    /// [`Network::visit_params_mut`]) with learning rate `learning_rate`.
+    /// [`Network::visit_params_mut`]) with learning rate `learning_rate`, then moves
+    /// learned activation parameters that left their domain back to its nearest point
+    /// ([`Network::constrain_params`]).
     ///
     /// # Errors
     /// A [`TrainError::Core`] if `grad` does not belong to `net`.
@@ -162,6 +164,8 @@ pub trait Optimizer<T: Real> {
             };
             self.update(&ctx, param, g, s);
         })?;
+        // Learned activation parameters that left their domain go back to its edge.
+        net.constrain_params();
         Ok(())
     }
 }

@@ -1,0 +1,261 @@
+//! Activation parameters learned along with the weights and biases (§2.1.1: β and γ
+//! "may be a constant or a parameter that is learned"), one value for the layer or one
+//! per neuron.
+//!
+//! For neuron `j` with function `f(x; θ)` and `Δ = ∂C/∂A⁽ᵏ⁾`, backpropagation adds
+//! `∂C/∂θ_j = Σ_examples Δ_j·∂f/∂θ(s_j; θ_j)` (times `1/B`, errata 5), summed over the
+//! neurons for a shared `θ`; `∂f/∂θ` is `Activation::dparams` (guide §2.1). After each
+//! update, a value that left the notes' domain is moved to its nearest point
+//! (`Builtin::project`: β ≥ 0 for ELU and squareplus, β > 0 for softplus and mish, γ ≠ 0
+//! for the sigmoid family) — projected gradient descent.
+
+use nn_activations::{Activation, Builtin};
+use nn_math::{Matrix, MatrixViewMut, Real};
+use serde_json::{Value, json};
+
+use crate::{CoreError, NeuronActivation, ParamKind, ParamSpec};
+
+/// Whether a learned activation parameter has one value for the whole layer or one per
+/// neuron (as PyTorch's `PReLU(num_parameters=n)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Sharing {
+    /// One value for every neuron of the layer.
+    Shared,
+    /// One value per neuron.
+    PerNeuron,
+}
+
+/// The learned parameters of a dense layer's one built-in function.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Learned<T> {
+    /// The layer's function; its own values of the parameters not learned are used.
+    base: Builtin<T>,
+    /// Per parameter of `base`, in `params()` order: its values if learned (1, or one
+    /// per neuron).
+    slots: Vec<Option<Vec<T>>>,
+    /// `base`'s own parameter values and names (at most two), kept so that a pass
+    /// allocates nothing.
+    own: [T; 2],
+    names: [&'static str; 2],
+    sharing: Sharing,
+}
+
+/// The tensor name of a learned parameter.
+fn tensor_name(param: &str) -> &'static str {
+    if param == "gamma" {
+        "activation.gamma"
+    } else {
+        "activation.beta"
+    }
+}
+
+impl<T: Real> Learned<T> {
+    /// Learns `names` of `activation` for a layer of `n` neurons, starting from the
+    /// function's own values.
+    pub(crate) fn new(
+        activation: &NeuronActivation<T>,
+        names: &[&str],
+        sharing: Sharing,
+        n: usize,
+    ) -> Result<Self, CoreError> {
+        let NeuronActivation::Builtin(base) = activation else {
+            return Err(CoreError::Architecture(format!(
+                "a learnable parameter needs a built-in function; {:?} is a custom one",
+                activation.name()
+            )));
+        };
+        let params = base.params();
+        if names.is_empty() {
+            return Err(CoreError::Architecture(
+                "learn: name at least one parameter".into(),
+            ));
+        }
+        for (i, name) in names.iter().enumerate() {
+            if !params.iter().any(|(p, _)| p == name) {
+                let has: Vec<&str> = params.iter().map(|p| p.0).collect();
+                return Err(CoreError::Architecture(format!(
+                    "{} has no parameter {name:?} to learn (it has {has:?})",
+                    base.name()
+                )));
+            }
+            if names[..i].contains(name) {
+                return Err(CoreError::Architecture(format!(
+                    "learn: {name:?} named twice"
+                )));
+            }
+        }
+        let len = match sharing {
+            Sharing::Shared => 1,
+            Sharing::PerNeuron => n,
+        };
+        let slots = params
+            .iter()
+            .map(|(p, v)| names.contains(p).then(|| vec![*v; len]))
+            .collect();
+        let (mut own, mut own_names) = ([T::zero(); 2], [""; 2]);
+        for (i, (p, v)) in params.iter().enumerate().take(2) {
+            own[i] = *v;
+            own_names[i] = p;
+        }
+        Ok(Self {
+            base: *base,
+            slots,
+            own,
+            names: own_names,
+            sharing,
+        })
+    }
+
+    /// How the values are shared.
+    pub(crate) fn sharing(&self) -> Sharing {
+        self.sharing
+    }
+
+    /// The function of neuron `j`, with its learned values.
+    fn function(&self, j: usize) -> Result<Builtin<T>, CoreError> {
+        let mut values = self.own;
+        for (i, slot) in self.slots.iter().enumerate().take(2) {
+            values[i] = match slot {
+                Some(v) if v.len() == 1 => v[0],
+                Some(v) => v[j],
+                None => self.own[i],
+            };
+        }
+        Ok(self.base.with_param_values(&values[..self.slots.len()])?)
+    }
+
+    /// `A = f(S)` for a batch (`S` column-major, `n × B`), neuron by neuron.
+    pub(crate) fn forward(&self, s: &[T], a: &mut MatrixViewMut<'_, T>) -> Result<(), CoreError> {
+        let (n, batch) = a.shape();
+        for j in 0..n {
+            let f = self.function(j)?;
+            for c in 0..batch {
+                a[(j, c)] = f.f(s[c * n + j]);
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds `scale·Σ_examples Δ·∂f/∂θ(S)` to the learned tensors' gradients (`grads`, in
+    /// slot order), then `Δ ← Δ ⊙ f'(S)`.
+    pub(crate) fn backward(
+        &self,
+        s: &[T],
+        delta: &mut MatrixViewMut<'_, T>,
+        scale: T,
+        grads: &mut [Matrix<T>],
+    ) -> Result<(), CoreError> {
+        let (n, batch) = delta.shape();
+        let mut dp = [T::zero(); 2];
+        for j in 0..n {
+            let f = self.function(j)?;
+            let at = if self.sharing == Sharing::Shared {
+                0
+            } else {
+                j
+            };
+            for c in 0..batch {
+                let x = s[c * n + j];
+                let d = delta[(j, c)];
+                f.dparams(x, &mut dp);
+                let mut g = 0;
+                for (i, slot) in self.slots.iter().enumerate() {
+                    if slot.is_some() {
+                        grads[g].as_mut_slice()[at] += scale * d * dp[i];
+                        g += 1;
+                    }
+                }
+                delta[(j, c)] = d * f.df(x);
+            }
+        }
+        Ok(())
+    }
+
+    fn spec(&self, i: usize) -> ParamSpec {
+        let name = self.names[i];
+        let len = self.slots[i].as_ref().map_or(0, Vec::len);
+        ParamSpec::vector(tensor_name(name), len, ParamKind::Other)
+    }
+
+    /// Visits the learned tensors, `activation.beta` then `activation.gamma`.
+    pub(crate) fn visit(&self, f: &mut dyn FnMut(ParamSpec, &[T])) {
+        for (i, slot) in self.slots.iter().enumerate() {
+            if let Some(v) = slot {
+                f(self.spec(i), v);
+            }
+        }
+    }
+
+    /// Visits the learned tensors, mutably.
+    pub(crate) fn visit_mut(&mut self, f: &mut dyn FnMut(ParamSpec, &mut [T])) {
+        for i in 0..self.slots.len() {
+            let spec = self.spec(i);
+            if let Some(v) = &mut self.slots[i] {
+                f(spec, v);
+            }
+        }
+    }
+
+    /// Moves every value that left its domain to the nearest point of it.
+    pub(crate) fn project(&mut self) {
+        let base = self.base;
+        for (i, slot) in self.slots.iter_mut().enumerate() {
+            for v in slot.iter_mut().flatten() {
+                *v = base.project(i, *v);
+            }
+        }
+    }
+
+    /// Checks that every neuron's values are finite and in the function's domain.
+    pub(crate) fn validate(&self, n: usize) -> Result<(), CoreError> {
+        let neurons = if self.sharing == Sharing::Shared {
+            1
+        } else {
+            n
+        };
+        for j in 0..neurons {
+            self.function(j).map_err(|e| {
+                CoreError::Architecture(format!("learned activation parameter of neuron {j}: {e}"))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// `{"params": ["beta", …], "sharing": "shared" | "per_neuron"}` for model files.
+    pub(crate) fn settings(&self) -> Value {
+        let names: Vec<&str> = self
+            .slots
+            .iter()
+            .zip(self.names)
+            .filter(|(s, _)| s.is_some())
+            .map(|(_, p)| p)
+            .collect();
+        let sharing = match self.sharing {
+            Sharing::Shared => "shared",
+            Sharing::PerNeuron => "per_neuron",
+        };
+        json!({ "params": names, "sharing": sharing })
+    }
+}
+
+/// Reads the `learn` entry of a dense layer's settings: the names and the sharing.
+pub(crate) fn read_learn(v: &Value) -> Result<(Vec<String>, Sharing), CoreError> {
+    let bad = |m: &str| CoreError::from(crate::ModelFileError::Corrupt(format!("learn: {m}")));
+    let names = v
+        .get("params")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("no list of params"))?
+        .iter()
+        .map(|p| {
+            p.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| bad("a param is not a name"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let sharing = match v.get("sharing").and_then(Value::as_str) {
+        Some("shared") => Sharing::Shared,
+        Some("per_neuron") => Sharing::PerNeuron,
+        _ => return Err(bad("sharing is neither \"shared\" nor \"per_neuron\"")),
+    };
+    Ok((names, sharing))
+}
