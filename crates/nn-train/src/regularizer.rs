@@ -40,8 +40,17 @@ pub trait Regularizer<T: Real> {
     }
 }
 
+/// Whether the built-in regularizers penalize a tensor: weights always, biases when
+/// asked, other parameters (learned activation parameters, a layer's scale and shift)
+/// never: they are not the "weights and biases" of eq. 24, and shrinking a β or γ
+/// towards 0 would push it towards the edge of its domain. A regularizer of your own
+/// decides by [`ParamKind`] as it likes.
 fn applies(id: ParamId, include_biases: bool) -> bool {
-    include_biases || id.kind == ParamKind::Weight
+    match id.kind {
+        ParamKind::Weight => true,
+        ParamKind::Bias => include_biases,
+        ParamKind::Other => false,
+    }
 }
 
 /// L1 regularization (§3.3.2.1.1, Algorithm 13): penalty `λ·‖w‖₁`, gradient `λ·sign(w)`
@@ -49,6 +58,8 @@ fn applies(id: ParamId, include_biases: bool) -> bool {
 ///
 /// `include_biases` follows the notes by default (`true`: "all the weights and
 /// biases"); set it to `false` to leave biases unpenalized, as is common practice.
+/// Parameters of [`ParamKind::Other`] (learned activation parameters) are never
+/// penalized.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct L1 {
     /// `λ ≥ 0`.

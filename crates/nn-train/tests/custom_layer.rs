@@ -196,3 +196,70 @@ fn a_network_with_a_users_layer_round_trips_through_a_file() {
     assert_eq!(back, net);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A 2 → 8 (SiLU, β and γ learned per neuron) → 3 classifier.
+fn learning(seed: u64) -> Network<f64> {
+    Network::<f64>::builder(2)
+        .layer(8, nn_activations::Silu::default())
+        .learn(&["beta", "gamma"], nn_core::Sharing::PerNeuron)
+        .layer(3, Identity)
+        .build(&mut StdRng::seed_from_u64(seed))
+        .unwrap()
+}
+
+#[test]
+fn learned_activation_parameters_train_resume_exactly_and_escape_regularization() {
+    let data = blobs(20, 4);
+    let config = |epochs| TrainerConfig {
+        dropout: Some(Dropout::new(vec![0.1, 0.2]).unwrap()),
+        ..config(epochs, 1)
+    };
+    let betas = |net: &Network<f64>| {
+        let mut v = Vec::new();
+        net.visit_params(|id, p| {
+            if id.name == "activation.beta" {
+                v.extend_from_slice(p);
+            }
+        });
+        v
+    };
+    let mut straight = learning(8);
+    let history = Trainer::new(config(6))
+        .unwrap()
+        .fit(&mut straight, &data, None)
+        .unwrap();
+    assert!(history.epochs[5].train_loss < history.epochs[0].train_loss);
+    assert!(
+        betas(&straight).iter().any(|&b| b != 1.0),
+        "β moved from its start"
+    );
+
+    // Resumed from a checkpoint after 3 epochs: the same values bit for bit.
+    let mut net = learning(8);
+    let mut first = Trainer::new(config(3)).unwrap();
+    first.fit(&mut net, &data, None).unwrap();
+    let bytes = first.checkpoint_bytes(&net).unwrap();
+    let mut second = Trainer::new(config(3)).unwrap();
+    let mut resumed = second.resume_from_bytes(&bytes).unwrap();
+    second.fit(&mut resumed, &data, None).unwrap();
+    assert_eq!(resumed, straight);
+
+    // L2 (biases included, the notes' default) adds nothing to the gradient of β and γ.
+    let net = learning(9);
+    let mut ws = net.workspace();
+    let mut grad = net.gradient();
+    net.evaluate_with(data.inputs(), &mut ws).unwrap();
+    net.adjust_gradient(&mut ws, data.targets(), &SoftmaxCrossEntropy, &mut grad)
+        .unwrap();
+    let before = grad.clone();
+    nn_train::Regularizer::regularize(&L2::new(0.5), &net, &mut grad);
+    for (a, b) in before.layers().iter().zip(grad.layers()) {
+        for (name, (ta, tb)) in a.names().iter().zip(a.tensors().iter().zip(b.tensors())) {
+            if name.starts_with("activation.") {
+                assert_eq!(ta, tb, "{name}");
+            } else if *name == "weight" {
+                assert_ne!(ta, tb, "{name}");
+            }
+        }
+    }
+}

@@ -38,6 +38,10 @@ pub(crate) struct Learned<T> {
     own: [T; 2],
     names: [&'static str; 2],
     sharing: Sharing,
+    /// Each neuron's function with its learned values (one if shared), rebuilt whenever
+    /// the values change; `stale` if a value was outside the domain then.
+    fns: Vec<Builtin<T>>,
+    stale: bool,
 }
 
 /// The tensor name of a learned parameter.
@@ -97,18 +101,43 @@ impl<T: Real> Learned<T> {
             own[i] = *v;
             own_names[i] = p;
         }
-        Ok(Self {
+        let mut learned = Self {
             base: *base,
             slots,
             own,
             names: own_names,
             sharing,
-        })
+            fns: vec![*base; len],
+            stale: false,
+        };
+        learned.refresh();
+        Ok(learned)
     }
 
     /// How the values are shared.
     pub(crate) fn sharing(&self) -> Sharing {
         self.sharing
+    }
+
+    /// Rebuilds each neuron's function from the values (allocation-free).
+    fn refresh(&mut self) {
+        self.stale = false;
+        for j in 0..self.fns.len() {
+            match self.function(j) {
+                Ok(f) => self.fns[j] = f,
+                Err(_) => self.stale = true,
+            }
+        }
+    }
+
+    /// The functions of the neurons, or an error if a value is outside its domain.
+    fn functions(&self) -> Result<&[Builtin<T>], CoreError> {
+        if self.stale {
+            return Err(CoreError::Architecture(
+                "a learned activation parameter is outside its domain".into(),
+            ));
+        }
+        Ok(&self.fns)
     }
 
     /// The function of neuron `j`, with its learned values.
@@ -124,13 +153,19 @@ impl<T: Real> Learned<T> {
         Ok(self.base.with_param_values(&values[..self.slots.len()])?)
     }
 
-    /// `A = f(S)` for a batch (`S` column-major, `n × B`), neuron by neuron.
+    /// `A = f(S)` for a batch (`S` column-major, `n × B`), example by example.
     pub(crate) fn forward(&self, s: &[T], a: &mut MatrixViewMut<'_, T>) -> Result<(), CoreError> {
-        let (n, batch) = a.shape();
-        for j in 0..n {
-            let f = self.function(j)?;
-            for c in 0..batch {
-                a[(j, c)] = f.f(s[c * n + j]);
+        let fns = self.functions()?;
+        let n = a.nrows();
+        for (c, mut col) in a.column_iter_mut().enumerate() {
+            let (out, x) = (col.as_mut_slice(), &s[c * n..(c + 1) * n]);
+            match fns {
+                [f] => f.f_slice(x, out)?,
+                _ => {
+                    for ((y, x), f) in out.iter_mut().zip(x).zip(fns) {
+                        *y = f.f(*x);
+                    }
+                }
             }
         }
         Ok(())
@@ -145,27 +180,36 @@ impl<T: Real> Learned<T> {
         scale: T,
         grads: &mut [Matrix<T>],
     ) -> Result<(), CoreError> {
-        let (n, batch) = delta.shape();
+        let fns = self.functions()?;
+        let n = delta.nrows();
+        // Which of the (at most two) parameters are learned, and their gradients.
+        let (mut learned, mut count) = ([0usize; 2], 0);
+        for (i, slot) in self.slots.iter().enumerate() {
+            if slot.is_some() && count < 2 {
+                learned[count] = i;
+                count += 1;
+            }
+        }
+        let (first, second) = match grads {
+            [a] => (a.as_mut_slice(), None),
+            [a, b, ..] => (a.as_mut_slice(), Some(b.as_mut_slice())),
+            [] => return Ok(()),
+        };
+        let mut second = second;
         let mut dp = [T::zero(); 2];
-        for j in 0..n {
-            let f = self.function(j)?;
-            let at = if self.sharing == Sharing::Shared {
-                0
-            } else {
-                j
-            };
-            for c in 0..batch {
-                let x = s[c * n + j];
-                let d = delta[(j, c)];
-                f.dparams(x, &mut dp);
-                let mut g = 0;
-                for (i, slot) in self.slots.iter().enumerate() {
-                    if slot.is_some() {
-                        grads[g].as_mut_slice()[at] += scale * d * dp[i];
-                        g += 1;
-                    }
+        for (c, mut col) in delta.column_iter_mut().enumerate() {
+            let (d, x) = (col.as_mut_slice(), &s[c * n..(c + 1) * n]);
+            for j in 0..n {
+                let (f, at) = match fns {
+                    [f] => (f, 0),
+                    _ => (&fns[j], j),
+                };
+                f.dparams(x[j], &mut dp);
+                first[at] += scale * d[j] * dp[learned[0]];
+                if let Some(g) = second.as_deref_mut() {
+                    g[at] += scale * d[j] * dp[learned[1]];
                 }
-                delta[(j, c)] = d * f.df(x);
+                d[j] *= f.df(x[j]);
             }
         }
         Ok(())
@@ -194,6 +238,7 @@ impl<T: Real> Learned<T> {
                 f(spec, v);
             }
         }
+        self.refresh();
     }
 
     /// Moves every value that left its domain to the nearest point of it.
@@ -204,6 +249,7 @@ impl<T: Real> Learned<T> {
                 *v = base.project(i, *v);
             }
         }
+        self.refresh();
     }
 
     /// Checks that every neuron's values are finite and in the function's domain.
