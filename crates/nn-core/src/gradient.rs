@@ -14,14 +14,12 @@ use crate::{CoreError, Network};
 /// has them.
 pub fn all_finite<T: Real>(values: &[T]) -> bool {
     #[cfg(target_arch = "x86_64")]
-    if nn_math::simd() == nn_math::Simd::Avx512 {
+    match nn_math::simd() {
         // SAFETY: the CPU has AVX-512F (`simd` never reports what it lacks).
-        return unsafe { all_finite_avx512(values) };
-    }
-    #[cfg(target_arch = "x86_64")]
-    if nn_math::simd() >= nn_math::Simd::Avx2 {
+        nn_math::Simd::Avx512 => return unsafe { all_finite_avx512(values) },
         // SAFETY: the CPU has AVX2.
-        return unsafe { all_finite_avx2(values) };
+        nn_math::Simd::Avx2 => return unsafe { all_finite_avx2(values) },
+        nn_math::Simd::Portable => {}
     }
     finite_any(values)
 }

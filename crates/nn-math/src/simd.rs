@@ -52,7 +52,9 @@ pub fn detected() -> Simd {
 }
 
 /// The build that runs: [`detected`], narrowed to `NN_SIMD`'s if that names a narrower
-/// one (an unknown value is ignored). Decided on the first call, then fixed.
+/// one (an unknown value is ignored). Decided on the first call, then fixed; after that
+/// one relaxed atomic load.
+#[inline]
 pub fn simd() -> Simd {
     const UNSET: u8 = u8::MAX;
     static LEVEL: AtomicU8 = AtomicU8::new(UNSET);
