@@ -99,7 +99,7 @@ impl<T: Real> Activation<T> for Softplus<T> {
 
     /// `∂Softplus/∂γ = u` and `∂Softplus/∂β = (γ/β)·(x·s − u)`, with
     /// `u = ln(1 + e^{β·x})/β` and `s = 1/(1 + e^{−β·x})`; `x·s − u` without
-    /// cancellation (see [`softplus_dbeta_unit`]).
+    /// cancellation (`docs/guide.md` §2.1).
     #[inline]
     fn dparams(&self, x: T, grad: &mut [T]) {
         grad[0] = self.gamma * softplus_dbeta_unit(x, self.beta);
