@@ -120,7 +120,10 @@ impl<T: Real> NetworkBuilder<T> {
         let mut n_in = self.n_inputs;
         let mut layers = Vec::with_capacity(self.layers.len());
         for (k, (width, activation, learn)) in self.layers.into_iter().enumerate() {
-            let (weight, bias) = self.init.draw(n_in, width, &activation, rng);
+            let (weight, bias) = self
+                .init
+                .draw(n_in, width, &activation, rng)
+                .map_err(|e| CoreError::Architecture(format!("layer {k}: {e}")))?;
             let mut dense = Dense::new(weight, bias, activation)?;
             if let Some((params, sharing)) = learn {
                 let params: Vec<&str> = params.iter().map(String::as_str).collect();

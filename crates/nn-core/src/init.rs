@@ -44,13 +44,13 @@ impl Init {
     /// Checks the parameters of [`Init::Uniform`].
     pub(crate) fn validate(&self) -> Result<(), CoreError> {
         if let Init::Uniform { low, high } = *self
-            && !(low.is_finite() && high.is_finite() && low < high)
+            && !(low.is_finite() && high.is_finite() && low < high && (high - low).is_finite())
         {
             return Err(CoreError::InvalidHyperParameter {
                 op: "init",
                 name: "uniform range".into(),
                 value: high - low,
-                requirement: "bounds must be finite with low < high",
+                requirement: "bounds must be finite with low < high, and high − low finite",
             });
         }
         Ok(())
@@ -63,15 +63,16 @@ impl Init {
         n_out: usize,
         activation: &LayerActivation<T>,
         rng: &mut R,
-    ) -> (Matrix<T>, Vector<T>) {
+    ) -> Result<(Matrix<T>, Vector<T>), CoreError> {
         let fan = (n_in + n_out) as f64;
         let resolved = match self {
             Init::Auto if activation.is_relu_family() => Init::HeNormal,
             Init::Auto => Init::XavierUniform,
             other => *other,
         };
-        let mut weight = Matrix::zeros(n_out, n_in);
-        let mut bias = Vector::zeros(n_out);
+        // Sizes come from the user: refused, not aborted on, when too large.
+        let mut weight = nn_math::try_zeros(n_out, n_in)?;
+        let mut bias = Vector::from_vec(nn_math::try_zeroed_vec(n_out)?);
         let uniform = |low: f64, high: f64, rng: &mut R| T::lit(rng.random_range(low..high));
         match resolved {
             Init::Uniform { low, high } => {
@@ -101,7 +102,7 @@ impl Init {
             }
             Init::Auto => unreachable!("Auto was resolved above"),
         }
-        (weight, bias)
+        Ok((weight, bias))
     }
 }
 

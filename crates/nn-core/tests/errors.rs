@@ -221,3 +221,31 @@ fn layers_whose_sizes_do_not_chain_are_rejected_by_name() {
     let net = Network::from_any_layers(2, vec![Box::new(dense) as Box<dyn Layer<f64>>]).unwrap();
     assert!(net.dense_layers().is_some());
 }
+
+#[test]
+fn sizes_and_ranges_that_cannot_be_had_are_errors_not_aborts() {
+    let mut rng = StdRng::seed_from_u64(0);
+    // 4·2⁶² weights overflow usize; 2⁴²·4 bytes (16 TiB) cannot be allocated.
+    let err = Network::<f32>::builder(1 << 62)
+        .layer(4, Identity)
+        .build(&mut rng)
+        .unwrap_err();
+    assert!(err.to_string().contains("cannot allocate"), "{err}");
+    let err = Network::<f32>::builder(4)
+        .layer(1 << 40, Relu)
+        .build(&mut rng)
+        .unwrap_err();
+    assert!(err.to_string().contains("layer 0"), "{err}");
+    // A uniform range whose width overflows f64.
+    let wide = Init::Uniform {
+        low: -1e308,
+        high: 1e308,
+    };
+    assert!(matches!(
+        Network::<f64>::builder(2)
+            .layer(1, Identity)
+            .init(wide)
+            .build(&mut rng),
+        Err(CoreError::InvalidHyperParameter { .. })
+    ));
+}

@@ -64,6 +64,15 @@ pub enum MathError {
         /// The shape of the buffer the caller passed.
         got: Shape,
     },
+    /// A buffer of `rows × cols` values cannot be had: the count overflows or the memory
+    /// is not available.
+    #[error("cannot allocate {rows}×{cols} values: too large for this machine's memory")]
+    Allocation {
+        /// Rows asked for.
+        rows: usize,
+        /// Columns asked for.
+        cols: usize,
+    },
     /// Two operands of an element-wise operation differ in shape.
     #[error("{op}: operands are {left} and {right}, they must have the same shape")]
     Mismatch {

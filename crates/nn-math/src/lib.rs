@@ -26,6 +26,7 @@
 //! ```
 
 mod aligned;
+mod alloc;
 mod error;
 mod hadamard;
 mod kernel;
@@ -35,6 +36,7 @@ mod real;
 pub mod simd;
 
 pub use aligned::{ALIGN, AlignedVec};
+pub use alloc::{try_zeroed_vec, try_zeros};
 pub use error::{MathError, Shape};
 pub use hadamard::{hadamard, hadamard_assign, hadamard_to};
 pub use norm::{L1, L2, Norm, squared_l2_norm};

@@ -123,6 +123,14 @@ impl<T: Real> Trainer<T> {
         let epochs_done: usize = meta("epochs_done")?
             .parse()
             .map_err(|_| bad("epochs_done is not a number"))?;
+        // Counters are not trusted: beyond these bounds they could only wrap later (no
+        // run of this library has done 2³² epochs or updates).
+        let limit = u32::MAX as usize;
+        if epochs_done > limit {
+            return Err(bad(format!(
+                "epochs_done = {epochs_done} is beyond {limit}"
+            )));
+        }
         let parse_list = |s: &str| -> Result<Vec<usize>, TrainError> {
             if s.is_empty() {
                 return Ok(Vec::new());
@@ -143,6 +151,14 @@ impl<T: Real> Trainer<T> {
         }
         let steps = parse_list(meta("steps")?)?;
         let counts = parse_list(meta("buffers")?)?;
+        if let Some(&s) = steps.iter().find(|&&s| s > limit) {
+            return Err(bad(format!("an update count of {s} is beyond {limit}")));
+        }
+        if let Some(&c) = counts.iter().find(|&&c| c > 16) {
+            return Err(bad(format!(
+                "{c} buffers for one tensor (an optimizer keeps a few)"
+            )));
+        }
         if steps.len() != counts.len()
             || (!steps.is_empty() && steps.len() != net.n_param_tensors())
         {

@@ -38,7 +38,8 @@ impl ConfusionMatrix {
     /// Tallies `predicted` against `actual` over `n_classes` classes.
     ///
     /// # Errors
-    /// [`TrainError::Data`] if the lengths differ or a class is not below `n_classes`.
+    /// [`TrainError::Data`] if the lengths differ, a class is not below `n_classes`, or
+    /// `n_classes²` counts do not fit in memory.
     pub fn new(
         predicted: &[usize],
         actual: &[usize],
@@ -51,7 +52,17 @@ impl ConfusionMatrix {
                 actual.len()
             )));
         }
-        let mut counts = vec![0; n_classes * n_classes];
+        // `n_classes` comes from the caller: n² counts that cannot be had are an error.
+        let cells = n_classes
+            .checked_mul(n_classes)
+            .ok_or_else(|| TrainError::Data(format!("{n_classes} classes: n² overflows")))?;
+        let mut counts = Vec::new();
+        counts.try_reserve_exact(cells).map_err(|_| {
+            TrainError::Data(format!(
+                "{n_classes} classes: {cells} counts do not fit in memory"
+            ))
+        })?;
+        counts.resize(cells, 0);
         for (&p, &a) in predicted.iter().zip(actual) {
             if p >= n_classes || a >= n_classes {
                 return Err(TrainError::Data(format!(

@@ -203,7 +203,8 @@ impl<T: Real> Scaling<T> {
 /// One-hot encoding: column `j` has a 1 in row `labels[j]` and 0 elsewhere.
 ///
 /// # Errors
-/// [`TrainError::Data`] if a label is not below `n_classes`.
+/// [`TrainError::Data`] if a label is not below `n_classes`, or the matrix does not fit
+/// in memory.
 ///
 /// ```
 /// use nn_train::{argmax_columns, one_hot};
@@ -218,7 +219,9 @@ pub fn one_hot<T: Real>(labels: &[usize], n_classes: usize) -> Result<Matrix<T>,
             "label {bad} is not below the {n_classes} classes"
         )));
     }
-    let mut y = Matrix::zeros(n_classes, labels.len());
+    // `n_classes` comes from the caller: a size that cannot be had is an error.
+    let mut y: Matrix<T> = nn_math::try_zeros(n_classes, labels.len())
+        .map_err(|e| TrainError::Data(format!("one_hot: {e}")))?;
     for (j, &l) in labels.iter().enumerate() {
         y[(l, j)] = T::one();
     }

@@ -8,6 +8,7 @@ mod custom_layer;
 mod custom_optimizer;
 mod dataset;
 mod gradients;
+mod hostile;
 mod loaders;
 mod optimizers;
 mod preprocess;

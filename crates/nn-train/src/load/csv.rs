@@ -103,9 +103,11 @@ pub fn parse_csv<T: Real>(
         }
         let label_col = options.label_column.unwrap_or(n - 1);
         if label_col >= n {
+            // Counted from 1 in messages, as the columns of a spreadsheet (saturating: a
+            // column index of usize::MAX is named as such, not as column 0).
             return Err(err(format!(
                 "label column {} does not exist: rows have {n} fields",
-                label_col + 1
+                label_col.saturating_add(1)
             )));
         }
         for (col, field) in fields.iter().enumerate() {
@@ -128,7 +130,17 @@ pub fn parse_csv<T: Real>(
                 }
                 labels.push(value as usize);
             } else {
-                features.push(T::lit(value));
+                // Checked again in the precision it is kept in: 1e39 is finite in f64
+                // but infinite in f32.
+                let v = T::lit(value);
+                if !v.is_finite() {
+                    return Err(err(format!(
+                        "line {line_no}, column {}: {field:?} is out of range for {}",
+                        col + 1,
+                        std::any::type_name::<T>()
+                    )));
+                }
+                features.push(v);
             }
         }
     }

@@ -1,0 +1,83 @@
+//! Inputs a hostile or careless caller could give (issue "Hostile input"): sizes that
+//! cannot be had, values that overflow the scalar type, counters beyond any real run.
+//! Each is an error that says what is wrong; none panics or aborts.
+
+use nn_core::{Network, SoftmaxCrossEntropy};
+use nn_train::{
+    ConfusionMatrix, CsvOptions, TrainError, Trainer, TrainerConfig, one_hot, parse_csv,
+};
+
+use crate::common::{blobs, classifier};
+
+#[test]
+fn sizes_that_cannot_be_had_are_errors() {
+    // 2⁴⁰ classes × 1 label in f32: 4 TiB.
+    assert!(matches!(
+        one_hot::<f32>(&[0], 1 << 40),
+        Err(TrainError::Data(_))
+    ));
+    // (2³²)² counts overflow usize.
+    let err = ConfusionMatrix::new(&[0], &[0], 1 << 32).unwrap_err();
+    assert!(err.to_string().contains("overflows"), "{err}");
+}
+
+#[test]
+fn a_csv_value_beyond_the_scalar_type_is_refused() {
+    let text = "1e39,0.5,1\n2.0,0.25,0\n";
+    let opts = CsvOptions::default();
+    assert!(parse_csv::<f64>("t.csv", text, &opts).is_ok());
+    let err = parse_csv::<f32>("t.csv", text, &opts).unwrap_err();
+    assert!(err.to_string().contains("line 1, column 1"), "{err}");
+    assert!(err.to_string().contains("out of range for f32"), "{err}");
+    // A label column far past the rows is named as given, counted from 1.
+    let opts = CsvOptions {
+        label_column: Some(usize::MAX),
+        ..CsvOptions::default()
+    };
+    let err = parse_csv::<f64>("t.csv", "1,2\n", &opts).unwrap_err();
+    assert!(err.to_string().contains(&usize::MAX.to_string()), "{err}");
+}
+
+#[test]
+fn checkpoint_counters_beyond_any_run_are_refused() {
+    let mut net: Network<f64> = classifier(1);
+    let config = || TrainerConfig::<f64> {
+        epochs: 1,
+        batch_size: 8,
+        loss: Box::new(SoftmaxCrossEntropy),
+        ..TrainerConfig::default()
+    };
+    let mut trainer = Trainer::new(config()).unwrap();
+    trainer.fit(&mut net, &blobs(8, 1), None).unwrap();
+    let bytes = trainer.checkpoint_bytes(&net).unwrap();
+    let with = |key: &str, value: &str| {
+        let mut extras = nn_core::read_extras::<f64>(&bytes, "").unwrap();
+        extras.tensors.retain(|(n, _)| !n.starts_with("layers."));
+        extras.metadata.retain(|(k, _)| k.starts_with("trainer."));
+        for (k, v) in &mut extras.metadata {
+            if k == key {
+                *v = value.to_owned();
+            }
+        }
+        net.to_safetensors_with(&extras).unwrap()
+    };
+    let huge = u64::MAX.to_string();
+    for (key, value) in [
+        ("trainer.epochs_done", huge.clone()),
+        ("trainer.steps", format!("{huge},1,1,1")),
+        ("trainer.buffers", "1000000,0,0,0".to_owned()),
+    ] {
+        let err = Trainer::new(config())
+            .unwrap()
+            .resume_from_bytes(&with(key, &value))
+            .unwrap_err();
+        assert!(matches!(err, TrainError::Checkpoint(_)), "{key}: {err}");
+    }
+    // Unchanged, it resumes.
+    assert!(
+        Trainer::new(config())
+            .unwrap()
+            .resume_from_bytes(&with("none", ""))
+            .is_ok()
+    );
+}
