@@ -81,3 +81,33 @@ fn checkpoint_counters_beyond_any_run_are_refused() {
             .is_ok()
     );
 }
+
+/// `bytes` gzip-compressed.
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+#[test]
+fn a_gzip_file_is_inflated_no_further_than_its_header_allows() {
+    // One 28×28 image announced, 64 MiB of zeros behind it: compressed, about 64 KB.
+    let mut raw = vec![0u8, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28];
+    raw.resize(16 + (64 << 20), 0);
+    let bytes = gzip(&raw);
+    drop(raw);
+    assert!(bytes.len() < 1 << 20, "{} bytes", bytes.len());
+    let err = nn_train::parse_idx_images("bomb.gz", bytes).unwrap_err();
+    // The length check fails on the announced size plus one byte, not on 64 MiB.
+    assert!(err.to_string().contains("785"), "{err}");
+
+    // Bytes after a gzip stream are an error, as after a raw file.
+    let mut labels = gzip(&[0, 0, 8, 1, 0, 0, 0, 2, 3, 4]);
+    assert_eq!(
+        nn_train::parse_idx_labels("l.gz", labels.clone()).unwrap(),
+        [3, 4]
+    );
+    labels.extend_from_slice(b"trailing");
+    assert!(nn_train::parse_idx_labels("l.gz", labels).is_err());
+}

@@ -6,7 +6,19 @@ use std::path::Path;
 
 use nn_math::{Matrix, Real};
 
-use super::{gunzip_if_needed, read_maybe_gzip};
+use super::{gunzip_bounded, read_file};
+
+/// The total length an IDX header announces: the header (`4·(1 + dims)` bytes) and one
+/// byte per element, the product of the `dims` sizes; `None` for a short header or a
+/// product that overflows.
+fn announced(bytes: &[u8], dims: usize) -> Option<usize> {
+    let header = 4 * (1 + dims);
+    let mut elements: usize = 1;
+    for c in bytes.get(4..header)?.chunks_exact(4) {
+        elements = elements.checked_mul(u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)?;
+    }
+    elements.checked_add(header)
+}
 use crate::{Dataset, TrainError};
 
 /// Images of an IDX image file: `count` images of `rows × cols` bytes, image after image,
@@ -65,7 +77,7 @@ fn check_magic(file: &str, bytes: &[u8], expected: u32, kind: &str) -> Result<()
 /// [`TrainError::Load`] for a wrong magic number, a truncated header or body, or
 /// trailing bytes.
 pub fn parse_idx_images(file: &str, bytes: Vec<u8>) -> Result<IdxImages, TrainError> {
-    let bytes = gunzip_if_needed(file, bytes)?;
+    let bytes = gunzip_bounded(file, bytes, 16, |h| announced(h, 3))?;
     check_magic(file, &bytes, IMAGES_MAGIC, "image")?;
     let count = header_u32(file, &bytes, 1, "image count")? as usize;
     let rows = header_u32(file, &bytes, 2, "row count")? as usize;
@@ -97,7 +109,7 @@ pub fn parse_idx_images(file: &str, bytes: Vec<u8>) -> Result<IdxImages, TrainEr
 /// # Errors
 /// As [`parse_idx_images`].
 pub fn parse_idx_labels(file: &str, bytes: Vec<u8>) -> Result<Vec<u8>, TrainError> {
-    let bytes = gunzip_if_needed(file, bytes)?;
+    let bytes = gunzip_bounded(file, bytes, 8, |h| announced(h, 1))?;
     check_magic(file, &bytes, LABELS_MAGIC, "label")?;
     let count = header_u32(file, &bytes, 1, "label count")? as usize;
     let body = &bytes[8..];
@@ -119,7 +131,7 @@ pub fn parse_idx_labels(file: &str, bytes: Vec<u8>) -> Result<Vec<u8>, TrainErro
 /// [`TrainError::Load`] naming the file: unreadable, or as [`parse_idx_images`].
 pub fn read_idx_images(path: impl AsRef<Path>) -> Result<IdxImages, TrainError> {
     let path = path.as_ref();
-    parse_idx_images(&path.display().to_string(), read_maybe_gzip(path)?)
+    parse_idx_images(&path.display().to_string(), read_file(path)?)
 }
 
 /// Reads an IDX label file (e.g. `train-labels-idx1-ubyte.gz`).
@@ -128,7 +140,7 @@ pub fn read_idx_images(path: impl AsRef<Path>) -> Result<IdxImages, TrainError> 
 /// [`TrainError::Load`] naming the file: unreadable, or as [`parse_idx_labels`].
 pub fn read_idx_labels(path: impl AsRef<Path>) -> Result<Vec<u8>, TrainError> {
     let path = path.as_ref();
-    parse_idx_labels(&path.display().to_string(), read_maybe_gzip(path)?)
+    parse_idx_labels(&path.display().to_string(), read_file(path)?)
 }
 
 /// Which half of an MNIST-style directory to load.

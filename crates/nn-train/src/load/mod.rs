@@ -20,26 +20,59 @@ use crate::TrainError;
 
 /// The bytes of a file, decompressed if they start with the gzip magic `1f 8b`.
 pub(crate) fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>, TrainError> {
-    let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| TrainError::Load {
-        file: file.clone(),
-        reason: e.to_string(),
-    })?;
-    gunzip_if_needed(&file, bytes)
+    gunzip_if_needed(&path.display().to_string(), read_file(path)?)
 }
 
-/// Decompresses gzip data; returns other bytes unchanged.
+/// The bytes of a file as they are on disk.
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, TrainError> {
+    std::fs::read(path).map_err(|e| TrainError::Load {
+        file: path.display().to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// Decompresses gzip data; returns other bytes unchanged. Every gzip member is read
+/// (bytes after the first stream that are not another stream are an error, as trailing
+/// bytes of a raw file are).
 pub(crate) fn gunzip_if_needed(file: &str, bytes: Vec<u8>) -> Result<Vec<u8>, TrainError> {
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(bytes.as_slice())
-            .read_to_end(&mut out)
-            .map_err(|e| TrainError::Load {
-                file: file.to_owned(),
-                reason: format!("gzip: {e}"),
-            })?;
-        Ok(out)
-    } else {
-        Ok(bytes)
+    gunzip_bounded(file, bytes, 0, |_| None)
+}
+
+/// As [`gunzip_if_needed`], but stops inflating once the data is longer than the file's
+/// own header says it is: the first `header` decompressed bytes go to `needed`, which
+/// returns the total length the header announces (`None` if it cannot say), and at most
+/// one byte more is inflated. A 3 MB file announcing one image thus never becomes
+/// gigabytes in memory; the parser then reports the length mismatch.
+pub(crate) fn gunzip_bounded(
+    file: &str,
+    bytes: Vec<u8>,
+    header: usize,
+    needed: impl Fn(&[u8]) -> Option<usize>,
+) -> Result<Vec<u8>, TrainError> {
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(bytes);
     }
+    let gz_err = |e: std::io::Error| TrainError::Load {
+        file: file.to_owned(),
+        reason: format!("gzip: {e}"),
+    };
+    let mut reader = flate2::read::MultiGzDecoder::new(bytes.as_slice());
+    let mut out = Vec::new();
+    (&mut reader)
+        .take(header as u64)
+        .read_to_end(&mut out)
+        .map_err(gz_err)?;
+    match needed(&out) {
+        Some(total) => {
+            let more = total.saturating_sub(out.len()).saturating_add(1);
+            (&mut reader)
+                .take(more as u64)
+                .read_to_end(&mut out)
+                .map_err(gz_err)?;
+        }
+        None => {
+            reader.read_to_end(&mut out).map_err(gz_err)?;
+        }
+    }
+    Ok(out)
 }
