@@ -111,3 +111,26 @@ fn a_gzip_file_is_inflated_no_further_than_its_header_allows() {
     labels.extend_from_slice(b"trailing");
     assert!(nn_train::parse_idx_labels("l.gz", labels).is_err());
 }
+
+#[test]
+fn optimizer_settings_are_checked_in_the_precision_they_are_used_in() {
+    use nn_train::{Adam, Optimizer, RmsProp};
+    let tiny_eps = Adam {
+        eps: 1e-50,
+        ..Adam::default()
+    };
+    assert!(Optimizer::<f64>::validate(&tiny_eps).is_ok());
+    let err = Optimizer::<f32>::validate(&tiny_eps).unwrap_err();
+    assert!(err.to_string().contains("eps"), "{err}");
+    let close_beta = Adam {
+        beta2: 0.999_999_999,
+        ..Adam::default()
+    };
+    assert!(Optimizer::<f64>::validate(&close_beta).is_ok());
+    assert!(Optimizer::<f32>::validate(&close_beta).is_err());
+    let rms = RmsProp {
+        eps: 1e-60,
+        ..RmsProp::default()
+    };
+    assert!(Optimizer::<f32>::validate(&rms).is_err());
+}

@@ -35,22 +35,32 @@ impl Default for Adam {
 }
 
 impl Adam {
-    fn validate_named(&self, owner: &str) -> Result<(), TrainError> {
+    /// Checks the hyper-parameters in the precision `T` they are used in: a β₂ of
+    /// 0.99999999 is 1 in f32 (the bias correction would divide by 0), an ε of 1e-50 is 0.
+    fn validate_named<T: Real>(&self, owner: &str) -> Result<(), TrainError> {
+        let below_one = |b: f64| (0.0..1.0).contains(&b) && T::lit(b) < T::one();
+        let requirement = "must be in [0, 1), also in the scalar type used";
         check_range(
             owner,
             "beta1",
             self.beta1,
-            (0.0..1.0).contains(&self.beta1),
-            "must be in [0, 1)",
+            below_one(self.beta1),
+            requirement,
         )?;
         check_range(
             owner,
             "beta2",
             self.beta2,
-            (0.0..1.0).contains(&self.beta2),
-            "must be in [0, 1)",
+            below_one(self.beta2),
+            requirement,
         )?;
-        check_range(owner, "eps", self.eps, self.eps > 0.0, "must be positive")
+        check_range(
+            owner,
+            "eps",
+            self.eps,
+            self.eps > 0.0 && T::lit(self.eps) > T::zero(),
+            "must be positive, also in the scalar type used",
+        )
     }
 
     /// The Adam step shared with [`AdamW`], in PyTorch's order of operations.
@@ -136,7 +146,7 @@ impl<T: Real> Optimizer<T> for Adam {
     }
 
     fn validate(&self) -> Result<(), TrainError> {
-        self.validate_named("Adam")
+        self.validate_named::<T>("Adam")
     }
 }
 
@@ -172,7 +182,7 @@ impl<T: Real> Optimizer<T> for AdamW {
     }
 
     fn validate(&self) -> Result<(), TrainError> {
-        self.adam.validate_named("AdamW")?;
+        self.adam.validate_named::<T>("AdamW")?;
         check_range(
             "AdamW",
             "weight_decay",

@@ -60,8 +60,8 @@ impl<T: Real> Optimizer<T> for RmsProp {
             "RmsProp",
             "eps",
             self.eps,
-            self.eps > 0.0,
-            "must be positive",
+            self.eps > 0.0 && T::lit(self.eps) > T::zero(),
+            "must be positive, also in the scalar type used",
         )
     }
 }
