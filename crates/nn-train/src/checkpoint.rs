@@ -176,6 +176,11 @@ impl<T: Real> Trainer<T> {
                     .iter()
                     .find(|(n, _)| *n == name)
                     .ok_or_else(|| bad(format!("tensor {name} is missing")))?;
+                if !t.1.iter().all(|v| v.is_finite()) {
+                    return Err(bad(format!(
+                        "tensor {name} holds a value that is not finite"
+                    )));
+                }
                 if t.1.len() != lengths[p] {
                     return Err(bad(format!(
                         "tensor {name} holds {} values, its parameter tensor {}",

@@ -22,9 +22,10 @@ pub enum TrainError {
         requirement: &'static str,
     },
     /// The loss, the gradient or a weight became non-finite. Training stopped; the
-    /// network holds the last finite weights (see [`crate::Trainer::fit`]).
+    /// network and the optimizer's state are finite: as after the last finite batch, or
+    /// as at the start of the epoch (see [`crate::Trainer::fit`], which says when).
     #[error(
-        "training diverged in epoch {epoch}, batch {batch}: {what} is not finite; the network keeps its last finite weights"
+        "training diverged in epoch {epoch}, batch {batch}: {what} is not finite; the network and the optimizer keep finite values (see Trainer::fit)"
     )]
     NonFinite {
         /// 1-based epoch.

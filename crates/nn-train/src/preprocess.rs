@@ -193,7 +193,8 @@ impl<T: Real> Scaling<T> {
                 .ok_or_else(bad)
         };
         let (a, b) = (get("scaling.a")?, get("scaling.b")?);
-        if a.len() != b.len() {
+        // A NaN or infinite scale or shift would make every prediction non-finite.
+        if a.len() != b.len() || !a.iter().chain(&b).all(|v| v.is_finite()) {
             return Err(bad());
         }
         Ok(Some(Self { kind, a, b }))

@@ -125,11 +125,12 @@ impl<T: Real> Trainer<T> {
     /// # Errors
     /// [`TrainError::Data`] if a data set does not fit the network,
     /// [`TrainError::NonFinite`] if the loss, the gradient or a weight becomes
-    /// non-finite, naming the epoch and batch. A non-finite loss is not applied, so the
-    /// network keeps its last finite weights; if the gradient or an update makes a weight
+    /// non-finite, naming the epoch and batch. A non-finite loss (with any optimizer but
+    /// plain SGD) is not applied, so the network and the optimizer's state stay as they
+    /// were after the last finite batch; if the gradient or an update makes a weight
     /// non-finite (or, with plain SGD's fused update, the loss is non-finite), the network
-    /// gets back its finite weights from the start of that epoch. Otherwise a
-    /// [`TrainError::Core`].
+    /// and the optimizer's state go back to where they were at the start of that epoch.
+    /// Otherwise a [`TrainError::Core`].
     pub fn fit(
         &mut self,
         net: &mut Network<T>,
@@ -290,6 +291,9 @@ impl<T: Real> Trainer<T> {
         }
         self.batch_y.resize(n_out * bs, T::zero());
         let snapshot = net.clone();
+        // The optimizer's state at the start of the epoch, given back with the weights if
+        // the epoch fails (so that a later `fit` starts from finite state).
+        let state_snapshot = self.state.clone();
         let (mut loss_sum, mut seen, mut correct) = (0.0, 0usize, 0usize);
         // A batch is skipped if it is a short last batch to drop.
         let drop_short = self.config.last_batch == LastBatch::Drop;
@@ -337,6 +341,7 @@ impl<T: Real> Trainer<T> {
                 if fused_path {
                     // `descend` has already applied this batch's update.
                     *net = snapshot;
+                    self.state = state_snapshot;
                 }
                 return Err(TrainError::NonFinite {
                     epoch,
@@ -362,6 +367,7 @@ impl<T: Real> Trainer<T> {
             };
             if !finite {
                 *net = snapshot;
+                self.state = state_snapshot;
                 return Err(TrainError::NonFinite {
                     epoch,
                     batch: b + 1,

@@ -134,3 +134,115 @@ fn optimizer_settings_are_checked_in_the_precision_they_are_used_in() {
     };
     assert!(Optimizer::<f32>::validate(&rms).is_err());
 }
+
+/// A loss whose value is finite but whose gradient is NaN after `after` calls: what a
+/// gradient overflow looks like to the trainer.
+struct NanGradientAfter {
+    after: usize,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+impl nn_core::Loss<f64> for NanGradientAfter {
+    fn loss(&self, output: &[f64], target: &[f64]) -> f64 {
+        nn_core::HalfSquaredError.loss(output, target)
+    }
+    fn gradient(&self, output: &[f64], target: &[f64], grad: &mut [f64]) {
+        nn_core::HalfSquaredError.gradient(output, target, grad);
+        let n = self
+            .calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if n >= self.after {
+            grad.fill(f64::NAN);
+        }
+    }
+}
+
+#[test]
+fn after_divergence_under_adam_the_optimizer_state_is_finite_and_training_can_go_on() {
+    use nn_train::Adam;
+    let data = crate::common::sine(32);
+    let mut net = crate::common::regressor(1);
+    // 32 examples a batch-epoch of 4 batches: the gradient turns NaN in epoch 2.
+    let mut trainer = Trainer::new(TrainerConfig::<f64> {
+        epochs: 5,
+        batch_size: 8,
+        optimizer: Box::new(Adam::default()),
+        schedule: Box::new(1e-3),
+        loss: Box::new(NanGradientAfter {
+            after: 40,
+            calls: Default::default(),
+        }),
+        ..TrainerConfig::default()
+    })
+    .unwrap();
+    let err = trainer.fit(&mut net, &data, None).unwrap_err();
+    assert!(
+        matches!(err, TrainError::NonFinite { epoch: 2, .. }),
+        "{err}"
+    );
+    let state = nn_core::read_extras::<f64>(&trainer.checkpoint_bytes(&net).unwrap(), "optimizer.")
+        .unwrap();
+    assert!(!state.tensors.is_empty());
+    assert!(
+        state
+            .tensors
+            .iter()
+            .all(|(_, v)| v.iter().all(|x| x.is_finite())),
+        "NaN left in Adam's state"
+    );
+    let mut finite = true;
+    net.visit_params(|_, p| finite &= p.iter().all(|v| v.is_finite()));
+    assert!(finite);
+}
+
+#[test]
+fn non_finite_values_in_a_model_or_checkpoint_file_are_refused() {
+    use nn_train::{Adam, Model, Scaling};
+    let data = crate::common::sine(16);
+    let mut net = crate::common::regressor(2);
+    let mut trainer = Trainer::new(TrainerConfig::<f64> {
+        epochs: 1,
+        batch_size: 8,
+        optimizer: Box::new(Adam::default()),
+        ..TrainerConfig::default()
+    })
+    .unwrap();
+    trainer.fit(&mut net, &data, None).unwrap();
+    // A checkpoint whose Adam state holds a NaN.
+    let bytes = trainer.checkpoint_bytes(&net).unwrap();
+    let mut extras = nn_core::read_extras::<f64>(&bytes, "").unwrap();
+    extras.tensors.retain(|(n, _)| !n.starts_with("layers."));
+    extras.metadata.retain(|(k, _)| k.starts_with("trainer."));
+    let first = extras
+        .tensors
+        .iter_mut()
+        .find(|(n, _)| n.starts_with("optimizer."))
+        .unwrap();
+    first.1[0] = f64::NAN;
+    let poisoned = net.to_safetensors_with(&extras).unwrap();
+    let err = Trainer::new(TrainerConfig::<f64> {
+        optimizer: Box::new(Adam::default()),
+        ..TrainerConfig::default()
+    })
+    .unwrap()
+    .resume_from_bytes(&poisoned)
+    .unwrap_err();
+    assert!(err.to_string().contains("not finite"), "{err}");
+    // A model whose input scaling holds a NaN.
+    let model = Model {
+        network: net,
+        scaling: Some(Scaling::standardize(data.inputs()).unwrap()),
+    };
+    let bytes = model.to_bytes().unwrap();
+    let mut extras = nn_core::read_extras::<f64>(&bytes, "").unwrap();
+    extras.tensors.retain(|(n, _)| !n.starts_with("layers."));
+    let scale = extras
+        .tensors
+        .iter_mut()
+        .find(|(n, _)| n == "scaling.a")
+        .unwrap();
+    scale.1[0] = f64::NAN;
+    let poisoned = model.network.to_safetensors_with(&extras).unwrap();
+    assert!(Model::<f64>::from_bytes(&poisoned).is_err());
+    assert!(Model::<f64>::from_bytes(&bytes).is_ok());
+}
