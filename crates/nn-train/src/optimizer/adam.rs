@@ -38,28 +38,25 @@ impl Adam {
     /// Checks the hyper-parameters in the precision `T` they are used in: a β₂ of
     /// 0.99999999 is 1 in f32 (the bias correction would divide by 0), an ε of 1e-50 is 0.
     fn validate_named<T: Real>(&self, owner: &str) -> Result<(), TrainError> {
-        let below_one = |b: f64| (0.0..1.0).contains(&b) && T::lit(b) < T::one();
-        let requirement = "must be in [0, 1), also in the scalar type used";
-        check_range(
-            owner,
-            "beta1",
-            self.beta1,
-            below_one(self.beta1),
-            requirement,
-        )?;
-        check_range(
-            owner,
-            "beta2",
-            self.beta2,
-            below_one(self.beta2),
-            requirement,
-        )?;
+        for (name, b) in [("beta1", self.beta1), ("beta2", self.beta2)] {
+            check_range(owner, name, b, (0.0..1.0).contains(&b), "must be in [0, 1)")?;
+            let rounded = T::lit(b) < T::one();
+            check_range(
+                owner,
+                name,
+                b,
+                rounded,
+                "rounds to 1 in the scalar type used",
+            )?;
+        }
+        check_range(owner, "eps", self.eps, self.eps > 0.0, "must be positive")?;
+        let rounded = T::lit(self.eps) > T::zero();
         check_range(
             owner,
             "eps",
             self.eps,
-            self.eps > 0.0 && T::lit(self.eps) > T::zero(),
-            "must be positive, also in the scalar type used",
+            rounded,
+            "rounds to 0 in the scalar type used",
         )
     }
 
