@@ -74,6 +74,20 @@ impl<T: Real> Trainer<T> {
         }
         config.optimizer.validate()?;
         config.schedule.validate()?;
+        // Every epoch's learning rate, checked now rather than after the epochs before
+        // it have run (in the scalar type used: 1e-50 is 0 in f32). A resumed run's
+        // later epochs are checked when they come.
+        for epoch in 0..config.epochs.min(1 << 20) {
+            let lr = config.schedule.rate(epoch);
+            if !(lr.is_finite() && lr > 0.0 && T::lit(lr) > T::zero()) {
+                return Err(TrainError::HyperParameter {
+                    owner: "schedule".into(),
+                    name: "learning rate",
+                    value: lr,
+                    requirement: "must be positive and finite in every configured epoch",
+                });
+            }
+        }
         if let Some(r) = &config.regularizer {
             r.validate()?;
         }

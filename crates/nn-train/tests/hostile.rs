@@ -245,3 +245,23 @@ fn non_finite_values_in_a_model_or_checkpoint_file_are_refused() {
     assert!(Model::<f64>::from_bytes(&poisoned).is_err());
     assert!(Model::<f64>::from_bytes(&bytes).is_ok());
 }
+
+#[test]
+fn a_schedule_that_reaches_zero_within_the_run_is_refused_at_once() {
+    use nn_train::Cosine;
+    let config = |epochs| TrainerConfig::<f64> {
+        epochs,
+        schedule: Box::new(Cosine {
+            initial: 0.1,
+            min: 0.0,
+            period: 3,
+        }),
+        ..TrainerConfig::default()
+    };
+    assert!(Trainer::new(config(3)).is_ok());
+    // Epoch 4 would have a rate of 0: refused before any training.
+    let Err(err) = Trainer::new(config(4)) else {
+        panic!("a schedule reaching 0 in epoch 4 was accepted");
+    };
+    assert!(err.to_string().contains("every configured epoch"), "{err}");
+}
