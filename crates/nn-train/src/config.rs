@@ -3,7 +3,7 @@
 use nn_core::{Dropout, HalfSquaredError, Loss};
 use nn_math::Real;
 
-use crate::{Optimizer, Regularizer, Schedule, Sgd};
+use crate::{Optimizer, Regularizer, Schedule, Sgd, TrainError};
 
 /// What to do with the last batch of an epoch when the batch size does not divide the
 /// number of training examples.
@@ -107,4 +107,71 @@ impl<T: Real> Default for TrainerConfig<T> {
             early_stopping: None,
         }
     }
+}
+
+impl<T: Real> TrainerConfig<T> {
+    /// Checks every hyper-parameter once (what [`crate::Trainer::new`] calls).
+    ///
+    /// # Errors
+    /// [`TrainError::HyperParameter`] for a batch size or thread count of 0, an invalid
+    /// optimizer, regularizer or schedule (one whose learning rate is not positive and
+    /// finite in some configured epoch, in the scalar type `T`), target error or
+    /// early-stopping setting.
+    pub fn validate(&self) -> Result<(), TrainError> {
+        let bad = |name, value: f64, requirement| TrainError::HyperParameter {
+            owner: "TrainerConfig".into(),
+            name,
+            value,
+            requirement,
+        };
+        if self.batch_size == 0 {
+            return Err(bad("batch_size", 0.0, "must be at least 1"));
+        }
+        if self.threads == 0 {
+            return Err(bad("threads", 0.0, "must be at least 1"));
+        }
+        self.optimizer.validate()?;
+        self.schedule.validate()?;
+        // Every epoch's learning rate, checked now rather than after the epochs before
+        // it have run (in the scalar type used: 1e-50 is 0 in f32). A resumed run's
+        // later epochs are checked when they come.
+        for epoch in 0..self.epochs.min(1 << 20) {
+            check_rate::<T>(self.schedule.rate(epoch))?;
+        }
+        if let Some(r) = &self.regularizer {
+            r.validate()?;
+        }
+        if let Some(t) = self.target_error
+            && !(t.is_finite() && t >= 0.0)
+        {
+            return Err(bad("target_error", t, "must be finite and at least 0"));
+        }
+        if let Some(es) = self.early_stopping {
+            if es.patience == 0 {
+                return Err(bad("early_stopping.patience", 0.0, "must be at least 1"));
+            }
+            if !(es.min_delta.is_finite() && es.min_delta >= 0.0) {
+                return Err(bad(
+                    "early_stopping.min_delta",
+                    es.min_delta,
+                    "must be finite and at least 0",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks one epoch's learning rate: positive and finite, also once converted to `T`
+/// (1e-50 is 0 in f32).
+pub(crate) fn check_rate<T: Real>(lr: f64) -> Result<(), TrainError> {
+    if lr.is_finite() && lr > 0.0 && T::lit(lr) > T::zero() {
+        return Ok(());
+    }
+    Err(TrainError::HyperParameter {
+        owner: "schedule".into(),
+        name: "learning rate",
+        value: lr,
+        requirement: "must be positive and finite in every configured epoch",
+    })
 }

@@ -60,54 +60,7 @@ impl<T: Real> Trainer<T> {
     /// [`TrainError::HyperParameter`] for a batch size of 0, an invalid optimizer,
     /// regularizer, schedule, target error or early-stopping setting.
     pub fn new(config: TrainerConfig<T>) -> Result<Self, TrainError> {
-        let bad = |name, value: f64, requirement| TrainError::HyperParameter {
-            owner: "TrainerConfig".into(),
-            name,
-            value,
-            requirement,
-        };
-        if config.batch_size == 0 {
-            return Err(bad("batch_size", 0.0, "must be at least 1"));
-        }
-        if config.threads == 0 {
-            return Err(bad("threads", 0.0, "must be at least 1"));
-        }
-        config.optimizer.validate()?;
-        config.schedule.validate()?;
-        // Every epoch's learning rate, checked now rather than after the epochs before
-        // it have run (in the scalar type used: 1e-50 is 0 in f32). A resumed run's
-        // later epochs are checked when they come.
-        for epoch in 0..config.epochs.min(1 << 20) {
-            let lr = config.schedule.rate(epoch);
-            if !(lr.is_finite() && lr > 0.0 && T::lit(lr) > T::zero()) {
-                return Err(TrainError::HyperParameter {
-                    owner: "schedule".into(),
-                    name: "learning rate",
-                    value: lr,
-                    requirement: "must be positive and finite in every configured epoch",
-                });
-            }
-        }
-        if let Some(r) = &config.regularizer {
-            r.validate()?;
-        }
-        if let Some(t) = config.target_error
-            && !(t.is_finite() && t >= 0.0)
-        {
-            return Err(bad("target_error", t, "must be finite and at least 0"));
-        }
-        if let Some(es) = config.early_stopping {
-            if es.patience == 0 {
-                return Err(bad("early_stopping.patience", 0.0, "must be at least 1"));
-            }
-            if !(es.min_delta.is_finite() && es.min_delta >= 0.0) {
-                return Err(bad(
-                    "early_stopping.min_delta",
-                    es.min_delta,
-                    "must be finite and at least 0",
-                ));
-            }
-        }
+        config.validate()?;
         Ok(Self {
             config,
             state: OptimizerState::default(),
@@ -203,14 +156,7 @@ impl<T: Real> Trainer<T> {
         for _ in 0..self.config.epochs {
             let epoch = self.epochs_done + 1;
             let lr = self.config.schedule.rate(self.epochs_done);
-            if !(lr.is_finite() && lr > 0.0) {
-                return Err(TrainError::HyperParameter {
-                    owner: "schedule".into(),
-                    name: "learning rate",
-                    value: lr,
-                    requirement: "must be positive and finite in every epoch",
-                });
-            }
+            crate::config::check_rate::<T>(lr)?;
             let start = Instant::now();
             let mut rng = StdRng::seed_from_u64(epoch_seed(self.config.seed, self.epochs_done));
             let (train_loss, train_accuracy) = self.train_epoch(
