@@ -235,45 +235,30 @@ pub fn check_network<L: Loss<f64> + ?Sized>(
     };
     let mut report = GradCheckReport::new();
     let mut probe = net.clone();
-    for (id, spec) in net.param_specs() {
-        let Some(analytic) = grad
-            .layers()
-            .get(id.layer)
-            .and_then(|g| g.get(spec.name))
-            .cloned()
-        else {
-            continue;
-        };
-        let t = id.position - first_position(net, id.layer);
-        for i in 0..spec.len() {
-            let mut at = |value: f64| {
-                let old = probe.layer_mut(id.layer).map(|l| set(l, t, i, value));
-                let cost = objective(&probe);
-                if let (Some(l), Some(old)) = (probe.layer_mut(id.layer), old) {
-                    set(l, t, i, old);
-                }
-                cost
-            };
-            let old = net.layer(id.layer).map_or(0.0, |l| value_of(l, t, i));
-            let ((up, h1), (down, h2)) = (moved(old, step), moved(old, -step));
-            let numeric = (at(up)? - at(down)?) / (h1 - h2);
-            report.record(
-                || format!("{}[{i}]", id.path()),
-                analytic.as_slice()[i],
-                numeric,
-            );
+    // The gradient holds each layer's tensors in the layer's visiting order.
+    for (k, g) in grad.layers().iter().enumerate() {
+        for (t, (analytic, name)) in g.tensors().iter().zip(g.names()).enumerate() {
+            for i in 0..analytic.len() {
+                let mut at = |value: f64| {
+                    let old = probe.layer_mut(k).map(|l| set(l, t, i, value));
+                    let cost = objective(&probe);
+                    if let (Some(l), Some(old)) = (probe.layer_mut(k), old) {
+                        set(l, t, i, old);
+                    }
+                    cost
+                };
+                let old = net.layer(k).map_or(0.0, |l| value_of(l, t, i));
+                let ((up, h1), (down, h2)) = (moved(old, step), moved(old, -step));
+                let numeric = (at(up)? - at(down)?) / (h1 - h2);
+                report.record(
+                    || format!("layers.{k}.{name}[{i}]"),
+                    analytic.as_slice()[i],
+                    numeric,
+                );
+            }
         }
     }
     Ok(report)
-}
-
-/// The visiting position of layer `k`'s first tensor.
-fn first_position(net: &Network<f64>, k: usize) -> usize {
-    let mut n = 0;
-    for l in net.layers().take(k) {
-        l.visit_params(&mut |_, _| n += 1);
-    }
-    n
 }
 
 /// Value `i` of tensor `t` of `layer`.

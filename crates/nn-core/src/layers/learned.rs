@@ -144,11 +144,9 @@ impl<T: Real> Learned<T> {
     fn function(&self, j: usize) -> Result<Builtin<T>, CoreError> {
         let mut values = self.own;
         for (i, slot) in self.slots.iter().enumerate().take(2) {
-            values[i] = match slot {
-                Some(v) if v.len() == 1 => v[0],
-                Some(v) => v[j],
-                None => self.own[i],
-            };
+            if let Some(v) = slot {
+                values[i] = v[if v.len() == 1 { 0 } else { j }];
+            }
         }
         Ok(self.base.with_param_values(&values[..self.slots.len()])?)
     }
