@@ -2,7 +2,10 @@
 
 use rand::Rng;
 
-use crate::{CoreError, Dense, Init, LayerActivation, Network, Sharing};
+use crate::{
+    Conv, Conv2d, CoreError, Dense, ImageShape, Init, Layer, LayerActivation, Network, Pool2d,
+    Pooling, Sharing,
+};
 use nn_math::Real;
 
 /// Declares a network's layers and initialization; [`NetworkBuilder::build`] validates
@@ -33,17 +36,27 @@ use nn_math::Real;
 #[derive(Clone, Debug)]
 pub struct NetworkBuilder<T: Real> {
     n_inputs: usize,
-    layers: Vec<(usize, LayerActivation<T>, Option<Learn>)>,
+    image: Option<(usize, usize, usize)>,
+    layers: Vec<Plan<T>>,
     init: Init,
 }
 
 /// The activation parameters a layer learns, and how they are shared.
 type Learn = (Vec<String>, Sharing);
 
+/// A layer as declared, before its input's shape is known.
+#[derive(Clone, Debug)]
+enum Plan<T: Real> {
+    Dense(usize, LayerActivation<T>, Option<Learn>),
+    Conv(Conv, LayerActivation<T>, Option<Learn>),
+    Pool(Pooling, (usize, usize), (usize, usize)),
+}
+
 impl<T: Real> NetworkBuilder<T> {
     pub(crate) fn new(n_inputs: usize) -> Self {
         Self {
             n_inputs,
+            image: None,
             layers: Vec::new(),
             init: Init::default(),
         }
@@ -52,7 +65,60 @@ impl<T: Real> NetworkBuilder<T> {
     /// Appends a dense layer of `width` neurons with the given activation: one function
     /// for all neurons (`Relu`, `Sigmoid::default()`, …) or a `Vec` with one per neuron.
     pub fn layer(mut self, width: usize, activation: impl Into<LayerActivation<T>>) -> Self {
-        self.layers.push((width, activation.into(), None));
+        self.layers.push(Plan::Dense(width, activation.into(), None));
+        self
+    }
+
+    /// Declares the network's input an image of `channels × height × width` values per
+    /// example (one example per column, channel planes one after another, rows within a
+    /// plane: PyTorch's `C×H×W` order), which convolution and pooling layers need.
+    /// [`build`](NetworkBuilder::build) checks that it holds `n_inputs` values.
+    ///
+    /// ```
+    /// use nn_core::{Conv, Network};
+    /// use nn_activations::{Identity, Relu};
+    /// use rand::SeedableRng;
+    ///
+    /// // W5 of the benchmarks: two convolutions with pooling, then two dense layers.
+    /// let net = Network::<f32>::builder(784)
+    ///     .image(1, 28, 28)
+    ///     .conv(Conv::new(16, 5).padding(2), Relu)
+    ///     .max_pool(2)
+    ///     .conv(Conv::new(32, 5).padding(2), Relu)
+    ///     .max_pool(2)
+    ///     .layer(128, Relu) // reads the 32×7×7 = 1,568 values, flattened as they lie
+    ///     .layer(10, Identity)
+    ///     .build(&mut rand::rngs::StdRng::seed_from_u64(1))?;
+    /// assert_eq!(net.widths(), vec![784, 16 * 784, 16 * 196, 32 * 196, 32 * 49, 128, 10]);
+    /// # Ok::<(), nn_core::CoreError>(())
+    /// ```
+    pub fn image(mut self, channels: usize, height: usize, width: usize) -> Self {
+        self.image = Some((channels, height, width));
+        self
+    }
+
+    /// Appends a 2-D convolution ([`Conv2d`]) over the image the layer before produces
+    /// (or the [`image`](NetworkBuilder::image) input), with one activation for the layer
+    /// or a `Vec` with one per output channel.
+    pub fn conv(mut self, spec: Conv, activation: impl Into<LayerActivation<T>>) -> Self {
+        self.layers.push(Plan::Conv(spec, activation.into(), None));
+        self
+    }
+
+    /// Appends max pooling over `size × size` windows moved by `size` (PyTorch's
+    /// `nn.MaxPool2d(size)`).
+    pub fn max_pool(self, size: usize) -> Self {
+        self.pool(Pooling::Max, (size, size), (size, size))
+    }
+
+    /// Appends average pooling over `size × size` windows moved by `size`.
+    pub fn avg_pool(self, size: usize) -> Self {
+        self.pool(Pooling::Average, (size, size), (size, size))
+    }
+
+    /// Appends pooling over `kernel` windows moved by `stride` ([`Pool2d`]).
+    pub fn pool(mut self, pooling: Pooling, kernel: (usize, usize), stride: (usize, usize)) -> Self {
+        self.layers.push(Plan::Pool(pooling, kernel, stride));
         self
     }
 
@@ -73,8 +139,10 @@ impl<T: Real> NetworkBuilder<T> {
     /// # Ok::<(), nn_core::CoreError>(())
     /// ```
     pub fn learn(mut self, params: &[&str], sharing: Sharing) -> Self {
-        if let Some(last) = self.layers.last_mut() {
-            last.2 = Some((params.iter().map(|p| (*p).to_owned()).collect(), sharing));
+        let learn = Some((params.iter().map(|p| (*p).to_owned()).collect(), sharing));
+        match self.layers.last_mut() {
+            Some(Plan::Dense(_, _, l) | Plan::Conv(_, _, l)) => *l = learn,
+            _ => {}
         }
         self
     }
@@ -105,35 +173,80 @@ impl<T: Real> NetworkBuilder<T> {
             ));
         }
         self.init.validate()?;
-        for (k, (width, activation, _)) in self.layers.iter().enumerate() {
-            if *width == 0 {
-                return Err(CoreError::Architecture(format!("layer {k} has width 0")));
+        let mut image = match self.image {
+            None => None,
+            Some((c, h, w)) => {
+                let shape = ImageShape::new(c, h, w)?;
+                if shape.len() != self.n_inputs {
+                    return Err(CoreError::Architecture(format!(
+                        "the input image {shape} holds {} values, the network has {} inputs",
+                        shape.len(),
+                        self.n_inputs
+                    )));
+                }
+                Some(shape)
             }
-            if let Some(len) = activation.per_neuron_len()
-                && len != *width
-            {
-                return Err(CoreError::Architecture(format!(
-                    "layer {k} has {width} neurons but {len} per-neuron activations"
-                )));
+        };
+        // Sizes first, so that nothing is drawn (or allocated) for a network that fails.
+        for (k, plan) in self.layers.iter().enumerate() {
+            if let Plan::Dense(width, activation, _) = plan {
+                if *width == 0 {
+                    return Err(CoreError::Architecture(format!("layer {k} has width 0")));
+                }
+                if let Some(len) = activation.per_neuron_len()
+                    && len != *width
+                {
+                    return Err(CoreError::Architecture(format!(
+                        "layer {k} has {width} neurons but {len} per-neuron activations"
+                    )));
+                }
             }
         }
         let mut n_in = self.n_inputs;
-        let mut layers = Vec::with_capacity(self.layers.len());
-        for (k, (width, activation, learn)) in self.layers.into_iter().enumerate() {
-            let (weight, bias) = self
-                .init
-                .draw(n_in, width, &activation, rng)
-                .map_err(|e| CoreError::Architecture(format!("layer {k}: {e}")))?;
-            let mut dense = Dense::new(weight, bias, activation)?;
-            if let Some((params, sharing)) = learn {
-                let params: Vec<&str> = params.iter().map(String::as_str).collect();
-                dense = dense
-                    .learn(&params, sharing)
-                    .map_err(|e| CoreError::Architecture(format!("layer {k}: {e}")))?;
-            }
-            layers.push(dense);
-            n_in = width;
+        let mut layers: Vec<Box<dyn Layer<T>>> = Vec::with_capacity(self.layers.len());
+        let at = |k: usize| move |e: CoreError| CoreError::Architecture(format!("layer {k}: {e}"));
+        for (k, plan) in self.layers.into_iter().enumerate() {
+            let needs_image = |what: &str| {
+                image.ok_or_else(|| {
+                    CoreError::Architecture(format!(
+                        "layer {k} ({what}) needs an image-shaped input: declare the input with \
+                         .image(channels, height, width), and put it before any dense layer"
+                    ))
+                })
+            };
+            let layer: Box<dyn Layer<T>> = match plan {
+                Plan::Dense(width, activation, learn) => {
+                    let (weight, bias) = self.init.draw(n_in, width, &activation, rng).map_err(at(k))?;
+                    let mut dense = Dense::new(weight, bias, activation)?;
+                    if let Some((params, sharing)) = learn {
+                        let params: Vec<&str> = params.iter().map(String::as_str).collect();
+                        dense = dense.learn(&params, sharing).map_err(at(k))?;
+                    }
+                    image = None;
+                    Box::new(dense)
+                }
+                Plan::Conv(spec, activation, learn) => {
+                    let input = needs_image("conv2d")?;
+                    if learn.is_some() {
+                        return Err(CoreError::Architecture(format!(
+                            "layer {k} (conv2d): learning activation parameters is only built \
+                             for dense layers"
+                        )));
+                    }
+                    let conv = Conv2d::init(input, spec, activation, self.init, rng).map_err(at(k))?;
+                    image = Some(conv.output());
+                    Box::new(conv)
+                }
+                Plan::Pool(pooling, kernel, stride) => {
+                    let pool = Pool2d::rect(needs_image("pooling")?, pooling, kernel, stride)
+                        .map_err(at(k))?;
+                    image = Some(pool.output());
+                    Box::new(pool)
+                }
+            };
+            n_in = layer.n_outputs();
+            layers.push(layer);
         }
-        Network::from_layers(self.n_inputs, layers)
+        Network::from_any_layers(self.n_inputs, layers)
     }
 }

@@ -113,7 +113,7 @@ pub fn check_layer(
     let saved = Saved {
         input: input.as_view(),
         output: out.as_view(),
-        scratch: &scratch,
+        scratch: &mut scratch,
     };
     layer.backward(
         saved,

@@ -61,7 +61,9 @@ pub use error::{CoreError, ModelFileError};
 pub use gradient::{Gradient, LayerGradient, all_finite};
 pub use init::Init;
 pub use layers::activation::{LayerActivation, NeuronActivation};
-pub use layers::{Dense, Layer, LayerClone, ParamSpec, Saved, Sharing};
+pub use layers::{
+    Conv, Conv2d, Dense, ImageShape, Layer, LayerClone, ParamSpec, Pool2d, Pooling, Saved, Sharing,
+};
 pub use loss::{HalfSquaredError, Loss, SoftmaxCrossEntropy};
 pub use model_file::{
     ActivationResolver, Extras, FORMAT_NAME, FORMAT_VERSION, LayerRecord, LayerResolver,

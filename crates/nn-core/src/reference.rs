@@ -212,7 +212,7 @@ where
         let saved = Saved {
             input: MatrixView::from_slice(a_prev, n_in, batch),
             output: MatrixView::from_slice(&act[k][..n * batch], n, batch),
-            scratch: &scratch[k][..layer.scratch_len(batch)],
+            scratch: &mut scratch[k][..layer.scratch_len(batch)],
         };
         let (below, here) = delta.split_at_mut(k);
         let d_out = MatrixViewMut::from_slice(&mut here[0][..n * batch], n, batch);

@@ -6,6 +6,7 @@
 mod activation_runs;
 mod allocations;
 mod columns;
+mod conv_gradients;
 mod common;
 mod errata;
 mod errors;

@@ -2,9 +2,13 @@
 //! built-in [`Dense`] layer with its activations.
 
 pub(crate) mod activation;
+pub(crate) mod conv;
 pub(crate) mod dense;
 pub(crate) mod describe;
+pub(crate) mod image;
 pub(crate) mod learned;
+pub(crate) mod pool;
+pub(crate) mod window;
 
 use std::fmt;
 
@@ -12,8 +16,11 @@ use nn_math::{Matrix, MatrixView, MatrixViewMut, Real};
 
 use crate::{CoreError, ParamKind};
 
+pub use conv::{Conv, Conv2d};
 pub use dense::Dense;
+pub use image::ImageShape;
 pub use learned::Sharing;
+pub use pool::{Pool2d, Pooling};
 
 /// The name and shape of one parameter tensor of a layer, as its
 /// [`visit_params`](Layer::visit_params) hands it out.
@@ -36,6 +43,10 @@ pub struct ParamSpec {
     /// Whether the tensor is one-dimensional (`cols` is then 1): model files store it
     /// with the shape `[rows]` instead of `[rows, cols]`.
     pub vector: bool,
+    /// The four dimensions model files store a convolution kernel with (PyTorch's
+    /// `out × in × kh × kw`), whose row-major order is the `rows × cols` matrix's
+    /// (`rows = out`, `cols = in·kh·kw`); `None` for every other tensor.
+    pub kernel: Option<[usize; 4]>,
 }
 
 impl ParamSpec {
@@ -47,6 +58,20 @@ impl ParamSpec {
             cols,
             kind,
             vector: false,
+            kernel: None,
+        }
+    }
+
+    /// A convolution kernel of `dims = [out, in, kh, kw]`, held as the `out × (in·kh·kw)`
+    /// matrix whose row `o` is filter `o` (see [`ParamSpec::kernel`](ParamSpec#structfield.kernel)).
+    pub fn kernel(name: &'static str, dims: [usize; 4], kind: ParamKind) -> Self {
+        Self {
+            name,
+            rows: dims[0],
+            cols: dims[1] * dims[2] * dims[3],
+            kind,
+            vector: false,
+            kernel: Some(dims),
         }
     }
 
@@ -58,6 +83,7 @@ impl ParamSpec {
             cols: 1,
             kind,
             vector: true,
+            kernel: None,
         }
     }
 
@@ -74,7 +100,7 @@ impl ParamSpec {
 
 /// What the forward pass left for one layer's backward pass: the batch's input and output
 /// (one example per column) and the layer's scratch buffer.
-#[derive(Clone, Copy, Debug)]
+#[derive(Debug)]
 pub struct Saved<'a, T: Real> {
     /// The layer's input `A⁽ᵏ⁻¹⁾` (`n_inputs × B`), dropout already applied.
     pub input: MatrixView<'a, T>,
@@ -82,8 +108,9 @@ pub struct Saved<'a, T: Real> {
     /// any dropout of the layer after).
     pub output: MatrixView<'a, T>,
     /// What [`Layer::forward`] wrote into its scratch buffer
-    /// ([`scratch_len`](Layer::scratch_len) values).
-    pub scratch: &'a [T],
+    /// ([`scratch_len`](Layer::scratch_len) values). The backward pass may overwrite it
+    /// (e.g. use part of it as working memory): nothing reads it afterwards.
+    pub scratch: &'a mut [T],
 }
 
 /// A layer of a feed-forward network: a map from `n_inputs` to `n_outputs` values per

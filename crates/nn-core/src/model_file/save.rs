@@ -10,9 +10,12 @@ use serde_json::{Value, json};
 use super::{Extras, FORMAT_NAME, FORMAT_VERSION, RESERVED_KEYS, dtype_of, to_le_bytes};
 use crate::{CoreError, ModelFileError, Network, ParamSpec};
 
-/// A tensor's stored shape: `[rows]` for a vector, `[rows, cols]` for a matrix.
+/// A tensor's stored shape: `[rows]` for a vector, `[out, in, kh, kw]` for a
+/// convolution kernel, `[rows, cols]` for a matrix.
 pub(crate) fn stored_shape(spec: &ParamSpec) -> Vec<usize> {
-    if spec.vector {
+    if let Some(dims) = spec.kernel {
+        dims.to_vec()
+    } else if spec.vector {
         vec![spec.rows]
     } else {
         vec![spec.rows, spec.cols]

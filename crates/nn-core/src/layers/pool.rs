@@ -1,0 +1,233 @@
+//! Max and average pooling (guide §4.2.3): each channel's windows reduced to one value.
+
+use nn_math::{Matrix, MatrixView, MatrixViewMut, Real};
+use serde_json::json;
+
+use super::image::ImageShape;
+use super::window::Window;
+use crate::{CoreError, Layer, ParamSpec, Saved};
+
+/// How a pooling window is reduced to one value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Pooling {
+    /// The largest value of the window (PyTorch's `nn.MaxPool2d`).
+    Max,
+    /// The mean of the window (PyTorch's `nn.AvgPool2d`).
+    Average,
+}
+
+/// A pooling layer without parameters: each channel of the input image is covered by
+/// `kh × kw` windows moved by `stride`, and each window gives one output value, its
+/// maximum or mean (guide eqs. 4.2.8–4.2.9). No padding; windows that would overhang
+/// the bottom or right edge are left out, as PyTorch does by default.
+///
+/// ```
+/// use nn_core::{ImageShape, Layer, Pool2d, Pooling};
+/// use nn_math::Matrix;
+///
+/// let pool = Pool2d::new(ImageShape::new(1, 4, 4)?, Pooling::Max, 2, 2)?;
+/// assert_eq!(pool.output(), ImageShape::new(1, 2, 2)?);
+/// let x = Matrix::from_column_slice(16, 1, &[
+///     1.0, 2.0, 0.0, 0.0,
+///     3.0, 4.0, 0.0, 9.0,
+///     0.0, 0.0, 5.0, 0.0,
+///     0.0, 7.0, 0.0, 6.0f64,
+/// ]);
+/// let mut out = Matrix::zeros(4, 1);
+/// pool.forward(x.as_view(), out.as_view_mut(), &mut [])?;
+/// assert_eq!(out.as_slice(), &[4.0, 9.0, 7.0, 6.0]);
+/// # Ok::<(), nn_core::CoreError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pool2d {
+    window: Window,
+    pooling: Pooling,
+}
+
+impl Pool2d {
+    /// Square `size × size` windows moved by `stride` over images of shape `input`.
+    ///
+    /// # Errors
+    /// [`CoreError::Architecture`] naming the sizes if the window is larger than the
+    /// input, or the window or stride is 0.
+    pub fn new(
+        input: ImageShape,
+        pooling: Pooling,
+        size: usize,
+        stride: usize,
+    ) -> Result<Self, CoreError> {
+        Self::rect(input, pooling, (size, size), (stride, stride))
+    }
+
+    /// Windows of `kernel = (kh, kw)` moved by `stride = (sh, sw)`.
+    ///
+    /// # Errors
+    /// As [`Pool2d::new`].
+    pub fn rect(
+        input: ImageShape,
+        pooling: Pooling,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+    ) -> Result<Self, CoreError> {
+        let what = match pooling {
+            Pooling::Max => "max_pool2d",
+            Pooling::Average => "avg_pool2d",
+        };
+        let window = Window::new(what, input, kernel, stride, (0, 0))?;
+        Ok(Self { window, pooling })
+    }
+
+    /// The input image shape.
+    pub fn input(&self) -> ImageShape {
+        self.window.input
+    }
+
+    /// The output image shape `C × Ho × Wo`.
+    pub fn output(&self) -> ImageShape {
+        ImageShape {
+            channels: self.window.input.channels,
+            height: self.window.out.0,
+            width: self.window.out.1,
+        }
+    }
+
+    /// Max or average.
+    pub fn pooling(&self) -> Pooling {
+        self.pooling
+    }
+
+    /// Window rows and columns.
+    pub fn kernel(&self) -> (usize, usize) {
+        self.window.kernel
+    }
+
+    /// Steps between windows.
+    pub fn stride(&self) -> (usize, usize) {
+        self.window.stride
+    }
+
+    /// Calls `f(o, top_left)` for each output value of one example: its row `o` in the
+    /// output column and the input row of its window's top-left value.
+    #[inline]
+    fn each_window(&self, mut f: impl FnMut(usize, usize)) {
+        let (input, (sh, sw)) = (self.window.input, self.window.stride);
+        let (ho, wo) = self.window.out;
+        for c in 0..input.channels {
+            for oy in 0..ho {
+                for ox in 0..wo {
+                    f((c * ho + oy) * wo + ox, input.index(c, oy * sh, ox * sw));
+                }
+            }
+        }
+    }
+
+    /// The rows of the window whose top-left value is at row `top_left`, row by row.
+    #[inline]
+    fn window_rows(&self, top_left: usize) -> impl Iterator<Item = usize> + use<> {
+        let ((kh, kw), w) = (self.window.kernel, self.window.input.width);
+        (0..kh).flat_map(move |i| (0..kw).map(move |j| top_left + i * w + j))
+    }
+
+    /// The row of the first largest value of a window of `x` (ties go to the first, as
+    /// in PyTorch). NaN is never larger, so a NaN in the window only wins when first.
+    #[inline]
+    fn argmax<T: Real>(&self, x: &[T], top_left: usize) -> usize {
+        let mut best = top_left;
+        for i in self.window_rows(top_left) {
+            if x[i] > x[best] {
+                best = i;
+            }
+        }
+        best
+    }
+}
+
+impl<T: Real> Layer<T> for Pool2d {
+    fn kind(&self) -> &str {
+        match self.pooling {
+            Pooling::Max => "max_pool2d",
+            Pooling::Average => "avg_pool2d",
+        }
+    }
+
+    fn n_inputs(&self) -> usize {
+        self.window.input.len()
+    }
+
+    fn n_outputs(&self) -> usize {
+        self.output().len()
+    }
+
+    /// Eq. 4.2.8 (max) or 4.2.9 (mean) for every window.
+    fn forward(
+        &self,
+        input: MatrixView<'_, T>,
+        mut output: MatrixViewMut<'_, T>,
+        _: &mut [T],
+    ) -> Result<(), CoreError> {
+        let inv_area = T::one() / T::lit(self.window.area() as f64);
+        for j in 0..input.ncols() {
+            let x = input.column(j);
+            let x = x.as_slice();
+            let mut out = output.column_mut(j);
+            let out = out.as_mut_slice();
+            match self.pooling {
+                Pooling::Max => self.each_window(|o, at| out[o] = x[self.argmax(x, at)]),
+                Pooling::Average => self.each_window(|o, at| {
+                    let sum = self.window_rows(at).fold(T::zero(), |s, i| s + x[i]);
+                    out[o] = sum * inv_area;
+                }),
+            }
+        }
+        Ok(())
+    }
+
+    /// No parameters; `∂C/∂x` gets each output's `Δ` at its window's largest input
+    /// (max) or `Δ/(kh·kw)` at every input of its window (mean), added where windows
+    /// overlap.
+    fn backward(
+        &self,
+        saved: Saved<'_, T>,
+        d_output: MatrixViewMut<'_, T>,
+        _scale: T,
+        _grads: &mut [Matrix<T>],
+        d_input: Option<MatrixViewMut<'_, T>>,
+    ) -> Result<(), CoreError> {
+        let Some(mut d_input) = d_input else {
+            return Ok(());
+        };
+        let inv_area = T::one() / T::lit(self.window.area() as f64);
+        for j in 0..d_output.ncols() {
+            let x = saved.input.column(j);
+            let x = x.as_slice();
+            let d = d_output.column(j);
+            let d = d.as_slice();
+            let mut dx = d_input.column_mut(j);
+            let dx = dx.as_mut_slice();
+            dx.fill(T::zero());
+            match self.pooling {
+                Pooling::Max => self.each_window(|o, at| dx[self.argmax(x, at)] += d[o]),
+                Pooling::Average => self.each_window(|o, at| {
+                    for i in self.window_rows(at) {
+                        dx[i] += d[o] * inv_area;
+                    }
+                }),
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_params(&self, _: &mut dyn FnMut(ParamSpec, &[T])) {}
+
+    fn visit_params_mut(&mut self, _: &mut dyn FnMut(ParamSpec, &mut [T])) {}
+
+    /// The input shape, window and stride.
+    fn settings(&self) -> Result<serde_json::Value, CoreError> {
+        let i = self.window.input;
+        Ok(json!({
+            "input": [i.channels, i.height, i.width],
+            "kernel": [self.window.kernel.0, self.window.kernel.1],
+            "stride": [self.window.stride.0, self.window.stride.1],
+        }))
+    }
+}

@@ -1,0 +1,198 @@
+//! A sliding window over an image (a convolution's kernel, a pooling window), and the
+//! "image to columns" lowering of a convolution to a matrix product (guide §4.2.2).
+
+use nn_math::Real;
+
+use super::image::{ImageShape, slide};
+use crate::CoreError;
+
+/// A `kh × kw` window moved over an image by `stride` rows and columns, the image padded
+/// with `padding` zeros on every side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Window {
+    /// The input image.
+    pub input: ImageShape,
+    /// Window rows and columns `(kh, kw)`.
+    pub kernel: (usize, usize),
+    /// Steps `(sh, sw)` between windows.
+    pub stride: (usize, usize),
+    /// Zeros `(ph, pw)` added above and below, left and right.
+    pub padding: (usize, usize),
+    /// Output rows and columns `(Ho, Wo)`: `⌊(H + 2ph − kh)/sh⌋ + 1` and likewise.
+    pub out: (usize, usize),
+}
+
+impl Window {
+    /// The window's geometry, or an error naming `what` and the sizes if it does not fit.
+    pub fn new(
+        what: &str,
+        input: ImageShape,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: (usize, usize),
+    ) -> Result<Self, CoreError> {
+        if stride.0 == 0 || stride.1 == 0 {
+            return Err(CoreError::Architecture(format!(
+                "{what}: stride {}×{} must be at least 1×1",
+                stride.0, stride.1
+            )));
+        }
+        let ho = slide(input.height, kernel.0, stride.0, padding.0);
+        let wo = slide(input.width, kernel.1, stride.1, padding.1);
+        let (Some(ho), Some(wo)) = (ho, wo) else {
+            return Err(CoreError::Architecture(format!(
+                "{what}: a {}×{} window does not fit a {}×{} input padded by {}×{}",
+                kernel.0, kernel.1, input.height, input.width, padding.0, padding.1
+            )));
+        };
+        Ok(Self {
+            input,
+            kernel,
+            stride,
+            padding,
+            out: (ho, wo),
+        })
+    }
+
+    /// Output positions `Ho·Wo` of one plane.
+    pub fn positions(&self) -> usize {
+        self.out.0 * self.out.1
+    }
+
+    /// Window values per input channel, `kh·kw`.
+    pub fn area(&self) -> usize {
+        self.kernel.0 * self.kernel.1
+    }
+
+    /// For window offset `(ki, kj)` and output row `oy`: the input row, if inside, and the
+    /// output columns `ox` whose input column `ox·sw + kj − pw` is inside, with the first
+    /// such input column.
+    fn row_span(&self, ki: usize, kj: usize, oy: usize) -> Option<(usize, usize, usize, usize)> {
+        let (h, w) = (self.input.height, self.input.width);
+        let iy = (oy * self.stride.0 + ki).checked_sub(self.padding.0)?;
+        if iy >= h {
+            return None;
+        }
+        let (sw, pw) = (self.stride.1, self.padding.1);
+        // First ox with ox·sw + kj ≥ pw, and one past the last with ox·sw + kj − pw < w.
+        let lo = pw.saturating_sub(kj).div_ceil(sw);
+        let hi = (w + pw).saturating_sub(kj).div_ceil(sw).min(self.out.1);
+        if lo >= hi {
+            return None;
+        }
+        Some((iy, lo, hi, lo * sw + kj - pw))
+    }
+
+    /// im2col: writes the `P × K` matrix `X̂` (column-major, `P = Ho·Wo` positions,
+    /// `K = C·kh·kw`) of one example's image `x`: `X̂[p, (c·kh + ki)·kw + kj]` is the input
+    /// value under kernel offset `(ki, kj)` of channel `c` when the window is at output
+    /// position `p = oy·Wo + ox`, or 0 in the padding (guide eq. 4.2.3).
+    pub fn im2col<T: Real>(&self, x: &[T], cols: &mut [T]) {
+        let (c_in, (kh, kw), p) = (self.input.channels, self.kernel, self.positions());
+        let (wo, sw) = (self.out.1, self.stride.1);
+        for c in 0..c_in {
+            let plane = &x[c * self.input.plane()..(c + 1) * self.input.plane()];
+            for ki in 0..kh {
+                for kj in 0..kw {
+                    let k = (c * kh + ki) * kw + kj;
+                    let dst = &mut cols[k * p..(k + 1) * p];
+                    for (oy, row) in dst.chunks_exact_mut(wo).enumerate() {
+                        let Some((iy, lo, hi, ix)) = self.row_span(ki, kj, oy) else {
+                            row.fill(T::zero());
+                            continue;
+                        };
+                        let src = &plane[iy * self.input.width..];
+                        row[..lo].fill(T::zero());
+                        row[hi..].fill(T::zero());
+                        if sw == 1 {
+                            row[lo..hi].copy_from_slice(&src[ix..ix + hi - lo]);
+                        } else {
+                            for (o, v) in row[lo..hi].iter_mut().zip(src[ix..].iter().step_by(sw)) {
+                                *o = *v;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// col2im, the adjoint of [`im2col`](Window::im2col): `dx ← Σ` of every entry of
+    /// `∂C/∂X̂` added to the input value it was copied from (guide eq. 4.2.6); padding
+    /// entries are dropped.
+    pub fn col2im<T: Real>(&self, dcols: &[T], dx: &mut [T]) {
+        dx.fill(T::zero());
+        let (c_in, (kh, kw), p) = (self.input.channels, self.kernel, self.positions());
+        let (wo, sw) = (self.out.1, self.stride.1);
+        let plane_len = self.input.plane();
+        for c in 0..c_in {
+            let plane = &mut dx[c * plane_len..(c + 1) * plane_len];
+            for ki in 0..kh {
+                for kj in 0..kw {
+                    let k = (c * kh + ki) * kw + kj;
+                    let src = &dcols[k * p..(k + 1) * p];
+                    for (oy, row) in src.chunks_exact(wo).enumerate() {
+                        let Some((iy, lo, hi, ix)) = self.row_span(ki, kj, oy) else {
+                            continue;
+                        };
+                        let dst = &mut plane[iy * self.input.width..];
+                        for (d, v) in dst[ix..].iter_mut().step_by(sw).zip(&row[lo..hi]) {
+                            *d += *v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// im2col against its definition, entry by entry, over strides and paddings.
+    #[test]
+    fn im2col_is_its_definition_and_col2im_its_adjoint() {
+        for (stride, padding) in [((1, 1), (0, 0)), ((2, 1), (1, 2)), ((3, 2), (2, 0))] {
+            let input = ImageShape::new(2, 5, 6).unwrap();
+            let g = Window::new("test", input, (3, 2), stride, padding).unwrap();
+            let x: Vec<f64> = (0..input.len()).map(|i| i as f64 + 1.0).collect();
+            let (p, k) = (g.positions(), 2 * g.area());
+            let mut cols = vec![f64::NAN; p * k];
+            g.im2col(&x, &mut cols);
+            for c in 0..2 {
+                for (ki, kj) in (0..3).flat_map(|a| (0..2).map(move |b| (a, b))) {
+                    for (oy, ox) in (0..g.out.0).flat_map(|a| (0..g.out.1).map(move |b| (a, b))) {
+                        let iy = (oy * stride.0 + ki) as isize - padding.0 as isize;
+                        let ix = (ox * stride.1 + kj) as isize - padding.1 as isize;
+                        let inside = (0..5).contains(&iy) && (0..6).contains(&ix);
+                        let want = if inside {
+                            x[input.index(c, iy as usize, ix as usize)]
+                        } else {
+                            0.0
+                        };
+                        let kk = (c * 3 + ki) * 2 + kj;
+                        assert_eq!(cols[kk * p + oy * g.out.1 + ox], want);
+                    }
+                }
+            }
+            // ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩ for any y.
+            let y: Vec<f64> = (0..p * k).map(|i| ((i * 7 % 11) as f64) - 5.0).collect();
+            let mut back = vec![f64::NAN; input.len()];
+            g.col2im(&y, &mut back);
+            let lhs: f64 = cols.iter().zip(&y).map(|(a, b)| a * b).sum();
+            let rhs: f64 = x.iter().zip(&back).map(|(a, b)| a * b).sum();
+            assert_eq!(lhs, rhs);
+        }
+    }
+
+    #[test]
+    fn a_window_that_does_not_fit_or_a_zero_stride_is_an_error() {
+        let input = ImageShape::new(1, 4, 4).unwrap();
+        let e = Window::new("conv", input, (5, 5), (1, 1), (0, 0)).unwrap_err();
+        assert!(e.to_string().contains("5×5 window does not fit a 4×4"), "{e}");
+        let e = Window::new("conv", input, (2, 2), (0, 1), (0, 0)).unwrap_err();
+        assert!(e.to_string().contains("stride 0×1"), "{e}");
+        assert!(Window::new("conv", input, (5, 5), (1, 1), (1, 1)).is_ok());
+    }
+}
