@@ -64,23 +64,24 @@ impl Window {
         self.kernel.0 * self.kernel.1
     }
 
-    /// For window offset `(ki, kj)` and output row `oy`: the input row, if inside, and the
-    /// output columns `ox` whose input column `ox·sw + kj − pw` is inside, with the first
-    /// such input column.
-    fn row_span(&self, ki: usize, kj: usize, oy: usize) -> Option<(usize, usize, usize, usize)> {
-        let (h, w) = (self.input.height, self.input.width);
-        let iy = (oy * self.stride.0 + ki).checked_sub(self.padding.0)?;
-        if iy >= h {
-            return None;
-        }
-        let (sw, pw) = (self.stride.1, self.padding.1);
+    /// For kernel column `kj`: the output columns `lo..hi` whose input column
+    /// `ox·sw + kj − pw` lies inside the image, and the input column of `lo` (the same for
+    /// every row, so computed once per kernel column).
+    #[inline]
+    fn col_span(&self, kj: usize) -> (usize, usize, usize) {
+        let (w, sw, pw) = (self.input.width, self.stride.1, self.padding.1);
         // First ox with ox·sw + kj ≥ pw, and one past the last with ox·sw + kj − pw < w.
-        let lo = pw.saturating_sub(kj).div_ceil(sw);
-        let hi = (w + pw).saturating_sub(kj).div_ceil(sw).min(self.out.1);
-        if lo >= hi {
-            return None;
-        }
-        Some((iy, lo, hi, lo * sw + kj - pw))
+        let lo = pw.saturating_sub(kj).div_ceil(sw).min(self.out.1);
+        let hi = (w + pw).saturating_sub(kj).div_ceil(sw).min(self.out.1).max(lo);
+        (lo, hi, (lo * sw + kj).saturating_sub(pw))
+    }
+
+    /// The input row under kernel row `ki` for output row `oy`, if inside the image.
+    #[inline]
+    fn input_row(&self, ki: usize, oy: usize) -> Option<usize> {
+        (oy * self.stride.0 + ki)
+            .checked_sub(self.padding.0)
+            .filter(|&iy| iy < self.input.height)
     }
 
     /// im2col: writes the `P × K` matrix `X̂` (column-major, `P = Ho·Wo` positions,
@@ -89,26 +90,27 @@ impl Window {
     /// position `p = oy·Wo + ox`, or 0 in the padding (guide eq. 4.2.3).
     pub fn im2col<T: Real>(&self, x: &[T], cols: &mut [T]) {
         let (c_in, (kh, kw), p) = (self.input.channels, self.kernel, self.positions());
-        let (wo, sw) = (self.out.1, self.stride.1);
+        let (wo, sw, w) = (self.out.1, self.stride.1, self.input.width);
         for c in 0..c_in {
             let plane = &x[c * self.input.plane()..(c + 1) * self.input.plane()];
             for ki in 0..kh {
                 for kj in 0..kw {
+                    let (lo, hi, ix) = self.col_span(kj);
                     let k = (c * kh + ki) * kw + kj;
                     let dst = &mut cols[k * p..(k + 1) * p];
                     for (oy, row) in dst.chunks_exact_mut(wo).enumerate() {
-                        let Some((iy, lo, hi, ix)) = self.row_span(ki, kj, oy) else {
+                        let Some(iy) = self.input_row(ki, oy) else {
                             row.fill(T::zero());
                             continue;
                         };
-                        let src = &plane[iy * self.input.width..];
+                        let src = &plane[iy * w..(iy + 1) * w];
                         row[..lo].fill(T::zero());
                         row[hi..].fill(T::zero());
                         if sw == 1 {
                             row[lo..hi].copy_from_slice(&src[ix..ix + hi - lo]);
                         } else {
-                            for (o, v) in row[lo..hi].iter_mut().zip(src[ix..].iter().step_by(sw)) {
-                                *o = *v;
+                            for (t, o) in row[lo..hi].iter_mut().enumerate() {
+                                *o = src[ix + t * sw];
                             }
                         }
                     }
@@ -123,21 +125,28 @@ impl Window {
     pub fn col2im<T: Real>(&self, dcols: &[T], dx: &mut [T]) {
         dx.fill(T::zero());
         let (c_in, (kh, kw), p) = (self.input.channels, self.kernel, self.positions());
-        let (wo, sw) = (self.out.1, self.stride.1);
+        let (wo, sw, w) = (self.out.1, self.stride.1, self.input.width);
         let plane_len = self.input.plane();
         for c in 0..c_in {
             let plane = &mut dx[c * plane_len..(c + 1) * plane_len];
             for ki in 0..kh {
                 for kj in 0..kw {
+                    let (lo, hi, ix) = self.col_span(kj);
                     let k = (c * kh + ki) * kw + kj;
                     let src = &dcols[k * p..(k + 1) * p];
                     for (oy, row) in src.chunks_exact(wo).enumerate() {
-                        let Some((iy, lo, hi, ix)) = self.row_span(ki, kj, oy) else {
+                        let Some(iy) = self.input_row(ki, oy) else {
                             continue;
                         };
-                        let dst = &mut plane[iy * self.input.width..];
-                        for (d, v) in dst[ix..].iter_mut().step_by(sw).zip(&row[lo..hi]) {
-                            *d += *v;
+                        let dst = &mut plane[iy * w..(iy + 1) * w];
+                        if sw == 1 {
+                            for (d, v) in dst[ix..ix + hi - lo].iter_mut().zip(&row[lo..hi]) {
+                                *d += *v;
+                            }
+                        } else {
+                            for (t, v) in row[lo..hi].iter().enumerate() {
+                                dst[ix + t * sw] += *v;
+                            }
                         }
                     }
                 }
