@@ -65,7 +65,8 @@ impl<T: Real> NetworkBuilder<T> {
     /// Appends a dense layer of `width` neurons with the given activation: one function
     /// for all neurons (`Relu`, `Sigmoid::default()`, …) or a `Vec` with one per neuron.
     pub fn layer(mut self, width: usize, activation: impl Into<LayerActivation<T>>) -> Self {
-        self.layers.push(Plan::Dense(width, activation.into(), None));
+        self.layers
+            .push(Plan::Dense(width, activation.into(), None));
         self
     }
 
@@ -117,7 +118,12 @@ impl<T: Real> NetworkBuilder<T> {
     }
 
     /// Appends pooling over `kernel` windows moved by `stride` ([`Pool2d`]).
-    pub fn pool(mut self, pooling: Pooling, kernel: (usize, usize), stride: (usize, usize)) -> Self {
+    pub fn pool(
+        mut self,
+        pooling: Pooling,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+    ) -> Self {
         self.layers.push(Plan::Pool(pooling, kernel, stride));
         self
     }
@@ -140,9 +146,8 @@ impl<T: Real> NetworkBuilder<T> {
     /// ```
     pub fn learn(mut self, params: &[&str], sharing: Sharing) -> Self {
         let learn = Some((params.iter().map(|p| (*p).to_owned()).collect(), sharing));
-        match self.layers.last_mut() {
-            Some(Plan::Dense(_, _, l) | Plan::Conv(_, _, l)) => *l = learn,
-            _ => {}
+        if let Some(Plan::Dense(_, _, l) | Plan::Conv(_, _, l)) = self.layers.last_mut() {
+            *l = learn;
         }
         self
     }
@@ -216,7 +221,10 @@ impl<T: Real> NetworkBuilder<T> {
             };
             let layer: Box<dyn Layer<T>> = match plan {
                 Plan::Dense(width, activation, learn) => {
-                    let (weight, bias) = self.init.draw(n_in, width, &activation, rng).map_err(at(k))?;
+                    let (weight, bias) = self
+                        .init
+                        .draw(n_in, width, &activation, rng)
+                        .map_err(at(k))?;
                     let mut dense = Dense::new(weight, bias, activation)?;
                     if let Some((params, sharing)) = learn {
                         let params: Vec<&str> = params.iter().map(String::as_str).collect();
@@ -233,7 +241,8 @@ impl<T: Real> NetworkBuilder<T> {
                              for dense layers"
                         )));
                     }
-                    let conv = Conv2d::init(input, spec, activation, self.init, rng).map_err(at(k))?;
+                    let conv =
+                        Conv2d::init(input, spec, activation, self.init, rng).map_err(at(k))?;
                     image = Some(conv.output());
                     Box::new(conv)
                 }

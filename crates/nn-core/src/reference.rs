@@ -103,6 +103,7 @@ pub(crate) fn forward<T: Real, S: RawStorage<T, Dyn, Dyn>>(
 ) -> Result<(), CoreError> {
     let batch = source.batch();
     let n_layers = net.n_layers();
+    fill_input(net, source, ws);
     let Workspace {
         input,
         pre: scratch,
@@ -112,20 +113,7 @@ pub(crate) fn forward<T: Real, S: RawStorage<T, Dyn, Dyn>>(
         masked,
         ..
     } = ws;
-    // A⁽⁰⁾ = r⁽⁰⁾ ⊙ X.
-    let n0 = net.n_inputs();
-    let a0 = &mut input[..n0 * batch];
-    match source {
-        Source::Matrix(x) => copy_columns(x, a0),
-        Source::Columns(data, columns, _) => {
-            for (dst, &c) in a0.chunks_exact_mut(n0).zip(columns) {
-                dst.copy_from_slice(&data.as_slice()[c * n0..(c + 1) * n0]);
-            }
-        }
-    }
-    if masked[0] {
-        hadamard_in_place(a0, &masks[0]);
-    }
+    let a0 = &input[..net.n_inputs() * batch];
     for (k, layer) in net.layers().enumerate() {
         let (n_in, n) = (layer.n_inputs(), layer.n_outputs());
         grow(&mut scratch[k], layer.scratch_len(batch));
@@ -147,7 +135,30 @@ pub(crate) fn forward<T: Real, S: RawStorage<T, Dyn, Dyn>>(
         }
     }
     ws.batch = batch;
+    ws.parts = 1;
     Ok(())
+}
+
+/// `A⁽⁰⁾ = r⁽⁰⁾ ⊙ X`: the batch's input copied (or gathered) into the workspace, dropped
+/// out if the input layer drops.
+pub(crate) fn fill_input<T: Real, S: RawStorage<T, Dyn, Dyn>>(
+    net: &Network<T>,
+    source: Source<'_, T, S>,
+    ws: &mut Workspace<T>,
+) {
+    let (n0, batch) = (net.n_inputs(), source.batch());
+    let a0 = &mut ws.input[..n0 * batch];
+    match source {
+        Source::Matrix(x) => copy_columns(x, a0),
+        Source::Columns(data, columns, _) => {
+            for (dst, &c) in a0.chunks_exact_mut(n0).zip(columns) {
+                dst.copy_from_slice(&data.as_slice()[c * n0..(c + 1) * n0]);
+            }
+        }
+    }
+    if ws.masked[0] {
+        hadamard_in_place(a0, &ws.masks[0]);
+    }
 }
 
 /// Algorithm 7/8, AdjustGradient (with errata 2's sign and errata 5's batch mean), and
@@ -177,6 +188,12 @@ where
     S: RawStorage<T, Dyn, Dyn>,
     L: Loss<T> + ?Sized,
 {
+    if ws.parts > 1 {
+        // The forward pass was split between threads (`Network::evaluate_with` on a
+        // threaded workspace), and each thread's layers keep their scratch apart: the
+        // backward pass must be split the same way.
+        return crate::engine::examples::adjust_gradient(net, ws, target, loss, grad);
+    }
     grad.check("adjust_gradient", net)?;
     net.take_target("adjust_gradient", ws, target)?;
     let batch = ws.batch;
@@ -290,7 +307,7 @@ where
 /// `A⁽ᵏ⁻¹⁾` as layer `k` (from 0) reads it, its first `len` values: the input `A⁽⁰⁾`
 /// for the first layer, else the layer below's output, or its dropped-out copy
 /// `r ⊙ A⁽ᵏ⁻¹⁾` if that layer drops (Algorithm 16).
-fn layer_input<'a, T>(
+pub(crate) fn layer_input<'a, T>(
     k: usize,
     len: usize,
     input: &'a [T],
@@ -306,14 +323,14 @@ fn layer_input<'a, T>(
 }
 
 /// `x ← x ⊙ r` over `x`'s length.
-fn hadamard_in_place<T: Real>(x: &mut [T], r: &[T]) {
+pub(crate) fn hadamard_in_place<T: Real>(x: &mut [T], r: &[T]) {
     for (x, r) in x.iter_mut().zip(r) {
         *x *= *r;
     }
 }
 
 /// Grows `buf` to at least `len` values.
-fn grow<T: Real>(buf: &mut Vec<T>, len: usize) {
+pub(crate) fn grow<T: Real>(buf: &mut Vec<T>, len: usize) {
     if buf.len() < len {
         buf.resize(len, T::zero());
     }

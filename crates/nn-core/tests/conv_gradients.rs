@@ -19,30 +19,60 @@ const TOLERANCE: f64 = 1e-6;
 
 /// A convolution whose window fits its input: `(input, spec)`.
 fn geometry() -> impl Strategy<Value = (ImageShape, Conv)> {
-    (1usize..=3, 1usize..=7, 1usize..=7, 1usize..=3, 1usize..=4, 1usize..=4, 1usize..=3, 1usize..=3, 0usize..=2, 0usize..=2)
-        .prop_filter_map("the window fits", |(c, h, w, out, kh, kw, sh, sw, ph, pw)| {
-            let input = ImageShape::new(c, h, w).ok()?;
-            let spec = Conv { out_channels: out, kernel: (kh, kw), stride: (sh, sw), padding: (ph, pw) };
-            (h + 2 * ph >= kh && w + 2 * pw >= kw).then_some((input, spec))
-        })
+    (
+        1usize..=3,
+        1usize..=7,
+        1usize..=7,
+        1usize..=3,
+        1usize..=4,
+        1usize..=4,
+        1usize..=3,
+        1usize..=3,
+        0usize..=2,
+        0usize..=2,
+    )
+        .prop_filter_map(
+            "the window fits",
+            |(c, h, w, out, kh, kw, sh, sw, ph, pw)| {
+                let input = ImageShape::new(c, h, w).ok()?;
+                let spec = Conv {
+                    out_channels: out,
+                    kernel: (kh, kw),
+                    stride: (sh, sw),
+                    padding: (ph, pw),
+                };
+                (h + 2 * ph >= kh && w + 2 * pw >= kw).then_some((input, spec))
+            },
+        )
 }
 
 fn conv_layer() -> impl Strategy<Value = Conv2d<f64>> {
-    (geometry(), any::<u64>()).prop_flat_map(|((input, spec), seed)| {
-        (layer_activation(spec.out_channels), Just((input, spec, seed)))
-    }).prop_map(|(act, (input, spec, seed))| {
-        let mut rng = StdRng::seed_from_u64(seed);
-        let mut conv = Conv2d::init(input, spec, act, Init::XavierUniform, &mut rng).unwrap();
-        // Non-zero biases, so that their gradient is tested at a general point.
-        conv.visit_params_mut(&mut |spec, v| if spec.name == "bias" {
-            for (i, b) in v.iter_mut().enumerate() { *b = ((seed % 13) as f64 + i as f64).sin() / 2.0; }
-        });
-        conv
-    })
+    (geometry(), any::<u64>())
+        .prop_flat_map(|((input, spec), seed)| {
+            (
+                layer_activation(spec.out_channels),
+                Just((input, spec, seed)),
+            )
+        })
+        .prop_map(|(act, (input, spec, seed))| {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let mut conv = Conv2d::init(input, spec, act, Init::XavierUniform, &mut rng).unwrap();
+            // Non-zero biases, so that their gradient is tested at a general point.
+            conv.visit_params_mut(&mut |spec, v| {
+                if spec.name == "bias" {
+                    for (i, b) in v.iter_mut().enumerate() {
+                        *b = ((seed % 13) as f64 + i as f64).sin() / 2.0;
+                    }
+                }
+            });
+            conv
+        })
 }
 
 fn image_inputs(n: usize, b: usize, seed: u64) -> Matrix<f64> {
-    Matrix::from_fn(n, b, |i, j| ((seed % 101) as f64 + 1.7 * (i * b + j) as f64).sin() * 1.5)
+    Matrix::from_fn(n, b, |i, j| {
+        ((seed % 101) as f64 + 1.7 * (i * b + j) as f64).sin() * 1.5
+    })
 }
 
 proptest! {
@@ -117,11 +147,19 @@ fn a_small_convolution_computes_its_definition() {
     let input = ImageShape::new(1, 3, 3).unwrap();
     // One 2×2 filter [[1, 2], [3, 4]], bias 0.5, padding 1, stride 2: a 2×2 output.
     let w = Matrix::from_row_slice(1, 4, &[1.0, 2.0, 3.0, 4.0]);
-    let conv = Conv2d::new(input, Conv::new(1, 2).padding(1).stride(2), w, vec![0.5], Identity).unwrap();
+    let conv = Conv2d::new(
+        input,
+        Conv::new(1, 2).padding(1).stride(2),
+        w,
+        vec![0.5],
+        Identity,
+    )
+    .unwrap();
     let x = Matrix::from_column_slice(9, 1, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]);
     let mut out = Matrix::zeros(4, 1);
     let mut scratch = vec![0.0; conv.scratch_len(1)];
-    conv.forward(x.as_view(), out.as_view_mut(), &mut scratch).unwrap();
+    conv.forward(x.as_view(), out.as_view_mut(), &mut scratch)
+        .unwrap();
     // Window at (−1, −1): only x[0,0]=1 under weight 4; at (−1, 1): x[0,1]=2 (w 3), x[0,2]=3 (w 4);
     // at (1, −1): x[1,0]=4 (w 2), x[2,0]=7 (w 4); at (1, 1): 5·1 + 6·2 + 8·3 + 9·4.
     assert_eq!(out.as_slice(), &[4.5, 18.5, 36.5, 77.5]);
@@ -130,32 +168,100 @@ fn a_small_convolution_computes_its_definition() {
 #[test]
 fn bad_convolutions_are_errors_naming_the_sizes() {
     let mut rng = StdRng::seed_from_u64(1);
-    let build = |b: nn_core::NetworkBuilder<f32>, rng: &mut StdRng| b.build(rng).unwrap_err().to_string();
-    let e = build(Network::builder(16).image(1, 4, 4).conv(Conv::new(2, 5), Relu).layer(1, Identity), &mut rng);
-    assert!(e.contains("layer 0") && e.contains("5×5 window does not fit a 4×4 input"), "{e}");
-    let e = build(Network::builder(16).image(1, 4, 4).conv(Conv::new(2, 3).stride(0), Relu), &mut rng);
+    let build =
+        |b: nn_core::NetworkBuilder<f32>, rng: &mut StdRng| b.build(rng).unwrap_err().to_string();
+    let e = build(
+        Network::builder(16)
+            .image(1, 4, 4)
+            .conv(Conv::new(2, 5), Relu)
+            .layer(1, Identity),
+        &mut rng,
+    );
+    assert!(
+        e.contains("layer 0") && e.contains("5×5 window does not fit a 4×4 input"),
+        "{e}"
+    );
+    let e = build(
+        Network::builder(16)
+            .image(1, 4, 4)
+            .conv(Conv::new(2, 3).stride(0), Relu),
+        &mut rng,
+    );
     assert!(e.contains("stride 0×0"), "{e}");
-    let e = build(Network::builder(784).image(1, 28, 27).conv(Conv::new(2, 3), Relu), &mut rng);
-    assert!(e.contains("1×28×27 holds 756 values, the network has 784 inputs"), "{e}");
+    let e = build(
+        Network::builder(784)
+            .image(1, 28, 27)
+            .conv(Conv::new(2, 3), Relu),
+        &mut rng,
+    );
+    assert!(
+        e.contains("1×28×27 holds 756 values, the network has 784 inputs"),
+        "{e}"
+    );
     let e = build(Network::builder(16).conv(Conv::new(2, 3), Relu), &mut rng);
-    assert!(e.contains("layer 0 (conv2d) needs an image-shaped input"), "{e}");
-    let e = build(Network::builder(16).image(1, 4, 4).layer(8, Relu).max_pool(2), &mut rng);
-    assert!(e.contains("layer 1 (pooling) needs an image-shaped input"), "{e}");
-    let e = build(Network::builder(16).image(1, 4, 4).conv(Conv::new(0, 3), Relu), &mut rng);
+    assert!(
+        e.contains("layer 0 (conv2d) needs an image-shaped input"),
+        "{e}"
+    );
+    let e = build(
+        Network::builder(16)
+            .image(1, 4, 4)
+            .layer(8, Relu)
+            .max_pool(2),
+        &mut rng,
+    );
+    assert!(
+        e.contains("layer 1 (pooling) needs an image-shaped input"),
+        "{e}"
+    );
+    let e = build(
+        Network::builder(16)
+            .image(1, 4, 4)
+            .conv(Conv::new(0, 3), Relu),
+        &mut rng,
+    );
     assert!(e.contains("0 output channels"), "{e}");
-    let e = build(Network::builder(16).image(1, 4, 4).conv(Conv::new(2, 3), vec![Relu.into()]), &mut rng);
-    assert!(e.contains("1 per-channel activations for 2 output channels"), "{e}");
+    let e = build(
+        Network::builder(16)
+            .image(1, 4, 4)
+            .conv(Conv::new(2, 3), vec![Relu.into()]),
+        &mut rng,
+    );
+    assert!(
+        e.contains("1 per-channel activations for 2 output channels"),
+        "{e}"
+    );
     let e = build(Network::builder(16).image(1, 4, 4).max_pool(5), &mut rng);
-    assert!(e.contains("max_pool2d: a 5×5 window does not fit a 4×4"), "{e}");
+    assert!(
+        e.contains("max_pool2d: a 5×5 window does not fit a 4×4"),
+        "{e}"
+    );
 
     // Channels that do not chain: a convolution for 3 channels after one that makes 2.
     let input = ImageShape::new(1, 4, 4).unwrap();
     let first = Conv2d::<f32>::init(input, Conv::new(2, 1), Relu, Init::Auto, &mut rng).unwrap();
-    let second = Conv2d::<f32>::init(ImageShape::new(3, 4, 4).unwrap(), Conv::new(1, 1), Relu, Init::Auto, &mut rng).unwrap();
-    let e = Network::from_any_layers(16, vec![Box::new(first), Box::new(second)]).unwrap_err().to_string();
+    let second = Conv2d::<f32>::init(
+        ImageShape::new(3, 4, 4).unwrap(),
+        Conv::new(1, 1),
+        Relu,
+        Init::Auto,
+        &mut rng,
+    )
+    .unwrap();
+    let e = Network::from_any_layers(16, vec![Box::new(first), Box::new(second)])
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("48") && e.contains("32"), "{e}");
 
     // Weights of the wrong shape.
-    let e = Conv2d::new(input, Conv::new(2, 3), Matrix::<f32>::zeros(2, 8), vec![0.0; 2], Relu).unwrap_err().to_string();
+    let e = Conv2d::new(
+        input,
+        Conv::new(2, 3),
+        Matrix::<f32>::zeros(2, 8),
+        vec![0.0; 2],
+        Relu,
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("weights are 2×8, the layer needs 2×9"), "{e}");
 }

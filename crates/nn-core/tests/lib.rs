@@ -6,8 +6,9 @@
 mod activation_runs;
 mod allocations;
 mod columns;
-mod conv_gradients;
 mod common;
+mod conv_files;
+mod conv_gradients;
 mod errata;
 mod errors;
 mod feed;

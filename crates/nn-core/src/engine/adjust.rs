@@ -72,7 +72,7 @@ impl<T: Real> Network<T> {
         L: Loss<T> + ?Sized,
     {
         if self.dense_layers().is_none() {
-            return crate::reference::adjust_gradient(self, ws, target, loss, grad);
+            return super::examples::adjust_gradient(self, ws, target, loss, grad);
         }
         grad.check("adjust_gradient", self)?;
         self.take_target("adjust_gradient", ws, target)?;

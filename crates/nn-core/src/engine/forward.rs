@@ -39,7 +39,7 @@ impl<T: Real> Network<T> {
         S: RawStorage<T, Dyn, Dyn>,
     {
         if self.dense_layers().is_none() {
-            return crate::reference::forward(self, source, ws);
+            return super::examples::forward(self, source, ws);
         }
         let batch = source.batch();
         let n0 = self.n_inputs();

@@ -9,12 +9,13 @@
 //! disjoint blocks), `team` (the threads), `split` (how a layer's work is divided, and
 //! the fork), `source` (a pass's input), `ahead` (gathering the next batch),
 //! `next_product`, `workspace` (the buffers), then the passes: `forward`, `backprop`,
-//! `feed`.
+//! `feed`, and `examples` (a network of any layers, split by examples).
 
 pub(crate) mod adjust;
 pub(crate) mod ahead;
 pub(crate) mod backprop;
 pub(crate) mod evaluate;
+pub(crate) mod examples;
 pub(crate) mod feed;
 pub(crate) mod forward;
 pub(crate) mod next_product;

@@ -148,6 +148,73 @@ impl<'a, T> Rows<'a, T> {
     }
 }
 
+/// A buffer's address and length, taken right before a fork so that its parts can
+/// borrow disjoint runs of it (`engine::examples`, which keeps a table of them in the
+/// workspace so that a step allocates nothing). Valid until the buffer is next resized:
+/// it is taken again for every pass.
+#[derive(Debug)]
+pub(crate) struct RawRun<T> {
+    ptr: *mut T,
+    len: usize,
+}
+
+impl<T> Clone for RawRun<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for RawRun<T> {}
+
+// SAFETY: as for `Rows`: a `RawRun` stands for a `&mut [T]` whose runs the callers of its
+// unsafe methods keep disjoint between threads.
+unsafe impl<T: Send> Send for RawRun<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Sync for RawRun<T> {}
+
+impl<T> RawRun<T> {
+    /// The whole of `buf`.
+    pub(crate) fn of(buf: &mut [T]) -> Self {
+        Self {
+            ptr: buf.as_mut_ptr(),
+            len: buf.len(),
+        }
+    }
+
+    /// Elements `r`, mutably.
+    ///
+    /// # Safety
+    /// The buffer must not have been moved or resized since [`RawRun::of`], nor be used
+    /// otherwise while the slice lives; nobody else may read or write these elements
+    /// meanwhile.
+    ///
+    /// # Panics
+    /// If `r` reaches past the buffer (a bug of the caller).
+    pub(crate) unsafe fn run_mut<'a>(&self, r: Range<usize>) -> &'a mut [T] {
+        assert!(
+            r.start <= r.end && r.end <= self.len,
+            "run {r:?} outside its buffer of {}",
+            self.len
+        );
+        // SAFETY: inside the buffer (checked); exclusivity is the caller's promise.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.add(r.start), r.len()) }
+    }
+
+    /// Elements `r`, read-only.
+    ///
+    /// # Safety
+    /// As [`run_mut`](RawRun::run_mut), except that others may read these elements too.
+    pub(crate) unsafe fn run<'a>(&self, r: Range<usize>) -> &'a [T] {
+        assert!(
+            r.start <= r.end && r.end <= self.len,
+            "run {r:?} outside its buffer of {}",
+            self.len
+        );
+        // SAFETY: as above.
+        unsafe { std::slice::from_raw_parts(self.ptr.add(r.start), r.len()) }
+    }
+}
+
 /// A read-only `rows × cols` column-major matrix shared by the parts of a fork, some of
 /// whose columns another part may be updating (its own, never these).
 pub(crate) struct Cols<'a, T> {

@@ -70,6 +70,13 @@ pub struct Workspace<T> {
     pub(crate) widths: Vec<usize>,
     /// Columns of the stored pass; 0 when there is none.
     pub(crate) batch: usize,
+    /// Into how many blocks of examples the stored pass of a network that is not all
+    /// dense was split between the threads (1: not split); see `engine::examples`.
+    pub(crate) parts: usize,
+    /// Each thread's own gradient (threads 1, 2, …) for such a split backward pass.
+    pub(crate) part_grads: Vec<crate::Gradient<T>>,
+    /// The addresses of each layer's buffers for such a split pass, taken anew for each.
+    pub(crate) runs: Vec<super::rows::RawRun<T>>,
     /// `A⁽⁰⁾`: the (possibly dropped-out) input.
     pub(crate) input: Vec<T>,
     /// `S⁽ᵏ⁾` at index `k − 1`.

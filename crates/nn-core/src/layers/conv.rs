@@ -1,7 +1,7 @@
 //! The 2-D convolution layer (guide §4.2): `Z = W ⋆ X + b`, `A = f(Z)`, lowered to one
 //! matrix product per example through im2col.
 
-use nn_math::{Matrix, MatrixView, MatrixViewMut, Real, gemm, nalgebra::DMatrixView, Op};
+use nn_math::{Matrix, MatrixView, MatrixViewMut, Op, Real, gemm, nalgebra::DMatrixView};
 use serde_json::json;
 
 use super::activation::LayerActivation;
@@ -245,7 +245,11 @@ impl<T: Real> Conv2d<T> {
         match &self.activation {
             LayerActivation::Shared(f) => apply(f, z, out)?,
             LayerActivation::PerNeuron(fs) => {
-                for ((f, z), out) in fs.iter().zip(z.chunks_exact(p)).zip(out.chunks_exact_mut(p)) {
+                for ((f, z), out) in fs
+                    .iter()
+                    .zip(z.chunks_exact(p))
+                    .zip(out.chunks_exact_mut(p))
+                {
                     apply(f, z, out)?;
                 }
             }
@@ -280,7 +284,12 @@ impl<T: Real> Layer<T> for Conv2d<T> {
         mut output: MatrixViewMut<'_, T>,
         scratch: &mut [T],
     ) -> Result<(), CoreError> {
-        let (n, p, k, c_out) = (self.n_outputs(), self.window.positions(), self.k(), self.output.channels);
+        let (n, p, k, c_out) = (
+            self.n_outputs(),
+            self.window.positions(),
+            self.k(),
+            self.output.channels,
+        );
         let batch = input.ncols();
         let (z_all, cols) = scratch.split_at_mut(n * batch);
         let cols = &mut cols[..p * k];
@@ -293,7 +302,15 @@ impl<T: Real> Layer<T> for Conv2d<T> {
             }
             let x_hat = DMatrixView::from_slice(cols, p, k);
             let mut zm = MatrixViewMut::from_slice(z, p, c_out);
-            gemm(T::one(), &x_hat, Op::NoTrans, &w, Op::Trans, T::one(), &mut zm)?;
+            gemm(
+                T::one(),
+                &x_hat,
+                Op::NoTrans,
+                &w,
+                Op::Trans,
+                T::one(),
+                &mut zm,
+            )?;
             self.activate(z, output.column_mut(j).as_mut_slice(), false)?;
         }
         Ok(())
@@ -309,7 +326,12 @@ impl<T: Real> Layer<T> for Conv2d<T> {
         grads: &mut [Matrix<T>],
         mut d_input: Option<MatrixViewMut<'_, T>>,
     ) -> Result<(), CoreError> {
-        let (n, p, k, c_out) = (self.n_outputs(), self.window.positions(), self.k(), self.output.channels);
+        let (n, p, k, c_out) = (
+            self.n_outputs(),
+            self.window.positions(),
+            self.k(),
+            self.output.channels,
+        );
         let batch = d_output.ncols();
         let [gw, gb, ..] = grads else {
             return Err(CoreError::GradientMismatch {
@@ -333,7 +355,15 @@ impl<T: Real> Layer<T> for Conv2d<T> {
             gemm(scale, &dm, Op::Trans, &x_hat, Op::NoTrans, T::one(), gw)?;
             if let Some(d_in) = d_input.as_mut() {
                 let mut dx_hat = MatrixViewMut::from_slice(cols, p, k);
-                gemm(T::one(), &dm, Op::NoTrans, &w, Op::NoTrans, T::zero(), &mut dx_hat)?;
+                gemm(
+                    T::one(),
+                    &dm,
+                    Op::NoTrans,
+                    &w,
+                    Op::NoTrans,
+                    T::zero(),
+                    &mut dx_hat,
+                )?;
                 self.window.col2im(cols, d_in.column_mut(j).as_mut_slice());
             }
         }
@@ -359,7 +389,7 @@ impl<T: Real> Layer<T> for Conv2d<T> {
         let i = self.window.input;
         let spec = self.spec();
         s["input"] = json!([i.channels, i.height, i.width]);
-        s["out_channels"] = json!(spec.out_channels);
+        s["out_channels"] = json!([spec.out_channels]);
         s["kernel"] = json!([spec.kernel.0, spec.kernel.1]);
         s["stride"] = json!([spec.stride.0, spec.stride.1]);
         s["padding"] = json!([spec.padding.0, spec.padding.1]);

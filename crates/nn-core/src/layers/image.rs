@@ -92,22 +92,42 @@ pub(crate) fn slide(n: usize, k: usize, stride: usize, pad: usize) -> Option<usi
     Some((padded - k) / stride + 1)
 }
 
-/// Reads a non-negative integer setting of a layer from model-file JSON.
-pub(crate) fn setting(
+/// Reads a list of `N` non-negative integers, a setting of layer `layer` in a model file.
+pub(crate) fn setting<const N: usize>(
     settings: &serde_json::Value,
     layer: usize,
     key: &str,
-) -> Result<usize, CoreError> {
-    settings
+) -> Result<[usize; N], CoreError> {
+    let bad = || {
+        CoreError::from(crate::ModelFileError::Corrupt(format!(
+            "layer {layer}: setting {key:?} is missing or not a list of {N} non-negative integers"
+        )))
+    };
+    let list = settings
         .get(key)
-        .and_then(serde_json::Value::as_u64)
-        .and_then(|v| usize::try_from(v).ok())
-        .ok_or_else(|| {
-            crate::ModelFileError::Corrupt(format!(
-                "layer {layer}: setting {key:?} is missing or not a non-negative integer"
-            ))
-            .into()
-        })
+        .and_then(serde_json::Value::as_array)
+        .ok_or_else(bad)?;
+    if list.len() != N {
+        return Err(bad());
+    }
+    let mut out = [0; N];
+    for (o, v) in out.iter_mut().zip(list) {
+        *o = v
+            .as_u64()
+            .and_then(|v| usize::try_from(v).ok())
+            .ok_or_else(bad)?;
+    }
+    Ok(out)
+}
+
+/// The input image of a layer in a model file (its `"input"` setting).
+pub(crate) fn input_setting(
+    settings: &serde_json::Value,
+    layer: usize,
+) -> Result<ImageShape, CoreError> {
+    let [c, h, w] = setting(settings, layer, "input")?;
+    ImageShape::new(c, h, w)
+        .map_err(|e| crate::ModelFileError::Corrupt(format!("layer {layer}: {e}")).into())
 }
 
 #[cfg(test)]

@@ -72,7 +72,11 @@ impl Window {
         let (w, sw, pw) = (self.input.width, self.stride.1, self.padding.1);
         // First ox with ox·sw + kj ≥ pw, and one past the last with ox·sw + kj − pw < w.
         let lo = pw.saturating_sub(kj).div_ceil(sw).min(self.out.1);
-        let hi = (w + pw).saturating_sub(kj).div_ceil(sw).min(self.out.1).max(lo);
+        let hi = (w + pw)
+            .saturating_sub(kj)
+            .div_ceil(sw)
+            .min(self.out.1)
+            .max(lo);
         (lo, hi, (lo * sw + kj).saturating_sub(pw))
     }
 
@@ -199,7 +203,10 @@ mod tests {
     fn a_window_that_does_not_fit_or_a_zero_stride_is_an_error() {
         let input = ImageShape::new(1, 4, 4).unwrap();
         let e = Window::new("conv", input, (5, 5), (1, 1), (0, 0)).unwrap_err();
-        assert!(e.to_string().contains("5×5 window does not fit a 4×4"), "{e}");
+        assert!(
+            e.to_string().contains("5×5 window does not fit a 4×4"),
+            "{e}"
+        );
         let e = Window::new("conv", input, (2, 2), (0, 1), (0, 0)).unwrap_err();
         assert!(e.to_string().contains("stride 0×1"), "{e}");
         assert!(Window::new("conv", input, (5, 5), (1, 1), (1, 1)).is_ok());
