@@ -1,7 +1,7 @@
 //! `cargo xtask bench`: the criterion benchmarks of every crate (nn-train's optimizer
 //! steps among them), then the end-to-end MLP benchmark; `cargo xtask bench mlp
-//! [--quick]` runs only the latter, `cargo xtask bench NAME` the criterion benchmarks
-//! whose names contain `NAME`.
+//! [--quick]` runs only the latter, `cargo xtask bench cnn` the end-to-end CNN benchmark
+//! (W5), `cargo xtask bench NAME` the criterion benchmarks whose names contain `NAME`.
 
 use std::process::ExitCode;
 
@@ -9,6 +9,17 @@ use crate::run::{cargo, step, summarize};
 
 pub fn run(args: &[String]) -> ExitCode {
     let mut outcomes = Vec::new();
+    if args.first().is_some_and(|a| a == "cnn") {
+        let mut cnn = cargo();
+        cnn.args(["bench", "--package", "nn-train", "--bench", "cnn", "--"])
+            .args(&args[1..]);
+        outcomes.push(step("end-to-end CNN (W5)", cnn));
+        return if summarize("xtask bench cnn", &outcomes) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
     let mlp_only = args.first().is_some_and(|a| a == "mlp");
     if !mlp_only {
         let mut bench = cargo();

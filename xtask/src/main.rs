@@ -9,7 +9,8 @@
 //!   integration and doc tests, rustdoc with warnings denied, then the derivative
 //!   property tests with 2,000 cases each), with a one-line summary per step.
 //! - `bench [ARGS…]`: the criterion benchmarks of every crate (ARGS go to criterion),
-//!   then the end-to-end MLP benchmark; `bench mlp [--quick]` runs only the latter.
+//!   then the end-to-end MLP benchmark; `bench mlp [--quick]` runs only the latter, and
+//!   `bench cnn [--runs N] [--threads 1,2]` the end-to-end CNN benchmark (W5).
 //! - `plots`: draws every activation function and its derivative into `docs/figures/`.
 
 mod bench;
@@ -29,6 +30,9 @@ commands:
   bench mlp [--quick]
                 only the end-to-end MLP benchmark (W1, W2 at 1 and 2 threads,
                 and each through a hand-written loop)
+  bench cnn [--runs N] [--threads 1,2]
+                only the end-to-end CNN benchmark (W5 of ../shared/anchors, median of
+                N runs, default 3, at each thread count)
   plots         draw the activation functions and their derivatives into docs/figures/
   help          show this message";
 

@@ -104,3 +104,49 @@ fn a_training_step_allocates_nothing_after_the_first_batch() {
         assert_eq!(allocations_during(|| single(&mut net, 2)), 0);
     }
 }
+
+/// A convolutional network's step allocates nothing after the first batch either, on one
+/// thread or split by examples between two (counted on the calling thread).
+#[test]
+fn a_convolutional_step_allocates_nothing_after_the_first_batch() {
+    let mut rng = StdRng::seed_from_u64(2);
+    let mut net = Network::<f32>::builder(2 * 8 * 8)
+        .image(2, 8, 8)
+        .conv(nn_core::Conv::new(3, 3).padding(1), Relu)
+        .max_pool(2)
+        .conv(nn_core::Conv::new(4, 2).stride(2), Tanh)
+        .avg_pool(2)
+        .layer(3, Identity)
+        .build(&mut rng)
+        .unwrap();
+    let dropout = Dropout::new(vec![0.1, 0.2, 0.0, 0.2, 0.1]).unwrap();
+    let x = Matrix::from_fn(128, 6, |i, j| ((i * 7 + j) as f32 * 0.1).sin());
+    let y = Matrix::from_fn(3, 6, |i, j| if i == j % 3 { 1.0 } else { 0.0 });
+    for threads in [1, 2] {
+        let (mut ws, mut grad) = (Workspace::with_threads(threads).unwrap(), net.gradient());
+        let mut step = |net: &mut Network<f32>, cols: usize| {
+            net.clear_gradient(&mut grad).unwrap();
+            net.evaluate_with_dropout(&x.columns(0, cols), &mut ws, &dropout, &mut rng)
+                .unwrap();
+            net.adjust_gradient(
+                &mut ws,
+                &y.columns(0, cols),
+                &SoftmaxCrossEntropy,
+                &mut grad,
+            )
+            .unwrap();
+            net.apply_gradient(&grad, 0.01).unwrap();
+        };
+        step(&mut net, 6);
+        assert_eq!(
+            allocations_during(|| step(&mut net, 6)),
+            0,
+            "{threads} threads"
+        );
+        assert_eq!(
+            allocations_during(|| step(&mut net, 5)),
+            0,
+            "{threads} threads"
+        );
+    }
+}

@@ -19,5 +19,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &dir,
         std::path::Path::new("target/fashion-mnist"),
         10,
+        common::Model::Mlp,
     )
 }

@@ -14,5 +14,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ) else {
         std::process::exit(2);
     };
-    common::train_idx_classifier("MNIST", &dir, std::path::Path::new("target/mnist"), 10)
+    common::train_idx_classifier(
+        "MNIST",
+        &dir,
+        std::path::Path::new("target/mnist"),
+        10,
+        common::Model::Mlp,
+    )
 }

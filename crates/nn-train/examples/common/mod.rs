@@ -129,22 +129,62 @@ pub fn data_dir(example: &str, files_from: &str) -> Option<std::path::PathBuf> {
     }
 }
 
-/// Trains a 784-256-128-10 ReLU network with softmax cross-entropy and Adam on an
-/// MNIST-style directory and reports the test accuracy (the last line of output).
+/// The network an example trains on 28×28 images.
+#[allow(dead_code)] // each example uses one
+pub enum Model {
+    /// 784-256-128-10 with ReLU, Adam on a cosine schedule from 1e-3.
+    Mlp,
+    /// W5 of the benchmarks (two 5×5 convolutions with max pooling, dense 128 and 10),
+    /// Adam at 1e-3.
+    Cnn,
+}
+
+impl Model {
+    fn describe(&self) -> &'static str {
+        match self {
+            Model::Mlp => "784-256-128-10",
+            Model::Cnn => "conv5×5(16)-pool-conv5×5(32)-pool-128-10",
+        }
+    }
+
+    fn build(&self, rng: &mut rand::rngs::StdRng) -> Result<Network<f32>, nn_core::CoreError> {
+        use nn_activations::{Identity, Relu};
+        let b = Network::<f32>::builder(784);
+        let b = match self {
+            Model::Mlp => b.layer(256, Relu).layer(128, Relu),
+            Model::Cnn => b
+                .image(1, 28, 28)
+                .conv(nn_core::Conv::new(16, 5).padding(2), Relu)
+                .max_pool(2)
+                .conv(nn_core::Conv::new(32, 5).padding(2), Relu)
+                .max_pool(2)
+                .layer(128, Relu),
+        };
+        b.layer(10, Identity).build(rng)
+    }
+}
+
+/// Trains `model` with softmax cross-entropy and Adam (batch 64) on an MNIST-style
+/// directory and reports the test accuracy (the last line of output).
 pub fn train_idx_classifier(
     title: &str,
     dir: &Path,
     out: &Path,
     epochs: usize,
+    model: Model,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    use nn_activations::{Identity, Relu};
     use nn_core::SoftmaxCrossEntropy;
-    use nn_train::{Adam, Cosine, MnistSplit, Trainer, TrainerConfig, load_mnist};
+    use nn_train::{Adam, Cosine, MnistSplit, Schedule, Trainer, TrainerConfig, load_mnist};
     use rand::SeedableRng;
 
-    // `--threads N` shares each training step between N threads (default 1).
+    // `--threads N` shares each training step between N threads (default: 1 for the
+    // MLP, every core for the CNN).
+    let default_threads = match model {
+        Model::Mlp => 1,
+        Model::Cnn => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
     let threads = match arg("--threads").map(|t| t.parse::<usize>()) {
-        None => 1,
+        None => default_threads,
         Some(Ok(t)) => t,
         Some(Err(e)) => return Err(format!("--threads: {e}").into()),
     };
@@ -161,21 +201,21 @@ pub fn train_idx_classifier(
         test.len(),
         start.elapsed().as_secs_f64()
     );
-    let mut net = Network::<f32>::builder(784)
-        .layer(256, Relu)
-        .layer(128, Relu)
-        .layer(10, Identity)
-        .build(&mut rng)?;
+    let mut net = model.build(&mut rng)?;
+    let schedule: Box<dyn Schedule> = match model {
+        Model::Mlp => Box::new(Cosine {
+            initial: 1e-3,
+            min: 5e-5,
+            period: epochs,
+        }),
+        Model::Cnn => Box::new(1e-3),
+    };
     let mut trainer = Trainer::new(TrainerConfig {
         epochs,
         batch_size: 64,
         loss: Box::new(SoftmaxCrossEntropy),
         optimizer: Box::new(Adam::default()),
-        schedule: Box::new(Cosine {
-            initial: 1e-3,
-            min: 5e-5,
-            period: epochs,
-        }),
+        schedule,
         seed: 7,
         threads,
         ..TrainerConfig::default()
@@ -194,7 +234,7 @@ pub fn train_idx_classifier(
     net.save(out.join("model.safetensors"))?;
     plot_learning_curve(
         &history,
-        &format!("{title} 784-256-128-10: learning curve"),
+        &format!("{title} {}: learning curve", model.describe()),
         &out.join("learning-curve.svg"),
     )?;
     println!(
