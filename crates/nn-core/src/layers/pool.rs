@@ -156,6 +156,86 @@ impl Pool2d {
         })
     }
 
+    /// Whether the windows are 2×2 and do not overlap (stride 2): the common case,
+    /// which [`max_2x2`](Pool2d::max_2x2) runs row by row.
+    fn is_max_2x2(&self) -> bool {
+        self.window.kernel == (2, 2) && self.window.stride == (2, 2)
+    }
+
+    /// Calls `f(rows, out)` for each output row of one example: the two input rows under
+    /// it (each `2·Wo` values) and the output row.
+    #[inline]
+    fn rows_2x2<'x, T: Real>(
+        &self,
+        x: &'x [T],
+        out: &mut [T],
+        mut f: impl FnMut(&'x [T], &'x [T], &mut [T]),
+    ) {
+        let (input, (ho, wo)) = (self.window.input, self.window.out);
+        for (o, out_row) in out.chunks_exact_mut(wo).enumerate() {
+            let (c, oy) = (o / ho, o % ho);
+            let top = input.index(c, 2 * oy, 0);
+            let w = input.width;
+            f(
+                &x[top..top + 2 * wo],
+                &x[top + w..top + w + 2 * wo],
+                out_row,
+            );
+        }
+    }
+
+    /// Eq. 4.2.8 for 2×2 windows of stride 2, the same comparisons in the same order as
+    /// [`argmax`](Pool2d::argmax), without branches.
+    fn max_2x2<T: Real>(&self, x: &[T], out: &mut [T]) {
+        self.rows_2x2(x, out, |r0, r1, out| {
+            for ((o, a), b) in out
+                .iter_mut()
+                .zip(r0.chunks_exact(2))
+                .zip(r1.chunks_exact(2))
+            {
+                let m = if a[1] > a[0] { a[1] } else { a[0] };
+                let m = if b[0] > m { b[0] } else { m };
+                *o = if b[1] > m { b[1] } else { m };
+            }
+        });
+    }
+
+    /// The backward pass of [`max_2x2`](Pool2d::max_2x2): each window's `Δ` goes to its
+    /// first largest value, zeros to the others (and to rows or columns no window covers).
+    fn max_2x2_backward<T: Real>(&self, x: &[T], d: &[T], dx: &mut [T]) {
+        let (input, (ho, wo)) = (self.window.input, self.window.out);
+        let w = input.width;
+        if input.height != 2 * ho || w != 2 * wo {
+            dx.fill(T::zero());
+        }
+        for (o, d_row) in d.chunks_exact(wo).enumerate() {
+            let (c, oy) = (o / ho, o % ho);
+            let top = input.index(c, 2 * oy, 0);
+            let (x0, x1) = (&x[top..top + 2 * wo], &x[top + w..top + w + 2 * wo]);
+            let (dx0, dx1) = dx[top..top + w + 2 * wo].split_at_mut(w);
+            let windows = x0.chunks_exact(2).zip(x1.chunks_exact(2));
+            let grads = dx0[..2 * wo]
+                .chunks_exact_mut(2)
+                .zip(dx1.chunks_exact_mut(2));
+            for (((a, b), (ga, gb)), &g) in windows.zip(grads).zip(d_row) {
+                // The first of a[0], a[1], b[0], b[1] equal to their maximum (what
+                // `argmax` finds), as 0/1 factors: comparisons selected by branches
+                // would be mispredicted half the time.
+                let m = if a[1] > a[0] { a[1] } else { a[0] };
+                let m = if b[0] > m { b[0] } else { m };
+                let m = if b[1] > m { b[1] } else { m };
+                let f0 = a[0] == m;
+                let f1 = !f0 & (a[1] == m);
+                let f2 = !(f0 | f1) & (b[0] == m);
+                let f3 = !(f0 | f1 | f2);
+                ga[0] = g * one_if(f0);
+                ga[1] = g * one_if(f1);
+                gb[0] = g * one_if(f2);
+                gb[1] = g * one_if(f3);
+            }
+        }
+    }
+
     /// The sum of the window whose top-left value is at row `top_left` of `x`.
     #[inline]
     fn window_sum<T: Real>(&self, x: &[T], top_left: usize) -> T {
@@ -197,6 +277,7 @@ impl<T: Real> Layer<T> for Pool2d {
             let mut out = output.column_mut(j);
             let out = out.as_mut_slice();
             match self.pooling {
+                Pooling::Max if self.is_max_2x2() => self.max_2x2(x, out),
                 Pooling::Max => self.each_window(|o, at| out[o] = self.window_max(x, at)),
                 Pooling::Average => {
                     self.each_window(|o, at| out[o] = self.window_sum(x, at) * inv_area)
@@ -228,8 +309,11 @@ impl<T: Real> Layer<T> for Pool2d {
             let d = d.as_slice();
             let mut dx = d_input.column_mut(j);
             let dx = dx.as_mut_slice();
-            dx.fill(T::zero());
+            if !(self.pooling == Pooling::Max && self.is_max_2x2()) {
+                dx.fill(T::zero());
+            }
             match self.pooling {
+                Pooling::Max if self.is_max_2x2() => self.max_2x2_backward(x, d, dx),
                 Pooling::Max => self.each_window(|o, at| dx[self.argmax(x, at)] += d[o]),
                 Pooling::Average => {
                     let ((kh, kw), w) = (self.window.kernel, self.window.input.width);
@@ -260,4 +344,10 @@ impl<T: Real> Layer<T> for Pool2d {
             "stride": [self.window.stride.0, self.window.stride.1],
         }))
     }
+}
+
+/// 1 if `on`, else 0, without a branch.
+#[inline]
+fn one_if<T: Real>(on: bool) -> T {
+    T::lit(f64::from(u8::from(on)))
 }

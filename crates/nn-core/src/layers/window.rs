@@ -111,7 +111,11 @@ impl Window {
                         row[..lo].fill(T::zero());
                         row[hi..].fill(T::zero());
                         if sw == 1 {
-                            row[lo..hi].copy_from_slice(&src[ix..ix + hi - lo]);
+                            // A loop, not `copy_from_slice`: rows are short (a few dozen
+                            // values), and a call to `memcpy` per row costs more than it.
+                            for (o, v) in row[lo..hi].iter_mut().zip(&src[ix..]) {
+                                *o = *v;
+                            }
                         } else {
                             for (t, o) in row[lo..hi].iter_mut().enumerate() {
                                 *o = src[ix + t * sw];
