@@ -93,6 +93,74 @@ pub fn plot_learning_curve(
     Ok(())
 }
 
+/// Draws the first layer's filters (a convolution's weights, one `kh × kw` square per
+/// output channel of a one-channel input), each scaled to its own range: dark is its
+/// most negative weight, light its most positive.
+pub fn plot_filters(
+    net: &Network<f32>,
+    title: &str,
+    path: &Path,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let layer = net.layer(0).ok_or("no first layer")?;
+    let settings = layer.settings()?;
+    let kernel: Vec<usize> = serde_json_list(&settings["kernel"]);
+    let (kh, kw) = (
+        kernel.first().copied().unwrap_or(1),
+        kernel.get(1).copied().unwrap_or(1),
+    );
+    let mut weight = Vec::new();
+    let mut filters = 0;
+    layer.visit_params(&mut |spec, v| {
+        if spec.name == "weight" {
+            weight = v.to_vec();
+            filters = spec.rows;
+        }
+    });
+    let per_row = 8;
+    let (cell, gap) = (12i32, 8i32);
+    let side = |n: usize| n as i32 * cell;
+    let width = per_row as i32 * (side(kw) + gap) + gap;
+    let height = filters.div_ceil(per_row) as i32 * (side(kh) + gap) + gap + 30;
+    let root = SVGBackend::new(path, (width as u32, height as u32)).into_drawing_area();
+    root.fill(&WHITE)?;
+    root.draw(&Text::new(title.to_owned(), (gap, 6), ("sans-serif", 14)))?;
+    for f in 0..filters {
+        // Row f of the column-major filters × (kh·kw) matrix: weight[f + filters·q].
+        let w: Vec<f32> = (0..kh * kw).map(|q| weight[f + filters * q]).collect();
+        let (lo, hi) = w
+            .iter()
+            .fold((f32::MAX, f32::MIN), |(l, h), &x| (l.min(x), h.max(x)));
+        let (x0, y0) = (
+            gap + (f % per_row) as i32 * (side(kw) + gap),
+            30 + gap + (f / per_row) as i32 * (side(kh) + gap),
+        );
+        for (q, &x) in w.iter().enumerate() {
+            let shade = (255.0 * (x - lo) / (hi - lo).max(f32::MIN_POSITIVE)) as u8;
+            let (i, j) = ((q / kw) as i32, (q % kw) as i32);
+            let top_left = (x0 + j * cell, y0 + i * cell);
+            let bottom_right = (top_left.0 + cell, top_left.1 + cell);
+            root.draw(&Rectangle::new(
+                [top_left, bottom_right],
+                RGBColor(shade, shade, shade).filled(),
+            ))?;
+        }
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// A JSON list of non-negative integers.
+fn serde_json_list(v: &nn_core::serde_json::Value) -> Vec<usize> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_u64())
+                .map(|x| x as usize)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Evaluates on the test set, prints the confusion matrix, and returns the accuracy.
 pub fn test_report(
     net: &Network<f32>,
@@ -238,11 +306,13 @@ pub fn train_idx_classifier(
     bar.finish_and_clear();
     let per_epoch =
         history.epochs.iter().map(|r| r.seconds).sum::<f64>() / history.epochs.len() as f64;
-    println!(
-        "{:.2} s per epoch; diagnosis: {}",
-        per_epoch,
-        history.diagnose()
-    );
+    match valid {
+        Some(_) => println!(
+            "{per_epoch:.2} s per epoch; diagnosis: {}",
+            history.diagnose()
+        ),
+        None => println!("{per_epoch:.2} s per epoch"),
+    }
     std::fs::create_dir_all(out)?;
     net.save(out.join("model.safetensors"))?;
     plot_learning_curve(
@@ -255,6 +325,14 @@ pub fn train_idx_classifier(
         out.join("model.safetensors").display(),
         out.join("learning-curve.svg").display()
     );
+    if let Model::Cnn = model {
+        plot_filters(
+            &net,
+            &format!("{title}: first-layer filters"),
+            &out.join("filters.svg"),
+        )?;
+        println!("saved {}", out.join("filters.svg").display());
+    }
     let acc = test_report(&net, &test, 10)?;
     println!("test accuracy: {:.1}%", 100.0 * acc);
     Ok(())
