@@ -52,7 +52,8 @@ pub struct Network<T: Real> {
 }
 
 /// The layers: dense ones only (run by the multi-threaded engine), or any mix of kinds
-/// (run by the reference procedures of [`crate::reference`], on the calling thread).
+/// (run by the reference procedures of [`crate::reference`], each batch split by examples
+/// between a threaded workspace's threads).
 #[derive(Clone)]
 enum Body<T: Real> {
     Dense(Vec<Dense<T>>),
@@ -179,7 +180,8 @@ impl<T: Real> Network<T> {
     /// the same as
     /// [`from_layers`](Network::from_layers) gives (and runs on the multi-threaded
     /// engine); otherwise its passes run the reference procedures of
-    /// [`crate::reference`] on the calling thread.
+    /// [`crate::reference`], on the calling thread or, with a workspace of several
+    /// threads, on each thread's share of the batch's examples.
     ///
     /// # Errors
     /// [`CoreError::Architecture`] if there are no layers, a layer's input count is not

@@ -1,6 +1,7 @@
 //! The notes' procedures as they are written, one layer at a time on the calling thread,
 //! over the [`Layer`](crate::Layer) trait: a reference to read beside the notes, and what runs a
-//! network that holds any layer other than [`crate::Dense`].
+//! network that holds any layer other than [`crate::Dense`] (with a threaded workspace,
+//! each thread runs them on its share of the batch's examples; `docs/ARCHITECTURE.md`).
 //!
 //! | notes | here |
 //! |---|---|
