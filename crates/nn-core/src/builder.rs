@@ -3,8 +3,8 @@
 use rand::Rng;
 
 use crate::{
-    Conv, Conv2d, CoreError, Dense, ImageShape, Init, Layer, LayerActivation, Network, Pool2d,
-    Pooling, Sharing,
+    Conv, Conv2d, CoreError, Dense, Elman, ImageShape, Init, Layer, LayerActivation, Network,
+    Pool2d, Pooling, Sharing, Steps,
 };
 use nn_math::Real;
 
@@ -37,6 +37,7 @@ use nn_math::Real;
 pub struct NetworkBuilder<T: Real> {
     n_inputs: usize,
     image: Option<(usize, usize, usize)>,
+    sequence: Option<(usize, usize)>,
     layers: Vec<Plan<T>>,
     init: Init,
 }
@@ -50,6 +51,7 @@ enum Plan<T: Real> {
     Dense(usize, LayerActivation<T>, Option<Learn>),
     Conv(Conv, LayerActivation<T>, Option<Learn>),
     Pool(Pooling, (usize, usize), (usize, usize)),
+    Elman(usize, LayerActivation<T>, Steps),
 }
 
 impl<T: Real> NetworkBuilder<T> {
@@ -57,6 +59,7 @@ impl<T: Real> NetworkBuilder<T> {
         Self {
             n_inputs,
             image: None,
+            sequence: None,
             layers: Vec::new(),
             init: Init::default(),
         }
@@ -95,6 +98,44 @@ impl<T: Real> NetworkBuilder<T> {
     /// ```
     pub fn image(mut self, channels: usize, height: usize, width: usize) -> Self {
         self.image = Some((channels, height, width));
+        self
+    }
+
+    /// Declares the network's input a sequence of `steps` steps of `features` values per
+    /// example (one example per column, the steps one after another: PyTorch's
+    /// `batch_first` `N×T×F` order), which recurrent layers need.
+    /// [`build`](NetworkBuilder::build) checks that it holds `n_inputs` values.
+    ///
+    /// ```
+    /// use nn_core::{Network, Steps};
+    /// use nn_activations::{Identity, Tanh};
+    /// use rand::SeedableRng;
+    ///
+    /// // W6 of the benchmarks: an MNIST image as 28 rows of 28 pixels.
+    /// let net = Network::<f32>::builder(784)
+    ///     .sequence(28, 28)
+    ///     .elman(128, Tanh, Steps::Last)
+    ///     .layer(10, Identity)
+    ///     .build(&mut rand::rngs::StdRng::seed_from_u64(1))?;
+    /// assert_eq!(net.widths(), vec![784, 128, 10]);
+    /// # Ok::<(), nn_core::CoreError>(())
+    /// ```
+    pub fn sequence(mut self, steps: usize, features: usize) -> Self {
+        self.sequence = Some((steps, features));
+        self
+    }
+
+    /// Appends an Elman layer ([`Elman`]) of `hidden` neurons over the sequence the
+    /// layer before produces (or the [`sequence`](NetworkBuilder::sequence) input),
+    /// handing on its last state or every state ([`Steps`]).
+    pub fn elman(
+        mut self,
+        hidden: usize,
+        activation: impl Into<LayerActivation<T>>,
+        output: Steps,
+    ) -> Self {
+        self.layers
+            .push(Plan::Elman(hidden, activation.into(), output));
         self
     }
 
@@ -192,6 +233,16 @@ impl<T: Real> NetworkBuilder<T> {
                 Some(shape)
             }
         };
+        let mut sequence = match self.sequence {
+            Some((steps, features)) if steps.checked_mul(features) != Some(self.n_inputs) => {
+                return Err(CoreError::Architecture(format!(
+                    "the input sequence of {steps} steps of {features} values does not hold the \
+                     network's {} inputs",
+                    self.n_inputs
+                )));
+            }
+            other => other,
+        };
         // Sizes first, so that nothing is drawn (or allocated) for a network that fails.
         for (k, plan) in self.layers.iter().enumerate() {
             if let Plan::Dense(width, activation, _) = plan {
@@ -230,8 +281,22 @@ impl<T: Real> NetworkBuilder<T> {
                         let params: Vec<&str> = params.iter().map(String::as_str).collect();
                         dense = dense.learn(&params, sharing).map_err(at(k))?;
                     }
-                    image = None;
+                    (image, sequence) = (None, None);
                     Box::new(dense)
+                }
+                Plan::Elman(hidden, activation, output) => {
+                    let Some((steps, features)) = sequence else {
+                        return Err(CoreError::Architecture(format!(
+                            "layer {k} (elman) needs a sequence as input: declare the input with \
+                             .sequence(steps, features), and put it before any dense layer"
+                        )));
+                    };
+                    let rnn =
+                        Elman::init(steps, features, hidden, activation, output, self.init, rng)
+                            .map_err(at(k))?;
+                    image = None;
+                    sequence = (output == Steps::All).then_some((steps, hidden));
+                    Box::new(rnn)
                 }
                 Plan::Conv(spec, activation, learn) => {
                     let input = needs_image("conv2d")?;
@@ -249,7 +314,7 @@ impl<T: Real> NetworkBuilder<T> {
                 Plan::Pool(pooling, kernel, stride) => {
                     let pool = Pool2d::rect(needs_image("pooling")?, pooling, kernel, stride)
                         .map_err(at(k))?;
-                    image = Some(pool.output());
+                    (image, sequence) = (Some(pool.output()), None);
                     Box::new(pool)
                 }
             };

@@ -62,7 +62,8 @@ pub use gradient::{Gradient, LayerGradient, all_finite};
 pub use init::Init;
 pub use layers::activation::{LayerActivation, NeuronActivation};
 pub use layers::{
-    Conv, Conv2d, Dense, ImageShape, Layer, LayerClone, ParamSpec, Pool2d, Pooling, Saved, Sharing,
+    Conv, Conv2d, Dense, Elman, ImageShape, Layer, LayerClone, ParamSpec, Pool2d, Pooling, Saved,
+    Sharing, Steps,
 };
 pub use loss::{HalfSquaredError, Loss, SoftmaxCrossEntropy};
 pub use model_file::{

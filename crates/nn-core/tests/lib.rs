@@ -19,6 +19,7 @@ mod layer_gradients;
 mod learned;
 mod model_files;
 mod perceptrons;
+mod recurrent_gradients;
 mod reference;
 
 /// Counts heap allocations per thread, so that a test can assert that a training step

@@ -5,6 +5,7 @@ pub(crate) mod activation;
 pub(crate) mod conv;
 pub(crate) mod dense;
 pub(crate) mod describe;
+pub(crate) mod elman;
 pub(crate) mod image;
 pub(crate) mod learned;
 pub(crate) mod pool;
@@ -18,6 +19,7 @@ use crate::{CoreError, ParamKind};
 
 pub use conv::{Conv, Conv2d};
 pub use dense::Dense;
+pub use elman::{Elman, Steps};
 pub use image::ImageShape;
 pub use learned::Sharing;
 pub use pool::{Pool2d, Pooling};

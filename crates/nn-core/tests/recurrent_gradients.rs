@@ -1,0 +1,189 @@
+//! The Elman layer (guide §14): backpropagation through time against central
+//! differences through the gradient-check API, alone and in networks, over random sizes,
+//! sequence lengths, outputs, batch sizes and thread counts; its definition by hand; and
+//! its bad input.
+
+use nn_activations::{Identity, Relu, Tanh};
+use nn_core::gradcheck::{NetworkCheck, check_layer, check_network};
+use nn_core::{Elman, HalfSquaredError, Init, Layer, Network, SoftmaxCrossEntropy, Steps};
+use nn_math::Matrix;
+use proptest::prelude::*;
+use rand::{SeedableRng, rngs::StdRng};
+
+use crate::common::{distributions, layer_activation};
+
+/// See `layer_gradients.rs`.
+const TOLERANCE: f64 = 1e-6;
+
+fn elman() -> impl Strategy<Value = Elman<f64>> {
+    (
+        1usize..=5,
+        1usize..=4,
+        1usize..=5,
+        any::<bool>(),
+        any::<u64>(),
+    )
+        .prop_flat_map(|(steps, n_x, n_h, all, seed)| {
+            (layer_activation(n_h), Just((steps, n_x, n_h, all, seed)))
+        })
+        .prop_map(|(act, (steps, n_x, n_h, all, seed))| {
+            let output = if all { Steps::All } else { Steps::Last };
+            let mut rng = StdRng::seed_from_u64(seed);
+            Elman::init(steps, n_x, n_h, act, output, Init::XavierUniform, &mut rng).unwrap()
+        })
+}
+
+fn sequences(n: usize, b: usize, seed: u64) -> Matrix<f64> {
+    Matrix::from_fn(n, b, |i, j| {
+        ((seed % 89) as f64 + 1.3 * (i * b + j) as f64).sin() * 1.5
+    })
+}
+
+proptest! {
+    #[test]
+    fn an_elman_layer_passes_the_check(rnn in elman(), b in 1usize..4, seed in any::<u64>()) {
+        let x = sequences(rnn.n_inputs(), b, seed);
+        let report = check_layer(&rnn, &x, 1e-6).unwrap();
+        prop_assert!(report.max_error < TOLERANCE, "{report}");
+        let (n_x, n_h) = (rnn.step_inputs(), rnn.hidden());
+        prop_assert_eq!(report.checked, n_h * n_x + n_h * n_h + 2 * n_h + x.len());
+    }
+
+    #[test]
+    fn stacked_recurrent_networks_pass_on_any_thread_count(
+        (steps, n_x, h1, h2) in (1usize..=4, 1usize..=3, 1usize..=4, 1usize..=4),
+        last in any::<bool>(), threads in 1usize..=3, b in 1usize..6, seed in any::<u64>(),
+    ) {
+        let net = Network::<f64>::builder(steps * n_x)
+            .sequence(steps, n_x)
+            .elman(h1, Tanh, Steps::All)
+            .elman(h2, nn_activations::Silu::default(), if last { Steps::Last } else { Steps::All })
+            .layer(2, Identity)
+            .build(&mut StdRng::seed_from_u64(seed))
+            .unwrap();
+        let x = sequences(net.n_inputs(), b, seed);
+        let y = Matrix::from_fn(2, b, |i, j| ((i + 3 * j) as f64).cos());
+        let options = NetworkCheck { threads, ..NetworkCheck::default() };
+        let report = check_network(&net, &x, &y, &HalfSquaredError, &options).unwrap();
+        prop_assert!(report.max_error < TOLERANCE, "{report}");
+        prop_assert_eq!(report.checked, net.n_params());
+    }
+
+    #[test]
+    fn a_recurrent_classifier_passes(y in distributions(3, 4), seed in any::<u64>()) {
+        let net = Network::<f64>::builder(12).sequence(4, 3)
+            .elman(5, Tanh, Steps::Last)
+            .layer(3, Identity)
+            .build(&mut StdRng::seed_from_u64(seed)).unwrap();
+        let x = sequences(12, 4, seed);
+        let report = check_network(&net, &x, &y, &SoftmaxCrossEntropy, &NetworkCheck::default()).unwrap();
+        prop_assert!(report.max_error < TOLERANCE, "{report}");
+    }
+}
+
+/// The recurrence written out for two steps of one example.
+#[test]
+fn an_elman_layer_computes_its_definition() {
+    let w_x = Matrix::from_row_slice(2, 1, &[0.5, -1.0]);
+    let w_h = Matrix::from_row_slice(2, 2, &[0.1, 0.2, 0.3, 0.4]);
+    let rnn = Elman::new(
+        2,
+        w_x,
+        w_h,
+        (vec![0.1, 0.0], vec![0.0, -0.2]),
+        Identity,
+        Steps::All,
+    )
+    .unwrap();
+    let x = Matrix::from_column_slice(2, 1, &[1.0, 2.0]);
+    let mut out = Matrix::zeros(4, 1);
+    let mut scratch = vec![0.0; rnn.scratch_len(1)];
+    rnn.forward(x.as_view(), out.as_view_mut(), &mut scratch)
+        .unwrap();
+    // h1 = W_x·1 + b = (0.6, −1.2); h2 = W_x·2 + b + W_h·h1 = (1.1 − 0.18, −2.2 − 0.3).
+    let h1: [f64; 2] = [0.6, -1.2];
+    let h2 = [
+        1.1 + 0.1 * h1[0] + 0.2 * h1[1],
+        -2.2 + 0.3 * h1[0] + 0.4 * h1[1],
+    ];
+    let want: [f64; 4] = [h1[0], h1[1], h2[0], h2[1]];
+    for (o, w) in out.iter().zip(want) {
+        assert!((o - w).abs() < 1e-15, "{out} vs {want:?}");
+    }
+}
+
+#[test]
+fn bad_recurrent_networks_are_errors_naming_the_sizes() {
+    let mut rng = StdRng::seed_from_u64(1);
+    let e = Network::<f32>::builder(784)
+        .sequence(28, 27)
+        .elman(8, Tanh, Steps::Last)
+        .build(&mut rng)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("28 steps of 27 values does not hold the network's 784 inputs"),
+        "{e}"
+    );
+    let e = Network::<f32>::builder(784)
+        .elman(8, Tanh, Steps::Last)
+        .build(&mut rng)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("layer 0 (elman) needs a sequence"), "{e}");
+    let e = Network::<f32>::builder(784)
+        .sequence(28, 28)
+        .elman(8, Tanh, Steps::Last)
+        .elman(8, Relu, Steps::Last)
+        .build(&mut rng)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("layer 1 (elman) needs a sequence"), "{e}");
+    let e = Network::<f32>::builder(0)
+        .sequence(0, 28)
+        .elman(8, Tanh, Steps::Last)
+        .build(&mut rng)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("at least one input"), "{e}");
+    let e = Elman::<f32>::init(0, 3, 4, Tanh, Steps::Last, Init::Auto, &mut rng)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("0 steps of 3 inputs into 4 neurons"), "{e}");
+    let e = Elman::new(
+        2,
+        Matrix::<f32>::zeros(4, 3),
+        Matrix::zeros(4, 3),
+        (vec![0.0; 4], vec![0.0; 4]),
+        Tanh,
+        Steps::Last,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("recurrent weights are 4×3, the layer needs 4×4"),
+        "{e}"
+    );
+    let e = Elman::new(
+        2,
+        Matrix::<f32>::zeros(4, 3),
+        Matrix::zeros(4, 4),
+        (vec![0.0; 4], vec![0.0; 3]),
+        Tanh,
+        Steps::Last,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("4 and 3 biases for 4 neurons"), "{e}");
+    let e = Elman::new(
+        2,
+        Matrix::<f32>::zeros(4, 3),
+        Matrix::zeros(4, 4),
+        (vec![0.0; 4], vec![0.0; 4]),
+        vec![Tanh.into()],
+        Steps::Last,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("1 per-neuron activations for 4 neurons"), "{e}");
+}
