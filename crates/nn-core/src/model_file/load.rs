@@ -12,14 +12,8 @@ use super::{
     read_tensor,
 };
 use crate::layers::describe::read_layer_activation;
-use crate::layers::image::{input_setting, setting};
 use crate::layers::learned::read_learn;
-use crate::{Conv, Conv2d, CoreError, Dense, Layer, ModelFileError, Network, Pool2d, Pooling};
-
-/// The most values per example an image-shaped layer of a model file may declare (2²⁸,
-/// 1 GiB in f32): its sizes, unlike a dense layer's, are not bounded by the tensors the
-/// file holds, and a workspace allocates by them.
-const MAX_IMAGE: usize = 1 << 28;
+use crate::{CoreError, Dense, Layer, ModelFileError, Network};
 
 impl<T: Real> Network<T> {
     /// Reads a network from the bytes of a model file written by
@@ -161,6 +155,7 @@ impl<T: Real> Network<T> {
             let layer = match kind {
                 "dense" => Box::new(reader.dense(&record)?) as Box<dyn Layer<T>>,
                 "conv2d" | "max_pool2d" | "avg_pool2d" => reader.image_layer(&record)?,
+                "elman" => reader.elman(&record)?,
                 _ => reader.resolved(&record, layers)?,
             };
             reader.check_names(k, &*layer)?;
@@ -199,10 +194,10 @@ impl<T: Real> Network<T> {
 }
 
 /// Reads the layers' tensors from a file.
-struct Reader<'a, 'r, T: Real> {
-    file: &'a SafeTensors<'a>,
-    dtype: Dtype,
-    activations: ActivationResolver<'r, T>,
+pub(super) struct Reader<'a, 'r, T: Real> {
+    pub(super) file: &'a SafeTensors<'a>,
+    pub(super) dtype: Dtype,
+    pub(super) activations: ActivationResolver<'r, T>,
 }
 
 impl<T: Real> Reader<'_, '_, T> {
@@ -231,55 +226,6 @@ impl<T: Real> Reader<'_, '_, T> {
             .map_err(|e| corrupt(format!("layer {k}: {e}")))?;
         self.fill(k, &mut dense)?;
         Ok(dense)
-    }
-
-    /// A convolution or pooling layer: its geometry and activation from the settings,
-    /// a convolution's `weight` (`out × in × kh × kw`) and `bias` read by name before
-    /// anything is allocated by the settings' sizes.
-    fn image_layer(&self, r: &LayerRecord<'_>) -> Result<Box<dyn Layer<T>>, CoreError> {
-        let k = r.index;
-        let at = |e: CoreError| corrupt(format!("layer {k} ({}): {e}", r.kind));
-        let input = input_setting(r.settings, k)?;
-        let [kh, kw] = setting(r.settings, k, "kernel")?;
-        let [sh, sw] = setting(r.settings, k, "stride")?;
-        let layer: Box<dyn Layer<T>> = match r.kind {
-            "conv2d" => {
-                let [ph, pw] = setting(r.settings, k, "padding")?;
-                let [c_out] = setting(r.settings, k, "out_channels")?;
-                let spec = Conv {
-                    out_channels: c_out,
-                    kernel: (kh, kw),
-                    stride: (sh, sw),
-                    padding: (ph, pw),
-                };
-                let activation = read_layer_activation(k, r.settings, self.activations)?;
-                let dims = [c_out, input.channels, kh, kw];
-                let weight =
-                    read_tensor::<T>(self.file, &format!("layers.{k}.weight"), &dims, self.dtype)?;
-                let bias =
-                    read_tensor::<T>(self.file, &format!("layers.{k}.bias"), &[c_out], self.dtype)?;
-                let weight = Matrix::from_row_slice(c_out, weight.len() / c_out.max(1), &weight);
-                Box::new(Conv2d::new(input, spec, weight, bias, activation).map_err(at)?)
-            }
-            kind => {
-                let pooling = if kind == "max_pool2d" {
-                    Pooling::Max
-                } else {
-                    Pooling::Average
-                };
-                Box::new(Pool2d::rect(input, pooling, (kh, kw), (sh, sw)).map_err(at)?)
-            }
-        };
-        let sizes = (layer.n_inputs(), layer.n_outputs());
-        if sizes != (r.n_inputs, r.n_outputs) || sizes.0.max(sizes.1) > MAX_IMAGE {
-            return Err(corrupt(format!(
-                "layer {k} ({}): its settings give {} inputs and {} outputs, the file says {} \
-                 and {} (at most {MAX_IMAGE} each)",
-                r.kind, sizes.0, sizes.1, r.n_inputs, r.n_outputs
-            )));
-        }
-        layer.validate_params().map_err(at)?;
-        Ok(layer)
     }
 
     /// A user's layer from `resolve`, its parameters read by name.

@@ -10,6 +10,7 @@
 //! being `{"activation": {…}}` or `{"activations": [{…}, …]}`. Version-1 files (dense
 //! layers only, the settings inline) still load.
 
+mod builtin;
 mod load;
 mod save;
 

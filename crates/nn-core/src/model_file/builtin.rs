@@ -1,0 +1,114 @@
+//! Reading the built-in layers other than dense ones from a model file: convolution,
+//! pooling and recurrent layers, each from its settings and its tensors by name.
+
+use nn_math::{Matrix, Real};
+
+use super::load::Reader;
+use super::{LayerRecord, read_tensor};
+use crate::layers::describe::read_layer_activation;
+use crate::layers::image::{input_setting, setting};
+use crate::{Conv, Conv2d, CoreError, Elman, Layer, ModelFileError, Pool2d, Pooling, Steps};
+
+/// The most values per example an image-shaped layer of a model file may declare (2²⁸,
+/// 1 GiB in f32): its sizes, unlike a dense layer's, are not bounded by the tensors the
+/// file holds, and a workspace allocates by them.
+const MAX_IMAGE: usize = 1 << 28;
+
+fn corrupt(msg: impl Into<String>) -> CoreError {
+    ModelFileError::Corrupt(msg.into()).into()
+}
+
+impl<T: Real> Reader<'_, '_, T> {
+    /// A convolution or pooling layer: its geometry and activation from the settings,
+    /// a convolution's `weight` (`out × in × kh × kw`) and `bias` read by name before
+    /// anything is allocated by the settings' sizes.
+    pub(super) fn image_layer(&self, r: &LayerRecord<'_>) -> Result<Box<dyn Layer<T>>, CoreError> {
+        let k = r.index;
+        let at = |e: CoreError| corrupt(format!("layer {k} ({}): {e}", r.kind));
+        let input = input_setting(r.settings, k)?;
+        let [kh, kw] = setting(r.settings, k, "kernel")?;
+        let [sh, sw] = setting(r.settings, k, "stride")?;
+        let layer: Box<dyn Layer<T>> = match r.kind {
+            "conv2d" => {
+                let [ph, pw] = setting(r.settings, k, "padding")?;
+                let [c_out] = setting(r.settings, k, "out_channels")?;
+                let spec = Conv {
+                    out_channels: c_out,
+                    kernel: (kh, kw),
+                    stride: (sh, sw),
+                    padding: (ph, pw),
+                };
+                let activation = read_layer_activation(k, r.settings, self.activations)?;
+                let dims = [c_out, input.channels, kh, kw];
+                let weight =
+                    read_tensor::<T>(self.file, &format!("layers.{k}.weight"), &dims, self.dtype)?;
+                let bias =
+                    read_tensor::<T>(self.file, &format!("layers.{k}.bias"), &[c_out], self.dtype)?;
+                let weight = Matrix::from_row_slice(c_out, weight.len() / c_out.max(1), &weight);
+                Box::new(Conv2d::new(input, spec, weight, bias, activation).map_err(at)?)
+            }
+            kind => {
+                let pooling = if kind == "max_pool2d" {
+                    Pooling::Max
+                } else {
+                    Pooling::Average
+                };
+                Box::new(Pool2d::rect(input, pooling, (kh, kw), (sh, sw)).map_err(at)?)
+            }
+        };
+        let sizes = (layer.n_inputs(), layer.n_outputs());
+        if sizes != (r.n_inputs, r.n_outputs) || sizes.0.max(sizes.1) > MAX_IMAGE {
+            return Err(corrupt(format!(
+                "layer {k} ({}): its settings give {} inputs and {} outputs, the file says {} \
+                 and {} (at most {MAX_IMAGE} each)",
+                r.kind, sizes.0, sizes.1, r.n_inputs, r.n_outputs
+            )));
+        }
+        layer.validate_params().map_err(at)?;
+        Ok(layer)
+    }
+
+    /// An Elman layer: steps, sizes, output and activation from the settings, its four
+    /// tensors (PyTorch's `nn.RNN` names and shapes) by name before anything is allocated
+    /// by the settings' sizes.
+    pub(super) fn elman(&self, r: &LayerRecord<'_>) -> Result<Box<dyn Layer<T>>, CoreError> {
+        let k = r.index;
+        let [steps] = setting(r.settings, k, "steps")?;
+        let [n_x] = setting(r.settings, k, "step_inputs")?;
+        let [n_h] = setting(r.settings, k, "hidden")?;
+        let output = match r.settings.get("output").and_then(|o| o.as_str()) {
+            Some("last") => Steps::Last,
+            Some("all") => Steps::All,
+            _ => {
+                return Err(corrupt(format!(
+                    "layer {k} (elman): output is neither \"last\" nor \"all\""
+                )));
+            }
+        };
+        let activation = read_layer_activation(k, r.settings, self.activations)?;
+        let tensor = |name: &str, shape: &[usize]| {
+            read_tensor::<T>(self.file, &format!("layers.{k}.{name}"), shape, self.dtype)
+        };
+        let w_x = tensor("weight_ih_l0", &[n_h, n_x])?;
+        let w_h = tensor("weight_hh_l0", &[n_h, n_h])?;
+        let biases = (tensor("bias_ih_l0", &[n_h])?, tensor("bias_hh_l0", &[n_h])?);
+        let (w_x, w_h) = (
+            Matrix::from_row_slice(n_h, n_x, &w_x),
+            Matrix::from_row_slice(n_h, n_h, &w_h),
+        );
+        let layer = Elman::new(steps, w_x, w_h, biases, activation, output)
+            .map_err(|e| corrupt(format!("layer {k} (elman): {e}")))?;
+        let sizes = (layer.n_inputs(), layer.n_outputs());
+        if sizes != (r.n_inputs, r.n_outputs) || sizes.0.max(sizes.1) > MAX_IMAGE {
+            return Err(corrupt(format!(
+                "layer {k} (elman): its settings give {} inputs and {} outputs, the file says {} \
+                 and {} (at most {MAX_IMAGE} each)",
+                sizes.0, sizes.1, r.n_inputs, r.n_outputs
+            )));
+        }
+        layer
+            .validate_params()
+            .map_err(|e| corrupt(format!("layer {k} (elman): {e}")))?;
+        Ok(Box::new(layer))
+    }
+}

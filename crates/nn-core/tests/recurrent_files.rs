@@ -1,0 +1,99 @@
+//! Model files with Elman layers: saved and loaded back exactly under PyTorch's `nn.RNN`
+//! names, PyTorch's own weights giving PyTorch's outputs, and bad files refused.
+
+use nn_activations::{Identity, Tanh};
+use nn_core::{Network, Steps};
+use nn_math::Matrix;
+use rand::{SeedableRng, rngs::StdRng};
+use safetensors::SafeTensors;
+
+#[test]
+fn a_recurrent_network_round_trips_under_pytorch_names() {
+    let net = Network::<f32>::builder(12)
+        .sequence(4, 3)
+        .elman(5, Tanh, Steps::All)
+        .elman(2, Tanh, Steps::Last)
+        .layer(3, Identity)
+        .build(&mut StdRng::seed_from_u64(2))
+        .unwrap();
+    let bytes = net.to_safetensors().unwrap();
+    let back = Network::<f32>::from_safetensors(&bytes).unwrap();
+    assert_eq!(back, net);
+    let file = SafeTensors::deserialize(&bytes).unwrap();
+    assert_eq!(
+        file.tensor("layers.0.weight_ih_l0").unwrap().shape(),
+        &[5, 3]
+    );
+    assert_eq!(
+        file.tensor("layers.0.weight_hh_l0").unwrap().shape(),
+        &[5, 5]
+    );
+    assert_eq!(
+        file.tensor("layers.1.weight_ih_l0").unwrap().shape(),
+        &[2, 5]
+    );
+    assert_eq!(file.tensor("layers.1.bias_hh_l0").unwrap().shape(), &[2]);
+
+    // A file whose recurrent tensor has the wrong shape, or whose settings do not chain.
+    let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
+    let md0 = header.metadata().clone().unwrap();
+    let with_layers = |layers: &str| {
+        let mut md = md0.clone();
+        md.insert("layers".into(), layers.into());
+        let views: Vec<_> = file.tensors().into_iter().collect();
+        let bytes = safetensors::serialize(views, Some(md)).unwrap();
+        Network::<f32>::from_safetensors(&bytes)
+            .unwrap_err()
+            .to_string()
+    };
+    let layers = md0["layers"].clone();
+    let e = with_layers(&layers.replacen("\"hidden\":[5]", "\"hidden\":[6]", 1));
+    assert!(
+        e.contains("layers.0.weight_ih_l0 has shape [5, 3], the architecture says [6, 3]"),
+        "{e}"
+    );
+    let e = with_layers(&layers.replacen("\"steps\":[4]", "\"steps\":[2]", 1));
+    assert!(
+        e.contains("layer 0 (elman)") && e.contains("6 inputs"),
+        "{e}"
+    );
+    let e = with_layers(&layers.replacen("\"output\":\"all\"", "\"output\":\"every\"", 1));
+    assert!(e.contains("layer 0 (elman): output is neither"), "{e}");
+}
+
+/// Weights written by PyTorch (`tests/data/torch_rnn.py`: `nn.RNN` with tanh and a
+/// `Linear` layer on its last state) give PyTorch's outputs; this library's file of the
+/// same network is written to `target/torch-rnn-check.safetensors` for the script to
+/// check in PyTorch (done when the data was made).
+#[test]
+fn pytorch_weights_give_pytorch_outputs() {
+    let bytes = include_bytes!("data/torch_rnn.safetensors");
+    let net = Network::<f32>::from_safetensors(bytes).unwrap();
+    let extras = nn_core::read_extras::<f32>(bytes, "test.").unwrap();
+    let get = |name: &str| {
+        extras
+            .tensors
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap()
+            .1
+            .clone()
+    };
+    // N×T×F row-major is one T·F column per example, steps one after another.
+    let x = Matrix::from_vec(12, 3, get("test.x"));
+    let y = Matrix::from_vec(2, 3, get("test.y"));
+    let out = net.evaluate(&x).unwrap();
+    assert!((&out - &y).amax() < 1e-6, "ours {out} PyTorch {y}");
+    let extras = nn_core::Extras {
+        tensors: vec![
+            ("test.x".into(), x.as_slice().to_vec()),
+            ("test.y".into(), out.as_slice().to_vec()),
+        ],
+        metadata: vec![],
+    };
+    let ours = net.to_safetensors_with(&extras).unwrap();
+    let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target");
+    if target.is_dir() {
+        std::fs::write(target.join("torch-rnn-check.safetensors"), ours).unwrap();
+    }
+}
