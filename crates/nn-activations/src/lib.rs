@@ -44,6 +44,7 @@ mod builtin_params;
 mod closure;
 mod elu;
 mod error;
+mod fast_tanh;
 mod identity;
 mod mish;
 mod relu;

@@ -5,7 +5,7 @@ use nn_math::nalgebra::{DMatrixView, DMatrixViewMut, Dyn, RawStorage, RawStorage
 use nn_math::{Matrix, MatrixView, MatrixViewMut, Op, Real, gemm};
 use serde_json::json;
 
-use super::activation::LayerActivation;
+use super::activation::{LayerActivation, NeuronActivation};
 use super::describe::activation_settings;
 use crate::{CoreError, Layer, ParamKind, ParamSpec, Saved};
 
@@ -202,6 +202,24 @@ impl<T: Real> Elman<T> {
     }
 }
 
+impl<T: Real> Elman<T> {
+    /// `g ← g ⊙ f'(s)` for one state; for `tanh`, from the state `h = tanh(s)` itself as
+    /// `1 − h²` (no transcendental function per value: the backward pass's derivative was
+    /// as costly as the forward pass's `tanh`).
+    fn mul_derivative(&self, s: &[T], h: &[T], g: &mut [T]) -> Result<(), CoreError> {
+        use nn_activations::Builtin;
+        match &self.activation {
+            LayerActivation::Shared(NeuronActivation::Builtin(Builtin::Tanh(_))) => {
+                for (g, &h) in g.iter_mut().zip(h) {
+                    *g *= (T::one() - h) * (T::one() + h);
+                }
+                Ok(())
+            }
+            a => Ok(a.mul_derivative(s, g, 0)?),
+        }
+    }
+}
+
 /// The values of a view that holds one contiguous run (every view the network hands a
 /// layer), or an error.
 fn contiguous<'s, T: Real>(m: &'s MatrixView<'_, T>) -> Result<&'s [T], CoreError> {
@@ -366,7 +384,7 @@ impl<T: Real> Layer<T> for Elman<T> {
             // D_t = g ⊙ f'(S_t), stored over S_t.
             for (b, gb) in g.chunks_exact_mut(n_h).enumerate() {
                 let at = (b * steps + t) * n_h;
-                self.activation.mul_derivative(&s[at..at + n_h], gb, 0)?;
+                self.mul_derivative(&s[at..at + n_h], &h[at..at + n_h], gb)?;
                 s[at..at + n_h].copy_from_slice(gb);
             }
             if t > 0 {
