@@ -1,7 +1,7 @@
 //! `cargo xtask bench`: the criterion benchmarks of every crate (nn-train's optimizer
 //! steps among them), then the end-to-end MLP benchmark; `cargo xtask bench mlp
-//! [--quick]` runs only the latter, `cargo xtask bench cnn` the end-to-end CNN benchmark
-//! (W5), `cargo xtask bench NAME` the criterion benchmarks whose names contain `NAME`.
+//! [--quick]` runs only the latter, `cargo xtask bench cnn` and `rnn` the end-to-end CNN
+//! and RNN benchmarks (W5, W6), `cargo xtask bench NAME` the criterion benchmarks whose names contain `NAME`.
 
 use std::process::ExitCode;
 
@@ -9,12 +9,17 @@ use crate::run::{cargo, step, summarize};
 
 pub fn run(args: &[String]) -> ExitCode {
     let mut outcomes = Vec::new();
-    if args.first().is_some_and(|a| a == "cnn") {
-        let mut cnn = cargo();
-        cnn.args(["bench", "--package", "nn-train", "--bench", "cnn", "--"])
+    if let Some((name, title)) = args.first().and_then(|a| match a.as_str() {
+        "cnn" => Some(("cnn", "end-to-end CNN (W5)")),
+        "rnn" => Some(("rnn", "end-to-end RNN (W6)")),
+        _ => None,
+    }) {
+        let mut bench = cargo();
+        bench
+            .args(["bench", "--package", "nn-train", "--bench", name, "--"])
             .args(&args[1..]);
-        outcomes.push(step("end-to-end CNN (W5)", cnn));
-        return if summarize("xtask bench cnn", &outcomes) {
+        outcomes.push(step(title, bench));
+        return if summarize(&format!("xtask bench {name}"), &outcomes) {
             ExitCode::SUCCESS
         } else {
             ExitCode::FAILURE

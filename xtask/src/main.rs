@@ -10,7 +10,8 @@
 //!   property tests with 2,000 cases each), with a one-line summary per step.
 //! - `bench [ARGS…]`: the criterion benchmarks of every crate (ARGS go to criterion),
 //!   then the end-to-end MLP benchmark; `bench mlp [--quick]` runs only the latter, and
-//!   `bench cnn [--runs N] [--threads 1,2]` the end-to-end CNN benchmark (W5).
+//!   `bench cnn [--runs N] [--threads 1,2]` the end-to-end CNN benchmark (W5), `bench rnn
+//!   …` the RNN benchmark (W6).
 //! - `plots`: draws every activation function and its derivative into `docs/figures/`.
 
 mod bench;
@@ -33,6 +34,8 @@ commands:
   bench cnn [--runs N] [--threads 1,2]
                 only the end-to-end CNN benchmark (W5 of ../shared/anchors, median of
                 N runs, default 3, at each thread count)
+  bench rnn [--runs N] [--threads 1,2]
+                only the end-to-end RNN benchmark (W6, likewise)
   plots         draw the activation functions and their derivatives into docs/figures/
   help          show this message";
 
