@@ -1,4 +1,4 @@
-//! The Elman layer (guide §14): backpropagation through time against central
+//! The Elman layer (guide §13): backpropagation through time against central
 //! differences through the gradient-check API, alone and in networks, over random sizes,
 //! sequence lengths, outputs, batch sizes and thread counts; its definition by hand; and
 //! its bad input.

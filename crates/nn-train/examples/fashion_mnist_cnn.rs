@@ -1,4 +1,4 @@
-//! Fashion-MNIST with the W5 convolutional network of the benchmarks (guide §4.2): two
+//! Fashion-MNIST with the W5 convolutional network of the benchmarks (guide §12): two
 //! 5×5 convolutions (16 and 32 filters, padding 2) with ReLU and 2×2 max pooling, then
 //! dense layers of 128 (ReLU) and 10; softmax cross-entropy, Adam at 1e-3, batch 64,
 //! 10 epochs. Prints a line per epoch, the confusion matrix and `test accuracy: NN.N%`

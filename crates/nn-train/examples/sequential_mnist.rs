@@ -1,4 +1,4 @@
-//! Sequential MNIST (guide §14): each image read as a sequence of 28 steps, its 28-pixel
+//! Sequential MNIST (guide §13): each image read as a sequence of 28 steps, its 28-pixel
 //! rows, by an Elman layer of 128 tanh units; a dense layer of 10 on the last state;
 //! softmax cross-entropy, Adam at 1e-3, batch 64, 5 epochs. Prints a line per epoch, the
 //! confusion matrix and `test accuracy: NN.N%` last.

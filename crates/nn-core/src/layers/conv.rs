@@ -1,4 +1,4 @@
-//! The 2-D convolution layer (guide §4.2): `Z = W ⋆ X + b`, `A = f(Z)`, lowered to one
+//! The 2-D convolution layer (guide §12): `Z = W ⋆ X + b`, `A = f(Z)`, lowered to one
 //! matrix product per example through im2col.
 
 use nn_math::{Matrix, MatrixView, MatrixViewMut, Op, Real, gemm, nalgebra::DMatrixView};
@@ -69,7 +69,7 @@ impl Conv {
 
 /// A 2-D convolution layer with an activation: for each example,
 /// `Z[o, y, x] = b_o + Σ_{c,i,j} W[o, c, i, j]·X[c, y·sh + i − ph, x·sw + j − pw]` and
-/// `A = f(Z)`, with one function for the layer or one per output channel (guide §4.2.1).
+/// `A = f(Z)`, with one function for the layer or one per output channel (guide §12, eq. 4.2.1).
 ///
 /// The weights are stored as PyTorch stores `nn.Conv2d.weight`: `C_out × C_in × kh × kw`
 /// row-major, i.e. a `C_out × K` matrix (`K = C_in·kh·kw`) whose row `o` is filter `o`;

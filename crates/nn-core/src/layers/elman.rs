@@ -1,4 +1,4 @@
-//! The Elman recurrent layer (guide §14): `h_t = f(W_x·x_t + W_h·h_{t−1} + b)` over a
+//! The Elman recurrent layer (guide §13): `h_t = f(W_x·x_t + W_h·h_{t−1} + b)` over a
 //! sequence, backpropagated through time.
 
 use nn_math::nalgebra::{DMatrixView, DMatrixViewMut, Dyn, RawStorage, RawStorageMut, U1};
@@ -22,7 +22,7 @@ pub enum Steps {
 
 /// An Elman layer of `n_h` neurons over sequences of `T` steps of `n_x` values:
 /// `h_t = f(W_x·x_t + b_x + W_h·h_{t−1} + b_h)` for `t = 1 … T`, `h_0 = 0` (guide eq.
-/// 14.1), with one activation for the layer or one per neuron. The two biases are kept
+/// 4.3.1), with one activation for the layer or one per neuron. The two biases are kept
 /// apart, as PyTorch's `nn.RNN` keeps `bias_ih` and `bias_hh`, so that its weights load
 /// unchanged; only their sum matters.
 ///
@@ -267,7 +267,7 @@ impl<T: Real> Layer<T> for Elman<T> {
         (2 * self.steps + 1) * self.n_h * batch
     }
 
-    /// Guide eq. 14.1–14.2: `S = W_x·X + (b_x + b_h)·1ᵀ` for all steps at once, then step
+    /// Guide eq. 4.3.1–4.3.2: `S = W_x·X + (b_x + b_h)·1ᵀ` for all steps at once, then step
     /// by step `S_t += W_h·H_{t−1}`, `H_t = f(S_t)`.
     fn forward(
         &self,
@@ -330,7 +330,7 @@ impl<T: Real> Layer<T> for Elman<T> {
         Ok(())
     }
 
-    /// Backpropagation through time, guide eq. 14.3–14.5: from `t = T` down,
+    /// Backpropagation through time, guide eq. 4.3.3–4.3.5: from `t = T` down,
     /// `D_t = (Δ_t + W_hᵀ·D_{t+1}) ⊙ f'(S_t)` and `∇W_h += scale·D_t·H_{t−1}ᵀ`; then for
     /// all steps at once `∇W_x += scale·D·Xᵀ`, `∇b += scale·D·1` and `∂C/∂X = W_xᵀ·D`.
     fn backward(
@@ -352,8 +352,8 @@ impl<T: Real> Layer<T> for Elman<T> {
         let (s, rest) = saved.scratch.split_at_mut(all);
         let (h, rest) = rest.split_at_mut(all);
         let g = &mut rest[..n_h * batch];
-        let delta: &[T] = contiguous_mut(&mut d_output)?;
         let w_h = DMatrixView::from_slice(&self.w_h, n_h, n_h);
+        let delta: &[T] = contiguous_mut(&mut d_output)?;
         for t in (0..steps).rev() {
             // g = Δ_t (from the layer's output), + W_hᵀ·D_{t+1}.
             for (b, gb) in g.chunks_exact_mut(n_h).enumerate() {

@@ -1,4 +1,4 @@
-//! Max and average pooling (guide §4.2.3): each channel's windows reduced to one value.
+//! Max and average pooling (guide §12): each channel's windows reduced to one value.
 
 use nn_math::{Matrix, MatrixView, MatrixViewMut, Real};
 use serde_json::json;

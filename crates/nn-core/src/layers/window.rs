@@ -1,5 +1,5 @@
 //! A sliding window over an image (a convolution's kernel, a pooling window), and the
-//! "image to columns" lowering of a convolution to a matrix product (guide §4.2.2).
+//! "image to columns" lowering of a convolution to a matrix product (guide §12).
 
 use nn_math::Real;
 
