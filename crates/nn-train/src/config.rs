@@ -71,6 +71,12 @@ pub struct TrainerConfig<T: Real> {
     pub schedule: Box<dyn Schedule>,
     /// Norm-based regularization, applied once per batch. Default none.
     pub regularizer: Option<Box<dyn Regularizer<T>>>,
+    /// Gradient clipping: each batch's gradient is scaled down to this global L2 norm if
+    /// it is longer ([`crate::clip_by_global_norm`]), before the regularizer and the
+    /// optimizer; recurrent networks need it when their gradients explode. Positive and
+    /// finite. Default none. (With it, plain SGD stores the gradient instead of fusing
+    /// the update into backpropagation: the norm must be known first.)
+    pub clip_norm: Option<f64>,
     /// Dropout rates for training batches (never for validation). Default none.
     pub dropout: Option<Dropout>,
     /// Seed of every random choice of training (shuffling, dropout masks). Default 0.
@@ -100,6 +106,7 @@ impl<T: Real> Default for TrainerConfig<T> {
             optimizer: Box::new(Sgd),
             schedule: Box::new(0.01),
             regularizer: None,
+            clip_norm: None,
             dropout: None,
             seed: 0,
             threads: 1,
@@ -140,6 +147,11 @@ impl<T: Real> TrainerConfig<T> {
         }
         if let Some(r) = &self.regularizer {
             r.validate()?;
+        }
+        if let Some(c) = self.clip_norm
+            && !(c.is_finite() && c > 0.0)
+        {
+            return Err(bad("clip_norm", c, "must be positive and finite"));
         }
         if let Some(t) = self.target_error
             && !(t.is_finite() && t >= 0.0)

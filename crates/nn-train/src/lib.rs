@@ -71,6 +71,7 @@
 
 mod batch;
 mod checkpoint;
+mod clip;
 mod config;
 mod dataset;
 pub mod embedded;
@@ -85,6 +86,7 @@ mod regularizer;
 mod schedule;
 mod trainer;
 
+pub use clip::clip_by_global_norm;
 pub use config::{Control, EarlyStopping, LastBatch, TrainerConfig};
 pub use dataset::Dataset;
 pub use error::TrainError;

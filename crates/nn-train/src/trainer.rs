@@ -281,8 +281,9 @@ impl<T: Real> Trainer<T> {
 
             // Plain SGD without regularization: backpropagation and the update in one
             // pass (Algorithms 7 + 9 fused), the gradient never stored.
-            let fused_path =
-                self.config.optimizer.is_plain_descent() && self.config.regularizer.is_none();
+            let fused_path = self.config.optimizer.is_plain_descent()
+                && self.config.regularizer.is_none()
+                && self.config.clip_norm.is_none();
             let batch = Batch {
                 indices: chunk,
                 next,
@@ -313,6 +314,9 @@ impl<T: Real> Trainer<T> {
                 // The step happened inside `descend`; count it like the optimizer's.
                 self.state.count_steps(net);
             } else {
+                if let Some(c) = self.config.clip_norm {
+                    crate::clip_by_global_norm(grad, c);
+                }
                 if let Some(r) = &self.config.regularizer {
                     r.regularize(net, grad);
                 }

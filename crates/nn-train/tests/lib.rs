@@ -3,6 +3,7 @@
 //!
 //! `cargo xtask test` reruns the `gradients` module with a raised case count.
 
+mod clipping;
 mod common;
 mod custom_layer;
 mod custom_optimizer;
