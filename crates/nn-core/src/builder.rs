@@ -4,7 +4,7 @@ use rand::Rng;
 
 use crate::{
     Conv, Conv2d, CoreError, Dense, Elman, ImageShape, Init, Layer, LayerActivation, Network,
-    Pool2d, Pooling, Sharing, Steps,
+    PerStep, Pool2d, Pooling, Sharing, Steps,
 };
 use nn_math::Real;
 
@@ -52,6 +52,7 @@ enum Plan<T: Real> {
     Conv(Conv, LayerActivation<T>, Option<Learn>),
     Pool(Pooling, (usize, usize), (usize, usize)),
     Elman(usize, LayerActivation<T>, Steps),
+    PerStep(usize, LayerActivation<T>),
 }
 
 impl<T: Real> NetworkBuilder<T> {
@@ -136,6 +137,18 @@ impl<T: Real> NetworkBuilder<T> {
     ) -> Self {
         self.layers
             .push(Plan::Elman(hidden, activation.into(), output));
+        self
+    }
+
+    /// Appends a dense layer of `width` neurons applied to every step of the sequence the
+    /// layer before hands on ([`PerStep`]; e.g. an Elman layer with [`Steps::All`]): a
+    /// many-to-many network's output layer.
+    pub fn layer_per_step(
+        mut self,
+        width: usize,
+        activation: impl Into<LayerActivation<T>>,
+    ) -> Self {
+        self.layers.push(Plan::PerStep(width, activation.into()));
         self
     }
 
@@ -297,6 +310,24 @@ impl<T: Real> NetworkBuilder<T> {
                     image = None;
                     sequence = (output == Steps::All).then_some((steps, hidden));
                     Box::new(rnn)
+                }
+                Plan::PerStep(width, activation) => {
+                    let Some((steps, features)) = sequence else {
+                        return Err(CoreError::Architecture(format!(
+                            "layer {k} (dense_per_step) needs a sequence as input: an Elman layer \
+                             with Steps::All, or a .sequence(steps, features) input"
+                        )));
+                    };
+                    if width == 0 {
+                        return Err(CoreError::Architecture(format!("layer {k} has width 0")));
+                    }
+                    let (weight, bias) = self
+                        .init
+                        .draw(features, width, &activation, rng)
+                        .map_err(at(k))?;
+                    let dense = Dense::new(weight, bias, activation).map_err(at(k))?;
+                    sequence = Some((steps, width));
+                    Box::new(PerStep::new(steps, dense).map_err(at(k))?)
                 }
                 Plan::Conv(spec, activation, learn) => {
                     let input = needs_image("conv2d")?;

@@ -97,3 +97,18 @@ fn pytorch_weights_give_pytorch_outputs() {
         std::fs::write(target.join("torch-rnn-check.safetensors"), ours).unwrap();
     }
 }
+
+#[test]
+fn a_many_to_many_network_round_trips() {
+    let net = Network::<f64>::builder(12)
+        .sequence(4, 3)
+        .elman(5, Tanh, Steps::All)
+        .layer_per_step(2, Identity)
+        .build(&mut StdRng::seed_from_u64(3))
+        .unwrap();
+    let bytes = net.to_safetensors().unwrap();
+    let back = Network::<f64>::from_safetensors(&bytes).unwrap();
+    assert_eq!(back, net);
+    let x = Matrix::from_fn(12, 2, |i, j| (i as f64 - j as f64) / 5.0);
+    assert_eq!(back.evaluate(&x).unwrap(), net.evaluate(&x).unwrap());
+}

@@ -187,3 +187,42 @@ fn bad_recurrent_networks_are_errors_naming_the_sizes() {
     .to_string();
     assert!(e.contains("1 per-neuron activations for 4 neurons"), "{e}");
 }
+
+proptest! {
+    /// Many-to-many: an Elman layer handing on every state to a dense layer applied per
+    /// step, with a loss over every step's output.
+    #[test]
+    fn a_many_to_many_network_passes_on_any_thread_count(
+        (steps, n_x, h, out) in (1usize..=4, 1usize..=3, 1usize..=4, 1usize..=3),
+        threads in 1usize..=3, b in 1usize..5, seed in any::<u64>(),
+    ) {
+        let net = Network::<f64>::builder(steps * n_x)
+            .sequence(steps, n_x)
+            .elman(h, Tanh, Steps::All)
+            .layer_per_step(out, nn_activations::Softplus::default())
+            .build(&mut StdRng::seed_from_u64(seed))
+            .unwrap();
+        prop_assert_eq!(net.n_outputs(), steps * out);
+        let x = sequences(net.n_inputs(), b, seed);
+        let y = Matrix::from_fn(steps * out, b, |i, j| ((i + 2 * j) as f64).sin());
+        let options = NetworkCheck { threads, ..NetworkCheck::default() };
+        let report = check_network(&net, &x, &y, &HalfSquaredError, &options).unwrap();
+        prop_assert!(report.max_error < TOLERANCE, "{report}");
+        prop_assert_eq!(report.checked, net.n_params());
+    }
+}
+
+#[test]
+fn a_per_step_layer_needs_a_sequence() {
+    let e = Network::<f32>::builder(12)
+        .sequence(4, 3)
+        .elman(5, Tanh, Steps::Last)
+        .layer_per_step(2, Identity)
+        .build(&mut StdRng::seed_from_u64(1))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("layer 1 (dense_per_step) needs a sequence"),
+        "{e}"
+    );
+}

@@ -7,7 +7,9 @@ use super::load::Reader;
 use super::{LayerRecord, read_tensor};
 use crate::layers::describe::read_layer_activation;
 use crate::layers::image::{input_setting, setting};
-use crate::{Conv, Conv2d, CoreError, Elman, Layer, ModelFileError, Pool2d, Pooling, Steps};
+use crate::{
+    Conv, Conv2d, CoreError, Dense, Elman, Layer, ModelFileError, PerStep, Pool2d, Pooling, Steps,
+};
 
 /// The most values per example an image-shaped layer of a model file may declare (2²⁸,
 /// 1 GiB in f32): its sizes, unlike a dense layer's, are not bounded by the tensors the
@@ -110,5 +112,35 @@ impl<T: Real> Reader<'_, '_, T> {
             .validate_params()
             .map_err(|e| corrupt(format!("layer {k} (elman): {e}")))?;
         Ok(Box::new(layer))
+    }
+
+    /// A dense layer applied per step: the steps from the settings, the dense layer's
+    /// activation and tensors (`weight` `[n_out, n_in]`, `bias`) by name.
+    pub(super) fn per_step(&self, r: &LayerRecord<'_>) -> Result<Box<dyn Layer<T>>, CoreError> {
+        let k = r.index;
+        let [steps] = setting(r.settings, k, "steps")?;
+        if steps == 0 || r.n_inputs % steps != 0 || r.n_outputs % steps != 0 {
+            return Err(corrupt(format!(
+                "layer {k} (dense_per_step): {steps} steps do not divide {} inputs and {} outputs",
+                r.n_inputs, r.n_outputs
+            )));
+        }
+        let (n_in, n_out) = (r.n_inputs / steps, r.n_outputs / steps);
+        let activation = read_layer_activation(k, r.settings, self.activations)?;
+        let w = read_tensor::<T>(
+            self.file,
+            &format!("layers.{k}.weight"),
+            &[n_out, n_in],
+            self.dtype,
+        )?;
+        let b = read_tensor::<T>(self.file, &format!("layers.{k}.bias"), &[n_out], self.dtype)?;
+        let at = |e: CoreError| corrupt(format!("layer {k} (dense_per_step): {e}"));
+        let dense = Dense::new(
+            Matrix::from_row_slice(n_out, n_in, &w),
+            nn_math::Vector::from_vec(b),
+            activation,
+        )
+        .map_err(at)?;
+        Ok(Box::new(PerStep::new(steps, dense).map_err(at)?))
     }
 }
