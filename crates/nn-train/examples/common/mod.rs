@@ -30,13 +30,13 @@ pub fn epoch_progress(epochs: usize) -> (ProgressBar, impl FnMut(&EpochRecord) -
             Some(_) => format!("  valid acc {}", pct(r.validation_accuracy)),
             None => String::new(),
         };
+        let train_acc = match r.train_accuracy {
+            Some(_) => format!("  train acc {}", pct(r.train_accuracy)),
+            None => String::new(),
+        };
         let line = format!(
-            "epoch {:3}: E_t {:.4}{valid}  train acc {}{valid_acc}  lr {:.0e}  {:.2}s",
-            r.epoch,
-            r.train_loss,
-            pct(r.train_accuracy),
-            r.learning_rate,
-            r.seconds
+            "epoch {:3}: E_t {:.4}{valid}{train_acc}{valid_acc}  lr {:.0e}  {:.2}s",
+            r.epoch, r.train_loss, r.learning_rate, r.seconds
         );
         observer_bar.suspend(|| println!("{line}"));
         observer_bar.inc(1);
