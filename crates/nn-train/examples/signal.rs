@@ -31,7 +31,7 @@ fn signals(n: usize, rng: &mut StdRng) -> Result<Dataset<f32>, Box<dyn std::erro
         for t in 0..T {
             // Box–Muller noise, σ = 0.1.
             let (u, v): (f32, f32) = (rng.random_range(1e-7..1.0), rng.random_range(0.0..1.0));
-            let noise = 0.1 * (-2.0 * u.ln()).sqrt() * (6.283_185 * v).cos();
+            let noise = 0.1 * (-2.0 * u.ln()).sqrt() * (std::f32::consts::TAU * v).cos();
             x[(t, j)] = clean(t) + noise;
             y[(t, j)] = clean(t + 1);
         }

@@ -119,7 +119,7 @@ impl<T: Real> Reader<'_, '_, T> {
     pub(super) fn per_step(&self, r: &LayerRecord<'_>) -> Result<Box<dyn Layer<T>>, CoreError> {
         let k = r.index;
         let [steps] = setting(r.settings, k, "steps")?;
-        if steps == 0 || r.n_inputs % steps != 0 || r.n_outputs % steps != 0 {
+        if steps == 0 || !r.n_inputs.is_multiple_of(steps) || !r.n_outputs.is_multiple_of(steps) {
             return Err(corrupt(format!(
                 "layer {k} (dense_per_step): {steps} steps do not divide {} inputs and {} outputs",
                 r.n_inputs, r.n_outputs
