@@ -3,7 +3,7 @@
 use rand::Rng;
 
 use crate::{
-    Conv, Conv2d, CoreError, Dense, Elman, ImageShape, Init, Layer, LayerActivation, Network,
+    Conv, Conv2d, CoreError, Dense, Elman, ImageShape, Init, Layer, LayerActivation, Lstm, Network,
     PerStep, Pool2d, Pooling, Sharing, Steps,
 };
 use nn_math::Real;
@@ -53,6 +53,7 @@ enum Plan<T: Real> {
     Pool(Pooling, (usize, usize), (usize, usize)),
     Elman(usize, LayerActivation<T>, Steps),
     PerStep(usize, LayerActivation<T>),
+    Lstm(usize, Steps),
 }
 
 impl<T: Real> NetworkBuilder<T> {
@@ -137,6 +138,15 @@ impl<T: Real> NetworkBuilder<T> {
     ) -> Self {
         self.layers
             .push(Plan::Elman(hidden, activation.into(), output));
+        self
+    }
+
+    /// Appends an LSTM layer ([`Lstm`], PyTorch's `nn.LSTM` cell) of `hidden` cells over
+    /// the sequence the layer before produces (or the
+    /// [`sequence`](NetworkBuilder::sequence) input), handing on its last state or every
+    /// state.
+    pub fn lstm(mut self, hidden: usize, output: Steps) -> Self {
+        self.layers.push(Plan::Lstm(hidden, output));
         self
     }
 
@@ -310,6 +320,19 @@ impl<T: Real> NetworkBuilder<T> {
                     image = None;
                     sequence = (output == Steps::All).then_some((steps, hidden));
                     Box::new(rnn)
+                }
+                Plan::Lstm(hidden, output) => {
+                    let Some((steps, features)) = sequence else {
+                        return Err(CoreError::Architecture(format!(
+                            "layer {k} (lstm) needs a sequence as input: declare the input with \
+                             .sequence(steps, features), and put it before any dense layer"
+                        )));
+                    };
+                    let lstm = Lstm::init(steps, features, hidden, output, self.init, rng)
+                        .map_err(at(k))?;
+                    image = None;
+                    sequence = (output == Steps::All).then_some((steps, hidden));
+                    Box::new(lstm)
                 }
                 Plan::PerStep(width, activation) => {
                     let Some((steps, features)) = sequence else {

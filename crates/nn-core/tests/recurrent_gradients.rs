@@ -226,3 +226,69 @@ fn a_per_step_layer_needs_a_sequence() {
         "{e}"
     );
 }
+
+proptest! {
+    #[test]
+    fn an_lstm_layer_passes_the_check(
+        (steps, n_x, n_h) in (1usize..=4, 1usize..=3, 1usize..=4),
+        all in any::<bool>(), b in 1usize..4, seed in any::<u64>(),
+    ) {
+        let output = if all { Steps::All } else { Steps::Last };
+        let lstm = nn_core::Lstm::init(steps, n_x, n_h, output, Init::XavierUniform, &mut StdRng::seed_from_u64(seed)).unwrap();
+        let x = sequences(lstm.n_inputs(), b, seed);
+        let report = check_layer(&lstm, &x, 1e-6).unwrap();
+        prop_assert!(report.max_error < TOLERANCE, "{report}");
+        prop_assert_eq!(report.checked, 4 * n_h * (n_x + n_h + 2) + x.len());
+    }
+
+    #[test]
+    fn lstm_networks_pass_on_any_thread_count(
+        (steps, n_x, h1, h2) in (1usize..=4, 1usize..=3, 1usize..=3, 1usize..=3),
+        threads in 1usize..=3, b in 1usize..5, seed in any::<u64>(),
+    ) {
+        let net = Network::<f64>::builder(steps * n_x)
+            .sequence(steps, n_x)
+            .lstm(h1, Steps::All)
+            .elman(h2, Tanh, Steps::All)
+            .layer_per_step(2, Identity)
+            .build(&mut StdRng::seed_from_u64(seed))
+            .unwrap();
+        let x = sequences(net.n_inputs(), b, seed);
+        let y = Matrix::from_fn(net.n_outputs(), b, |i, j| ((i + 3 * j) as f64).cos());
+        let options = NetworkCheck { threads, ..NetworkCheck::default() };
+        let report = check_network(&net, &x, &y, &HalfSquaredError, &options).unwrap();
+        prop_assert!(report.max_error < TOLERANCE, "{report}");
+        prop_assert_eq!(report.checked, net.n_params());
+    }
+}
+
+/// One cell, one step, by hand: c = i·g, h = o·tanh(c).
+#[test]
+fn an_lstm_cell_computes_its_definition() {
+    let w_x = Matrix::from_column_slice(4, 1, &[0.5, -1.0, 2.0, 0.25]);
+    let lstm = nn_core::Lstm::new(
+        1,
+        w_x,
+        Matrix::zeros(4, 1),
+        (vec![0.1; 4], vec![0.0; 4]),
+        Steps::Last,
+    )
+    .unwrap();
+    let x = Matrix::from_column_slice(1, 1, &[0.8]);
+    let mut out = Matrix::zeros(1, 1);
+    let mut scratch = vec![0.0; lstm.scratch_len(1)];
+    lstm.forward(x.as_view(), out.as_view_mut(), &mut scratch)
+        .unwrap();
+    let s = |z: f64| 1.0 / (1.0 + (-z).exp());
+    let (i, g, o) = (
+        s(0.5 * 0.8 + 0.1),
+        (2.0f64 * 0.8 + 0.1).tanh(),
+        s(0.25 * 0.8 + 0.1),
+    );
+    let want = o * (i * g).tanh();
+    assert!(
+        (out[(0, 0)] - want).abs() < 1e-15,
+        "{} vs {want}",
+        out[(0, 0)]
+    );
+}

@@ -222,10 +222,10 @@ impl<T: Real> Elman<T> {
 
 /// The values of a view that holds one contiguous run (every view the network hands a
 /// layer), or an error.
-fn contiguous<'s, T: Real>(m: &'s MatrixView<'_, T>) -> Result<&'s [T], CoreError> {
+pub(super) fn contiguous<'s, T: Real>(m: &'s MatrixView<'_, T>) -> Result<&'s [T], CoreError> {
     if m.nrows() * m.ncols() > 0 && m.strides() != (1, m.nrows()) {
         return Err(CoreError::Architecture(
-            "elman: a view that is not contiguous".into(),
+            "a recurrent layer's view is not contiguous".into(),
         ));
     }
     // SAFETY: with row stride 1 and column stride `nrows`, the view's values are the one
@@ -234,10 +234,12 @@ fn contiguous<'s, T: Real>(m: &'s MatrixView<'_, T>) -> Result<&'s [T], CoreErro
 }
 
 /// As [`contiguous`], mutably.
-fn contiguous_mut<'s, T: Real>(m: &'s mut MatrixViewMut<'_, T>) -> Result<&'s mut [T], CoreError> {
+pub(super) fn contiguous_mut<'s, T: Real>(
+    m: &'s mut MatrixViewMut<'_, T>,
+) -> Result<&'s mut [T], CoreError> {
     if m.nrows() * m.ncols() > 0 && m.strides() != (1, m.nrows()) {
         return Err(CoreError::Architecture(
-            "elman: a view that is not contiguous".into(),
+            "a recurrent layer's view is not contiguous".into(),
         ));
     }
     // SAFETY: as in `contiguous`.

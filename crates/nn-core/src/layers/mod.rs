@@ -8,6 +8,7 @@ pub(crate) mod describe;
 pub(crate) mod elman;
 pub(crate) mod image;
 pub(crate) mod learned;
+pub(crate) mod lstm;
 pub(crate) mod per_step;
 pub(crate) mod pool;
 pub(crate) mod window;
@@ -23,6 +24,7 @@ pub use dense::Dense;
 pub use elman::{Elman, Steps};
 pub use image::ImageShape;
 pub use learned::Sharing;
+pub use lstm::Lstm;
 pub use per_step::PerStep;
 pub use pool::{Pool2d, Pooling};
 
