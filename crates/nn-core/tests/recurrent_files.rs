@@ -61,13 +61,12 @@ fn a_recurrent_network_round_trips_under_pytorch_names() {
     assert!(e.contains("layer 0 (elman): output is neither"), "{e}");
 }
 
-/// Weights written by PyTorch (`tests/data/torch_rnn.py`: `nn.RNN` with tanh and a
-/// `Linear` layer on its last state) give PyTorch's outputs; this library's file of the
-/// same network is written to `target/torch-rnn-check.safetensors` for the script to
-/// check in PyTorch (done when the data was made).
-#[test]
-fn pytorch_weights_give_pytorch_outputs() {
-    let bytes = include_bytes!("data/torch_rnn.safetensors");
+/// Weights written by PyTorch (`tests/data/torch_rnn.py`: `nn.RNN` with tanh, or
+/// `nn.LSTM`, and a `Linear` layer on the last state) give PyTorch's outputs; this
+/// library's file of the same network is written to `target/torch-{cell}-check.safetensors`
+/// for the script to check in PyTorch (done when the data was made: differences below
+/// 1e-7).
+fn pytorch_weights_give_pytorch_outputs(cell: &str, bytes: &[u8]) {
     let net = Network::<f32>::from_safetensors(bytes).unwrap();
     let extras = nn_core::read_extras::<f32>(bytes, "test.").unwrap();
     let get = |name: &str| {
@@ -83,7 +82,7 @@ fn pytorch_weights_give_pytorch_outputs() {
     let x = Matrix::from_vec(12, 3, get("test.x"));
     let y = Matrix::from_vec(2, 3, get("test.y"));
     let out = net.evaluate(&x).unwrap();
-    assert!((&out - &y).amax() < 1e-6, "ours {out} PyTorch {y}");
+    assert!((&out - &y).amax() < 1e-6, "{cell}: ours {out} PyTorch {y}");
     let extras = nn_core::Extras {
         tensors: vec![
             ("test.x".into(), x.as_slice().to_vec()),
@@ -94,8 +93,18 @@ fn pytorch_weights_give_pytorch_outputs() {
     let ours = net.to_safetensors_with(&extras).unwrap();
     let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target");
     if target.is_dir() {
-        std::fs::write(target.join("torch-rnn-check.safetensors"), ours).unwrap();
+        std::fs::write(target.join(format!("torch-{cell}-check.safetensors")), ours).unwrap();
     }
+}
+
+#[test]
+fn pytorch_rnn_weights_give_pytorch_outputs() {
+    pytorch_weights_give_pytorch_outputs("rnn", include_bytes!("data/torch_rnn.safetensors"));
+}
+
+#[test]
+fn pytorch_lstm_weights_give_pytorch_outputs() {
+    pytorch_weights_give_pytorch_outputs("lstm", include_bytes!("data/torch_lstm.safetensors"));
 }
 
 #[test]

@@ -8,7 +8,8 @@ use super::{LayerRecord, read_tensor};
 use crate::layers::describe::read_layer_activation;
 use crate::layers::image::{input_setting, setting};
 use crate::{
-    Conv, Conv2d, CoreError, Dense, Elman, Layer, ModelFileError, PerStep, Pool2d, Pooling, Steps,
+    Conv, Conv2d, CoreError, Dense, Elman, Layer, Lstm, ModelFileError, PerStep, Pool2d, Pooling,
+    Steps,
 };
 
 /// The most values per example an image-shaped layer of a model file may declare (2²⁸,
@@ -70,11 +71,13 @@ impl<T: Real> Reader<'_, '_, T> {
         Ok(layer)
     }
 
-    /// An Elman layer: steps, sizes, output and activation from the settings, its four
-    /// tensors (PyTorch's `nn.RNN` names and shapes) by name before anything is allocated
-    /// by the settings' sizes.
-    pub(super) fn elman(&self, r: &LayerRecord<'_>) -> Result<Box<dyn Layer<T>>, CoreError> {
+    /// An Elman layer (`"elman"`, PyTorch's `nn.RNN` tensors) or an LSTM layer (`"lstm"`,
+    /// `nn.LSTM`'s, four gates per cell): steps, sizes, output and activation from the
+    /// settings, the four tensors by name before anything is allocated by the settings'
+    /// sizes.
+    pub(super) fn recurrent(&self, r: &LayerRecord<'_>) -> Result<Box<dyn Layer<T>>, CoreError> {
         let k = r.index;
+        let kind = r.kind;
         let [steps] = setting(r.settings, k, "steps")?;
         let [n_x] = setting(r.settings, k, "step_inputs")?;
         let [n_h] = setting(r.settings, k, "hidden")?;
@@ -83,35 +86,42 @@ impl<T: Real> Reader<'_, '_, T> {
             Some("all") => Steps::All,
             _ => {
                 return Err(corrupt(format!(
-                    "layer {k} (elman): output is neither \"last\" nor \"all\""
+                    "layer {k} ({kind}): output is neither \"last\" nor \"all\""
                 )));
             }
         };
-        let activation = read_layer_activation(k, r.settings, self.activations)?;
+        let gates = if kind == "lstm" { 4 } else { 1 };
         let tensor = |name: &str, shape: &[usize]| {
             read_tensor::<T>(self.file, &format!("layers.{k}.{name}"), shape, self.dtype)
         };
-        let w_x = tensor("weight_ih_l0", &[n_h, n_x])?;
-        let w_h = tensor("weight_hh_l0", &[n_h, n_h])?;
-        let biases = (tensor("bias_ih_l0", &[n_h])?, tensor("bias_hh_l0", &[n_h])?);
-        let (w_x, w_h) = (
-            Matrix::from_row_slice(n_h, n_x, &w_x),
-            Matrix::from_row_slice(n_h, n_h, &w_h),
+        let rows = gates * n_h;
+        let w_x = tensor("weight_ih_l0", &[rows, n_x])?;
+        let w_h = tensor("weight_hh_l0", &[rows, n_h])?;
+        let biases = (
+            tensor("bias_ih_l0", &[rows])?,
+            tensor("bias_hh_l0", &[rows])?,
         );
-        let layer = Elman::new(steps, w_x, w_h, biases, activation, output)
-            .map_err(|e| corrupt(format!("layer {k} (elman): {e}")))?;
+        let (w_x, w_h) = (
+            Matrix::from_row_slice(rows, n_x, &w_x),
+            Matrix::from_row_slice(rows, n_h, &w_h),
+        );
+        let at = |e: CoreError| corrupt(format!("layer {k} ({kind}): {e}"));
+        let layer: Box<dyn Layer<T>> = if kind == "lstm" {
+            Box::new(Lstm::new(steps, w_x, w_h, biases, output).map_err(at)?)
+        } else {
+            let activation = read_layer_activation(k, r.settings, self.activations)?;
+            Box::new(Elman::new(steps, w_x, w_h, biases, activation, output).map_err(at)?)
+        };
         let sizes = (layer.n_inputs(), layer.n_outputs());
         if sizes != (r.n_inputs, r.n_outputs) || sizes.0.max(sizes.1) > MAX_IMAGE {
             return Err(corrupt(format!(
-                "layer {k} (elman): its settings give {} inputs and {} outputs, the file says {} \
+                "layer {k} ({kind}): its settings give {} inputs and {} outputs, the file says {} \
                  and {} (at most {MAX_IMAGE} each)",
                 sizes.0, sizes.1, r.n_inputs, r.n_outputs
             )));
         }
-        layer
-            .validate_params()
-            .map_err(|e| corrupt(format!("layer {k} (elman): {e}")))?;
-        Ok(Box::new(layer))
+        layer.validate_params().map_err(at)?;
+        Ok(layer)
     }
 
     /// A dense layer applied per step: the steps from the settings, the dense layer's
