@@ -178,7 +178,7 @@ pub fn test_report(
 }
 
 /// The value after `flag` on the command line, if any.
-fn arg(flag: &str) -> Option<String> {
+pub fn arg(flag: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
     args.iter()
         .position(|a| a == flag)
@@ -214,6 +214,8 @@ pub enum Model {
     /// W6 of the benchmarks (each image as 28 steps of its 28-pixel rows, an Elman layer of
     /// 128 tanh units, dense 10 on the last state), Adam at 1e-3.
     Rnn,
+    /// The same with an LSTM layer of 128 cells instead of the Elman layer.
+    Lstm,
 }
 
 impl Model {
@@ -222,6 +224,7 @@ impl Model {
             Model::Mlp => "784-256-128-10",
             Model::Cnn => "conv5×5(16)-pool-conv5×5(32)-pool-128-10",
             Model::Rnn => "28×28 rows-Elman(128, tanh)-10",
+            Model::Lstm => "28×28 rows-LSTM(128)-10",
         }
     }
 
@@ -240,6 +243,7 @@ impl Model {
             Model::Rnn => b
                 .sequence(28, 28)
                 .elman(128, nn_activations::Tanh, nn_core::Steps::Last),
+            Model::Lstm => b.sequence(28, 28).lstm(128, nn_core::Steps::Last),
         };
         b.layer(10, Identity).build(rng)
     }
@@ -262,7 +266,9 @@ pub fn train_idx_classifier(
     // MLP, every core for the CNN and RNN).
     let default_threads = match model {
         Model::Mlp => 1,
-        Model::Cnn | Model::Rnn => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        Model::Cnn | Model::Rnn | Model::Lstm => {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        }
     };
     let threads = match arg("--threads").map(|t| t.parse::<usize>()) {
         None => default_threads,
@@ -281,7 +287,7 @@ pub fn train_idx_classifier(
             let (train, valid) = all.split(1.0 / 12.0, &mut rng)?;
             (train, Some(valid))
         }
-        Model::Cnn | Model::Rnn => (all, None),
+        Model::Cnn | Model::Rnn | Model::Lstm => (all, None),
     };
     println!(
         "{title}: {} training, {} validation, {} test images (loaded in {:.1} s)",
@@ -297,7 +303,7 @@ pub fn train_idx_classifier(
             min: 5e-5,
             period: epochs,
         }),
-        Model::Cnn | Model::Rnn => Box::new(1e-3),
+        Model::Cnn | Model::Rnn | Model::Lstm => Box::new(1e-3),
     };
     let mut trainer = Trainer::new(TrainerConfig {
         epochs,
