@@ -1,12 +1,13 @@
 //! The Elman recurrent layer (guide §13): `h_t = f(W_x·x_t + W_h·h_{t−1} + b)` over a
 //! sequence, backpropagated through time.
 
-use nn_math::nalgebra::{DMatrixView, DMatrixViewMut, Dyn, RawStorage, RawStorageMut, U1};
+use nn_math::nalgebra::{DMatrixView, DMatrixViewMut};
 use nn_math::{Matrix, MatrixView, MatrixViewMut, Op, Real, gemm};
 use serde_json::json;
 
 use super::activation::{LayerActivation, NeuronActivation};
 use super::describe::activation_settings;
+use super::sequence::{contiguous, contiguous_mut, step_view, step_view_mut};
 use crate::{CoreError, Layer, ParamKind, ParamSpec, Saved};
 
 /// What a recurrent layer hands to the next layer: its last state `h_T`, or every state
@@ -173,33 +174,6 @@ impl<T: Real> Elman<T> {
             ParamSpec::vector("bias_hh_l0", n_h, ParamKind::Bias),
         ]
     }
-
-    /// Columns `(b, t)` of an `n_h × (T·B)` buffer for step `t` (0-based) of every
-    /// example `b`: `B` columns `T·n_h` values apart.
-    fn step_view<'a>(&self, buf: &'a [T], t: usize, batch: usize) -> DMatrixView<'a, T> {
-        let stride = self.steps * self.n_h;
-        let len = (batch - 1) * stride + self.n_h;
-        DMatrixView::from_slice_with_strides_generic(
-            &buf[t * self.n_h..t * self.n_h + len],
-            Dyn(self.n_h),
-            Dyn(batch),
-            U1,
-            Dyn(stride),
-        )
-    }
-
-    /// As [`step_view`](Elman::step_view), mutably.
-    fn step_view_mut<'a>(&self, buf: &'a mut [T], t: usize, batch: usize) -> DMatrixViewMut<'a, T> {
-        let stride = self.steps * self.n_h;
-        let len = (batch - 1) * stride + self.n_h;
-        DMatrixViewMut::from_slice_with_strides_generic(
-            &mut buf[t * self.n_h..t * self.n_h + len],
-            Dyn(self.n_h),
-            Dyn(batch),
-            U1,
-            Dyn(stride),
-        )
-    }
 }
 
 impl<T: Real> Elman<T> {
@@ -218,32 +192,6 @@ impl<T: Real> Elman<T> {
             a => Ok(a.mul_derivative(s, g, 0)?),
         }
     }
-}
-
-/// The values of a view that holds one contiguous run (every view the network hands a
-/// layer), or an error.
-pub(super) fn contiguous<'s, T: Real>(m: &'s MatrixView<'_, T>) -> Result<&'s [T], CoreError> {
-    if m.nrows() * m.ncols() > 0 && m.strides() != (1, m.nrows()) {
-        return Err(CoreError::Architecture(
-            "a recurrent layer's view is not contiguous".into(),
-        ));
-    }
-    // SAFETY: with row stride 1 and column stride `nrows`, the view's values are the one
-    // run of `nrows·ncols` values from its first (checked above).
-    Ok(unsafe { m.data.as_slice_unchecked() })
-}
-
-/// As [`contiguous`], mutably.
-pub(super) fn contiguous_mut<'s, T: Real>(
-    m: &'s mut MatrixViewMut<'_, T>,
-) -> Result<&'s mut [T], CoreError> {
-    if m.nrows() * m.ncols() > 0 && m.strides() != (1, m.nrows()) {
-        return Err(CoreError::Architecture(
-            "a recurrent layer's view is not contiguous".into(),
-        ));
-    }
-    // SAFETY: as in `contiguous`.
-    Ok(unsafe { m.data.as_mut_slice_unchecked() })
 }
 
 /// Scratch of a batch of `B`: the pre-activations `S` (overwritten by `D` in the backward
@@ -301,8 +249,8 @@ impl<T: Real> Layer<T> for Elman<T> {
         )?;
         for t in 0..steps {
             if t > 0 {
-                let h_prev = self.step_view(h, t - 1, batch);
-                let mut s_t = self.step_view_mut(s, t, batch);
+                let h_prev = step_view(h, n_h, steps, t - 1, batch);
+                let mut s_t = step_view_mut(s, n_h, steps, t, batch);
                 gemm(
                     T::one(),
                     &w_h,
@@ -372,7 +320,7 @@ impl<T: Real> Layer<T> for Elman<T> {
             }
             let mut gm = DMatrixViewMut::from_slice(g, n_h, batch);
             if t + 1 < steps {
-                let d_next = self.step_view(s, t + 1, batch);
+                let d_next = step_view(s, n_h, steps, t + 1, batch);
                 gemm(
                     T::one(),
                     &w_h,
@@ -390,8 +338,8 @@ impl<T: Real> Layer<T> for Elman<T> {
                 s[at..at + n_h].copy_from_slice(gb);
             }
             if t > 0 {
-                let d_t = self.step_view(s, t, batch);
-                let h_prev = self.step_view(h, t - 1, batch);
+                let d_t = step_view(s, n_h, steps, t, batch);
+                let h_prev = step_view(h, n_h, steps, t - 1, batch);
                 gemm(scale, &d_t, Op::NoTrans, &h_prev, Op::Trans, T::one(), g_wh)?;
             }
         }

@@ -1,11 +1,14 @@
 //! The LSTM layer (guide §13): PyTorch's `nn.LSTM` cell over a sequence, backpropagated
 //! through time.
 
-use nn_math::nalgebra::{DMatrixView, DMatrixViewMut, Dyn, U1};
+use nn_math::nalgebra::{DMatrixView, DMatrixViewMut};
 use nn_math::{Matrix, MatrixView, MatrixViewMut, Op, Real, gemm};
 use serde_json::json;
 
-use super::elman::{Steps, contiguous, contiguous_mut};
+use super::elman::Steps;
+use super::sequence::{
+    contiguous, contiguous_mut, sigmoid_in_place, step_view, step_view_mut, tanh_in_place,
+};
 use crate::{CoreError, Layer, ParamKind, ParamSpec, Saved};
 
 /// A long short-term memory layer of `n_h` cells over sequences of `T` steps of `n_x`
@@ -150,67 +153,6 @@ impl<T: Real> Lstm<T> {
             ParamSpec::vector("bias_hh_l0", g, ParamKind::Bias),
         ]
     }
-
-    /// Columns `(b, t)` of a buffer of `rows × (T·B)` for step `t` of every example.
-    fn step_view<'a>(
-        &self,
-        buf: &'a [T],
-        rows: usize,
-        t: usize,
-        batch: usize,
-    ) -> DMatrixView<'a, T> {
-        let stride = self.steps * rows;
-        let len = (batch - 1) * stride + rows;
-        DMatrixView::from_slice_with_strides_generic(
-            &buf[t * rows..t * rows + len],
-            Dyn(rows),
-            Dyn(batch),
-            U1,
-            Dyn(stride),
-        )
-    }
-
-    /// As [`step_view`](Lstm::step_view), mutably.
-    fn step_view_mut<'a>(
-        &self,
-        buf: &'a mut [T],
-        rows: usize,
-        t: usize,
-        batch: usize,
-    ) -> DMatrixViewMut<'a, T> {
-        let stride = self.steps * rows;
-        let len = (batch - 1) * stride + rows;
-        DMatrixViewMut::from_slice_with_strides_generic(
-            &mut buf[t * rows..t * rows + len],
-            Dyn(rows),
-            Dyn(batch),
-            U1,
-            Dyn(stride),
-        )
-    }
-}
-
-/// `σ(x)`, through `tanh` so that it shares its vectorized `f32` arithmetic:
-/// `σ(x) = (1 + tanh(x/2))/2`.
-fn sigmoid_in_place<T: Real>(z: &mut [T]) -> Result<(), CoreError> {
-    let half = T::lit(0.5);
-    z.iter_mut().for_each(|v| *v *= half);
-    tanh_in_place(z)?;
-    z.iter_mut().for_each(|v| *v = half + half * *v);
-    Ok(())
-}
-
-/// `tanh(x)` in place, through [`nn_activations::Tanh`]'s slice version.
-fn tanh_in_place<T: Real>(z: &mut [T]) -> Result<(), CoreError> {
-    use nn_activations::Activation;
-    // `f_slice` reads and writes distinct slices: go through chunks of a stack buffer.
-    let mut buf = [T::zero(); 64];
-    for chunk in z.chunks_mut(64) {
-        let tmp = &mut buf[..chunk.len()];
-        tmp.copy_from_slice(chunk);
-        nn_activations::Tanh.f_slice(tmp, chunk)?;
-    }
-    Ok(())
 }
 
 /// Scratch of a batch of `B`: the gates `A` (`4n_h × T·B`: i, f, g, o after their
@@ -269,8 +211,8 @@ impl<T: Real> Layer<T> for Lstm<T> {
         )?;
         for t in 0..steps {
             if t > 0 {
-                let h_prev = self.step_view(h, n_h, t - 1, batch);
-                let mut z = self.step_view_mut(a, g4, t, batch);
+                let h_prev = step_view(h, n_h, steps, t - 1, batch);
+                let mut z = step_view_mut(a, g4, steps, t, batch);
                 gemm(
                     T::one(),
                     &w_h,
@@ -364,7 +306,7 @@ impl<T: Real> Layer<T> for Lstm<T> {
                 }
             }
             if t + 1 < steps {
-                let dz_next = self.step_view(a, g4, t + 1, batch);
+                let dz_next = step_view(a, g4, steps, t + 1, batch);
                 let mut dhm = DMatrixViewMut::from_slice(dh, n_h, batch);
                 gemm(one, &w_h, Op::Trans, &dz_next, Op::NoTrans, one, &mut dhm)?;
             }
@@ -387,8 +329,8 @@ impl<T: Real> Layer<T> for Lstm<T> {
                 }
             }
             if t > 0 {
-                let dz = self.step_view(a, g4, t, batch);
-                let h_prev = self.step_view(h, n_h, t - 1, batch);
+                let dz = step_view(a, g4, steps, t, batch);
+                let h_prev = step_view(h, n_h, steps, t - 1, batch);
                 gemm(scale, &dz, Op::NoTrans, &h_prev, Op::Trans, one, g_wh)?;
             }
         }
