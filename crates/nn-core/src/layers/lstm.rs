@@ -3,13 +3,13 @@
 
 use nn_math::nalgebra::{DMatrixView, DMatrixViewMut};
 use nn_math::{Matrix, MatrixView, MatrixViewMut, Op, Real, gemm};
-use serde_json::json;
 
 use super::elman::Steps;
+use super::gated::Gated;
 use super::sequence::{
     contiguous, contiguous_mut, sigmoid_in_place, step_view, step_view_mut, tanh_in_place,
 };
-use crate::{CoreError, Layer, ParamKind, ParamSpec, Saved};
+use crate::{CoreError, Layer, ParamSpec, Saved};
 
 /// A long short-term memory layer of `n_h` cells over sequences of `T` steps of `n_x`
 /// values, with PyTorch's gate equations and order (guide eq. 4.3.6):
@@ -33,16 +33,7 @@ use crate::{CoreError, Layer, ParamKind, ParamSpec, Saved};
 /// # Ok::<(), nn_core::CoreError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-pub struct Lstm<T: Real> {
-    steps: usize,
-    n_x: usize,
-    n_h: usize,
-    output: Steps,
-    w_x: Vec<T>,
-    w_h: Vec<T>,
-    b_x: Vec<T>,
-    b_h: Vec<T>,
-}
+pub struct Lstm<T: Real>(Gated<T>);
 
 impl<T: Real> Lstm<T> {
     /// An LSTM layer over `steps` steps with the given weights (`W_x`: `4n_h × n_x`,
@@ -58,42 +49,7 @@ impl<T: Real> Lstm<T> {
         biases: (Vec<T>, Vec<T>),
         output: Steps,
     ) -> Result<Self, CoreError> {
-        let (rows, n_x) = w_x.shape();
-        let n_h = rows / 4;
-        let arch = |m: String| Err(CoreError::Architecture(format!("lstm: {m}")));
-        if steps == 0 || n_x == 0 || n_h == 0 || rows % 4 != 0 {
-            return arch(format!(
-                "{steps} steps of {n_x} inputs with input weights of {rows} rows (4 per cell)"
-            ));
-        }
-        if steps.checked_mul(n_x.max(4 * n_h)).is_none() {
-            return arch(format!("{steps} steps of {n_x} inputs is too large"));
-        }
-        if w_h.shape() != (4 * n_h, n_h) {
-            return arch(format!(
-                "the recurrent weights are {}×{}, the layer needs {}×{n_h}",
-                w_h.nrows(),
-                w_h.ncols(),
-                4 * n_h
-            ));
-        }
-        if biases.0.len() != 4 * n_h || biases.1.len() != 4 * n_h {
-            return arch(format!(
-                "{} and {} biases for {n_h} cells (4 each)",
-                biases.0.len(),
-                biases.1.len()
-            ));
-        }
-        Ok(Self {
-            steps,
-            n_x,
-            n_h,
-            output,
-            w_x: w_x.as_slice().to_vec(),
-            w_h: w_h.as_slice().to_vec(),
-            b_x: biases.0,
-            b_h: biases.1,
-        })
+        Gated::new(("lstm", 4), steps, w_x, w_h, biases, output).map(Self)
     }
 
     /// An LSTM layer with weights and biases drawn by `init` (as for a sigmoid layer:
@@ -109,49 +65,27 @@ impl<T: Real> Lstm<T> {
         init: crate::Init,
         rng: &mut R,
     ) -> Result<Self, CoreError> {
-        if steps == 0 || n_x == 0 || n_h == 0 {
-            return Err(CoreError::Architecture(format!(
-                "lstm: {steps} steps of {n_x} inputs into {n_h} cells"
-            )));
-        }
-        init.validate()?;
-        let gates: super::activation::LayerActivation<T> =
-            nn_activations::Sigmoid::default().into();
-        let err = |e| CoreError::Architecture(format!("lstm: {e}"));
-        let (w_x, b_x) = init.draw(n_x, 4 * n_h, &gates, rng).map_err(err)?;
-        let (w_h, b_h) = init.draw(n_h, 4 * n_h, &gates, rng).map_err(err)?;
-        let biases = (b_x.as_slice().to_vec(), b_h.as_slice().to_vec());
-        Self::new(steps, w_x, w_h, biases, output)
+        Gated::init(("lstm", 4), (steps, n_x, n_h), output, init, rng).map(Self)
     }
 
     /// Steps `T` per sequence.
     pub fn steps(&self) -> usize {
-        self.steps
+        self.0.steps
     }
 
     /// Inputs `n_x` per step.
     pub fn step_inputs(&self) -> usize {
-        self.n_x
+        self.0.n_x
     }
 
     /// Cells `n_h` (the state's size).
     pub fn hidden(&self) -> usize {
-        self.n_h
+        self.0.n_h
     }
 
     /// Whether the layer outputs its last state or every state.
     pub fn output(&self) -> Steps {
-        self.output
-    }
-
-    fn specs(&self) -> [ParamSpec; 4] {
-        let (g, n_x, n_h) = (4 * self.n_h, self.n_x, self.n_h);
-        [
-            ParamSpec::matrix("weight_ih_l0", g, n_x, ParamKind::Weight),
-            ParamSpec::matrix("weight_hh_l0", g, n_h, ParamKind::Weight),
-            ParamSpec::vector("bias_ih_l0", g, ParamKind::Bias),
-            ParamSpec::vector("bias_hh_l0", g, ParamKind::Bias),
-        ]
+        self.0.output
     }
 }
 
@@ -164,18 +98,15 @@ impl<T: Real> Layer<T> for Lstm<T> {
     }
 
     fn n_inputs(&self) -> usize {
-        self.steps * self.n_x
+        self.0.steps * self.0.n_x
     }
 
     fn n_outputs(&self) -> usize {
-        match self.output {
-            Steps::Last => self.n_h,
-            Steps::All => self.steps * self.n_h,
-        }
+        self.0.n_outputs()
     }
 
     fn scratch_len(&self, batch: usize) -> usize {
-        (7 * self.steps + 2) * self.n_h * batch
+        (7 * self.0.steps + 2) * self.0.n_h * batch
     }
 
     /// Guide eq. 4.3.6: the input products of all steps in one product, then step by
@@ -186,20 +117,21 @@ impl<T: Real> Layer<T> for Lstm<T> {
         mut output: MatrixViewMut<'_, T>,
         scratch: &mut [T],
     ) -> Result<(), CoreError> {
-        let (n_h, steps, batch) = (self.n_h, self.steps, input.ncols());
+        let g = &self.0;
+        let (n_h, steps, batch) = (g.n_h, g.steps, input.ncols());
         let (g4, cols) = (4 * n_h, steps * batch);
         let (a, rest) = scratch.split_at_mut(g4 * cols);
         let (c, rest) = rest.split_at_mut(n_h * cols);
         let (tc, rest) = rest.split_at_mut(n_h * cols);
         let h = &mut rest[..n_h * cols];
         for col in a.chunks_exact_mut(g4) {
-            for ((v, x), y) in col.iter_mut().zip(&self.b_x).zip(&self.b_h) {
+            for ((v, x), y) in col.iter_mut().zip(&self.0.b_x).zip(&self.0.b_h) {
                 *v = *x + *y;
             }
         }
-        let x = DMatrixView::from_slice(contiguous(&input)?, self.n_x, cols);
-        let w_x = DMatrixView::from_slice(&self.w_x, g4, self.n_x);
-        let w_h = DMatrixView::from_slice(&self.w_h, g4, n_h);
+        let x = DMatrixView::from_slice(contiguous(&input)?, self.0.n_x, cols);
+        let w_x = DMatrixView::from_slice(&self.0.w_x, g4, self.0.n_x);
+        let w_h = DMatrixView::from_slice(&self.0.w_h, g4, n_h);
         gemm(
             T::one(),
             &w_x,
@@ -248,16 +180,7 @@ impl<T: Real> Layer<T> for Lstm<T> {
                 }
             }
         }
-        let out = contiguous_mut(&mut output)?;
-        match self.output {
-            Steps::All => out.copy_from_slice(h),
-            Steps::Last => {
-                for (b, o) in out.chunks_exact_mut(n_h).enumerate() {
-                    let at = (b * steps + steps - 1) * n_h;
-                    o.copy_from_slice(&h[at..at + n_h]);
-                }
-            }
-        }
+        g.write_output(h, contiguous_mut(&mut output)?);
         Ok(())
     }
 
@@ -273,7 +196,8 @@ impl<T: Real> Layer<T> for Lstm<T> {
         grads: &mut [Matrix<T>],
         d_input: Option<MatrixViewMut<'_, T>>,
     ) -> Result<(), CoreError> {
-        let (n_h, steps, batch) = (self.n_h, self.steps, d_output.ncols());
+        let gl = &self.0;
+        let (n_h, steps, batch) = (gl.n_h, gl.steps, d_output.ncols());
         let (g4, cols) = (4 * n_h, steps * batch);
         let [g_wx, g_wh, g_bx, g_bh, ..] = grads else {
             return Err(CoreError::GradientMismatch {
@@ -289,22 +213,11 @@ impl<T: Real> Layer<T> for Lstm<T> {
         let dc = &mut rest[..n_h * batch];
         dc.fill(T::zero());
         let delta: &[T] = contiguous_mut(&mut d_output)?;
-        let w_h = DMatrixView::from_slice(&self.w_h, g4, n_h);
+        let w_h = DMatrixView::from_slice(&self.0.w_h, g4, n_h);
         let one = T::one();
         for t in (0..steps).rev() {
             // dh = Δ_t + W_hᵀ·dz_{t+1}.
-            for (b, d) in dh.chunks_exact_mut(n_h).enumerate() {
-                match self.output {
-                    Steps::All => {
-                        let at = (b * steps + t) * n_h;
-                        d.copy_from_slice(&delta[at..at + n_h]);
-                    }
-                    Steps::Last if t == steps - 1 => {
-                        d.copy_from_slice(&delta[b * n_h..(b + 1) * n_h])
-                    }
-                    Steps::Last => d.fill(T::zero()),
-                }
-            }
+            gl.step_delta(delta, t, dh);
             if t + 1 < steps {
                 let dz_next = step_view(a, g4, steps, t + 1, batch);
                 let mut dhm = DMatrixViewMut::from_slice(dh, n_h, batch);
@@ -335,7 +248,7 @@ impl<T: Real> Layer<T> for Lstm<T> {
             }
         }
         let dz = DMatrixView::from_slice(a, g4, cols);
-        let x = DMatrixView::from_slice(contiguous(&saved.input)?, self.n_x, cols);
+        let x = DMatrixView::from_slice(contiguous(&saved.input)?, self.0.n_x, cols);
         gemm(scale, &dz, Op::NoTrans, &x, Op::Trans, one, g_wx)?;
         for col in a.chunks_exact(g4) {
             for ((gx, gh), v) in g_bx.iter_mut().zip(g_bh.iter_mut()).zip(col) {
@@ -345,8 +258,8 @@ impl<T: Real> Layer<T> for Lstm<T> {
         }
         if let Some(mut d_in) = d_input {
             let out = contiguous_mut(&mut d_in)?;
-            let mut dx = DMatrixViewMut::from_slice(out, self.n_x, cols);
-            let w_x = DMatrixView::from_slice(&self.w_x, g4, self.n_x);
+            let mut dx = DMatrixViewMut::from_slice(out, self.0.n_x, cols);
+            let w_x = DMatrixView::from_slice(&self.0.w_x, g4, self.0.n_x);
             gemm(one, &w_x, Op::Trans, &dz, Op::NoTrans, T::zero(), &mut dx)?;
         }
         Ok(())
@@ -354,28 +267,15 @@ impl<T: Real> Layer<T> for Lstm<T> {
 
     /// `weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0` (PyTorch's names).
     fn visit_params(&self, f: &mut dyn FnMut(ParamSpec, &[T])) {
-        let [wx, wh, bx, bh] = self.specs();
-        f(wx, &self.w_x);
-        f(wh, &self.w_h);
-        f(bx, &self.b_x);
-        f(bh, &self.b_h);
+        self.0.visit(f);
     }
 
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(ParamSpec, &mut [T])) {
-        let [wx, wh, bx, bh] = self.specs();
-        f(wx, &mut self.w_x);
-        f(wh, &mut self.w_h);
-        f(bx, &mut self.b_x);
-        f(bh, &mut self.b_h);
+        self.0.visit_mut(f);
     }
 
     /// Steps, inputs per step, cells and the output.
     fn settings(&self) -> Result<serde_json::Value, CoreError> {
-        Ok(json!({
-            "steps": [self.steps],
-            "step_inputs": [self.n_x],
-            "hidden": [self.n_h],
-            "output": match self.output { Steps::Last => "last", Steps::All => "all" },
-        }))
+        Ok(self.0.settings())
     }
 }

@@ -6,6 +6,7 @@ pub(crate) mod conv;
 pub(crate) mod dense;
 pub(crate) mod describe;
 pub(crate) mod elman;
+pub(crate) mod gated;
 pub(crate) mod image;
 pub(crate) mod learned;
 pub(crate) mod lstm;
