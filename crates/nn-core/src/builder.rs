@@ -3,8 +3,8 @@
 use rand::Rng;
 
 use crate::{
-    Conv, Conv2d, CoreError, Dense, Elman, ImageShape, Init, Layer, LayerActivation, Lstm, Network,
-    PerStep, Pool2d, Pooling, Sharing, Steps,
+    Conv, Conv2d, CoreError, Dense, Elman, Gru, ImageShape, Init, Layer, LayerActivation, Lstm,
+    Network, PerStep, Pool2d, Pooling, Sharing, Steps,
 };
 use nn_math::Real;
 
@@ -54,6 +54,7 @@ enum Plan<T: Real> {
     Elman(usize, LayerActivation<T>, Steps),
     PerStep(usize, LayerActivation<T>),
     Lstm(usize, Steps),
+    Gru(usize, Steps),
 }
 
 impl<T: Real> NetworkBuilder<T> {
@@ -147,6 +148,13 @@ impl<T: Real> NetworkBuilder<T> {
     /// state.
     pub fn lstm(mut self, hidden: usize, output: Steps) -> Self {
         self.layers.push(Plan::Lstm(hidden, output));
+        self
+    }
+
+    /// Appends a GRU layer ([`Gru`], PyTorch's `nn.GRU` cell) of `hidden` cells over the
+    /// sequence the layer before produces, handing on its last state or every state.
+    pub fn gru(mut self, hidden: usize, output: Steps) -> Self {
+        self.layers.push(Plan::Gru(hidden, output));
         self
     }
 
@@ -321,18 +329,30 @@ impl<T: Real> NetworkBuilder<T> {
                     sequence = (output == Steps::All).then_some((steps, hidden));
                     Box::new(rnn)
                 }
-                Plan::Lstm(hidden, output) => {
+                Plan::Lstm(hidden, output) | Plan::Gru(hidden, output) => {
+                    let lstm = matches!(plan, Plan::Lstm(..));
+                    let kind = if lstm { "lstm" } else { "gru" };
                     let Some((steps, features)) = sequence else {
                         return Err(CoreError::Architecture(format!(
-                            "layer {k} (lstm) needs a sequence as input: declare the input with \
+                            "layer {k} ({kind}) needs a sequence as input: declare the input with \
                              .sequence(steps, features), and put it before any dense layer"
                         )));
                     };
-                    let lstm = Lstm::init(steps, features, hidden, output, self.init, rng)
-                        .map_err(at(k))?;
+                    let size = (steps, features, hidden);
+                    let layer: Box<dyn Layer<T>> = if lstm {
+                        Box::new(
+                            Lstm::init(size.0, size.1, size.2, output, self.init, rng)
+                                .map_err(at(k))?,
+                        )
+                    } else {
+                        Box::new(
+                            Gru::init(size.0, size.1, size.2, output, self.init, rng)
+                                .map_err(at(k))?,
+                        )
+                    };
                     image = None;
                     sequence = (output == Steps::All).then_some((steps, hidden));
-                    Box::new(lstm)
+                    layer
                 }
                 Plan::PerStep(width, activation) => {
                     let Some((steps, features)) = sequence else {

@@ -62,8 +62,8 @@ pub use gradient::{Gradient, LayerGradient, all_finite};
 pub use init::Init;
 pub use layers::activation::{LayerActivation, NeuronActivation};
 pub use layers::{
-    Conv, Conv2d, Dense, Elman, ImageShape, Layer, LayerClone, Lstm, ParamSpec, PerStep, Pool2d,
-    Pooling, Saved, Sharing, Steps,
+    Conv, Conv2d, Dense, Elman, Gru, ImageShape, Layer, LayerClone, Lstm, ParamSpec, PerStep,
+    Pool2d, Pooling, Saved, Sharing, Steps,
 };
 pub use loss::{HalfSquaredError, Loss, SoftmaxCrossEntropy};
 pub use model_file::{

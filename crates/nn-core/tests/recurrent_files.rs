@@ -103,6 +103,11 @@ fn pytorch_rnn_weights_give_pytorch_outputs() {
 }
 
 #[test]
+fn pytorch_gru_weights_give_pytorch_outputs() {
+    pytorch_weights_give_pytorch_outputs("gru", include_bytes!("data/torch_gru.safetensors"));
+}
+
+#[test]
 fn pytorch_lstm_weights_give_pytorch_outputs() {
     pytorch_weights_give_pytorch_outputs("lstm", include_bytes!("data/torch_lstm.safetensors"));
 }

@@ -292,3 +292,38 @@ fn an_lstm_cell_computes_its_definition() {
         out[(0, 0)]
     );
 }
+
+proptest! {
+    #[test]
+    fn a_gru_layer_passes_the_check(
+        (steps, n_x, n_h) in (1usize..=4, 1usize..=3, 1usize..=4),
+        all in any::<bool>(), b in 1usize..4, seed in any::<u64>(),
+    ) {
+        let output = if all { Steps::All } else { Steps::Last };
+        let gru = nn_core::Gru::init(steps, n_x, n_h, output, Init::XavierUniform, &mut StdRng::seed_from_u64(seed)).unwrap();
+        let x = sequences(gru.n_inputs(), b, seed);
+        let report = check_layer(&gru, &x, 1e-6).unwrap();
+        prop_assert!(report.max_error < TOLERANCE, "{report}");
+        prop_assert_eq!(report.checked, 3 * n_h * (n_x + n_h + 2) + x.len());
+    }
+
+    #[test]
+    fn gru_networks_pass_on_any_thread_count(
+        (steps, n_x, h1, h2) in (1usize..=4, 1usize..=3, 1usize..=3, 1usize..=3),
+        threads in 1usize..=3, b in 1usize..5, seed in any::<u64>(),
+    ) {
+        let net = Network::<f64>::builder(steps * n_x)
+            .sequence(steps, n_x)
+            .gru(h1, Steps::All)
+            .lstm(h2, Steps::Last)
+            .layer(2, Identity)
+            .build(&mut StdRng::seed_from_u64(seed))
+            .unwrap();
+        let x = sequences(net.n_inputs(), b, seed);
+        let y = Matrix::from_fn(2, b, |i, j| ((i + 3 * j) as f64).cos());
+        let options = NetworkCheck { threads, ..NetworkCheck::default() };
+        let report = check_network(&net, &x, &y, &HalfSquaredError, &options).unwrap();
+        prop_assert!(report.max_error < TOLERANCE, "{report}");
+        prop_assert_eq!(report.checked, net.n_params());
+    }
+}

@@ -8,8 +8,8 @@ use super::{LayerRecord, read_tensor};
 use crate::layers::describe::read_layer_activation;
 use crate::layers::image::{input_setting, setting};
 use crate::{
-    Conv, Conv2d, CoreError, Dense, Elman, Layer, Lstm, ModelFileError, PerStep, Pool2d, Pooling,
-    Steps,
+    Conv, Conv2d, CoreError, Dense, Elman, Gru, Layer, Lstm, ModelFileError, PerStep, Pool2d,
+    Pooling, Steps,
 };
 
 /// The most values per example an image-shaped layer of a model file may declare (2²⁸,
@@ -90,7 +90,11 @@ impl<T: Real> Reader<'_, '_, T> {
                 )));
             }
         };
-        let gates = if kind == "lstm" { 4 } else { 1 };
+        let gates = match kind {
+            "lstm" => 4,
+            "gru" => 3,
+            _ => 1,
+        };
         let tensor = |name: &str, shape: &[usize]| {
             read_tensor::<T>(self.file, &format!("layers.{k}.{name}"), shape, self.dtype)
         };
@@ -108,6 +112,8 @@ impl<T: Real> Reader<'_, '_, T> {
         let at = |e: CoreError| corrupt(format!("layer {k} ({kind}): {e}"));
         let layer: Box<dyn Layer<T>> = if kind == "lstm" {
             Box::new(Lstm::new(steps, w_x, w_h, biases, output).map_err(at)?)
+        } else if kind == "gru" {
+            Box::new(Gru::new(steps, w_x, w_h, biases, output).map_err(at)?)
         } else {
             let activation = read_layer_activation(k, r.settings, self.activations)?;
             Box::new(Elman::new(steps, w_x, w_h, biases, activation, output).map_err(at)?)

@@ -155,7 +155,7 @@ impl<T: Real> Network<T> {
             let layer = match kind {
                 "dense" => Box::new(reader.dense(&record)?) as Box<dyn Layer<T>>,
                 "conv2d" | "max_pool2d" | "avg_pool2d" => reader.image_layer(&record)?,
-                "elman" | "lstm" => reader.recurrent(&record)?,
+                "elman" | "lstm" | "gru" => reader.recurrent(&record)?,
                 "dense_per_step" => reader.per_step(&record)?,
                 _ => reader.resolved(&record, layers)?,
             };

@@ -1,13 +1,13 @@
-# Writes torch_rnn.safetensors and torch_lstm.safetensors: torch.nn.RNN (tanh) and
-# torch.nn.LSTM (batch_first), each with a Linear layer on its last state, their weights
+# Writes torch_rnn.safetensors, torch_lstm.safetensors and torch_gru.safetensors:
+# torch.nn.RNN (tanh), torch.nn.LSTM and torch.nn.GRU (batch_first), each with a Linear layer on its last state, their weights
 # under this library's model-file names and metadata, with a batch of sequences
 # ("test.x", N×T×F) and PyTorch's outputs ("test.y", N×2). The Rust tests
 # `recurrent_files::pytorch_*_weights_give_pytorch_outputs` load them and compare.
 #
 # Run once with PyTorch and safetensors installed (the bytes are checked in):
 # python torch_rnn.py. With arguments, checks instead that a model file saved by this
-# library (the tests write target/torch-{rnn,lstm}-check.safetensors) gives, in PyTorch,
-# the outputs stored beside it: python torch_rnn.py rnn|lstm FILE.
+# library (the tests write target/torch-{rnn,lstm,gru}-check.safetensors) gives, in PyTorch,
+# the outputs stored beside it: python torch_rnn.py rnn|lstm|gru FILE.
 import json, sys
 import torch
 from safetensors.torch import save_file, load_file
@@ -24,8 +24,8 @@ def make(cell):
             "activation": {"name": "tanh", "params": {}}, "steps": [T], "step_inputs": [F],
             "hidden": [H], "output": "last"}}
     else:
-        rec = torch.nn.LSTM(F, H, batch_first=True)
-        first = {"kind": "lstm", "n_inputs": T * F, "width": H, "settings": {
+        rec = (torch.nn.LSTM if cell == "lstm" else torch.nn.GRU)(F, H, batch_first=True)
+        first = {"kind": cell, "n_inputs": T * F, "width": H, "settings": {
             "steps": [T], "step_inputs": [F], "hidden": [H], "output": "last"}}
     out = torch.nn.Linear(H, 2)
     layers = [first, {"kind": "dense", "n_inputs": H, "width": 2,
@@ -49,7 +49,7 @@ if len(sys.argv) > 2:
     print(f"largest difference from this library's outputs: {err:.3e}")
     sys.exit(0 if err < 1e-5 else 1)
 
-for cell in ("rnn", "lstm"):
+for cell in ("rnn", "lstm", "gru"):
     rec, out, forward, meta = make(cell)
     x = torch.rand(3, T, F, generator=torch.Generator().manual_seed(6)) * 2 - 1
     y = forward(x).detach()
