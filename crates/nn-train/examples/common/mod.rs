@@ -216,6 +216,8 @@ pub enum Model {
     Rnn,
     /// The same with an LSTM layer of 128 cells instead of the Elman layer.
     Lstm,
+    /// The same with a GRU layer of 128 cells.
+    Gru,
 }
 
 impl Model {
@@ -225,6 +227,7 @@ impl Model {
             Model::Cnn => "conv5×5(16)-pool-conv5×5(32)-pool-128-10",
             Model::Rnn => "28×28 rows-Elman(128, tanh)-10",
             Model::Lstm => "28×28 rows-LSTM(128)-10",
+            Model::Gru => "28×28 rows-GRU(128)-10",
         }
     }
 
@@ -244,6 +247,7 @@ impl Model {
                 .sequence(28, 28)
                 .elman(128, nn_activations::Tanh, nn_core::Steps::Last),
             Model::Lstm => b.sequence(28, 28).lstm(128, nn_core::Steps::Last),
+            Model::Gru => b.sequence(28, 28).gru(128, nn_core::Steps::Last),
         };
         b.layer(10, Identity).build(rng)
     }
@@ -266,7 +270,7 @@ pub fn train_idx_classifier(
     // MLP, every core for the CNN and RNN).
     let default_threads = match model {
         Model::Mlp => 1,
-        Model::Cnn | Model::Rnn | Model::Lstm => {
+        Model::Cnn | Model::Rnn | Model::Lstm | Model::Gru => {
             std::thread::available_parallelism().map_or(1, |n| n.get())
         }
     };
@@ -287,7 +291,7 @@ pub fn train_idx_classifier(
             let (train, valid) = all.split(1.0 / 12.0, &mut rng)?;
             (train, Some(valid))
         }
-        Model::Cnn | Model::Rnn | Model::Lstm => (all, None),
+        Model::Cnn | Model::Rnn | Model::Lstm | Model::Gru => (all, None),
     };
     println!(
         "{title}: {} training, {} validation, {} test images (loaded in {:.1} s)",
@@ -303,7 +307,7 @@ pub fn train_idx_classifier(
             min: 5e-5,
             period: epochs,
         }),
-        Model::Cnn | Model::Rnn | Model::Lstm => Box::new(1e-3),
+        Model::Cnn | Model::Rnn | Model::Lstm | Model::Gru => Box::new(1e-3),
     };
     let mut trainer = Trainer::new(TrainerConfig {
         epochs,
