@@ -39,6 +39,8 @@ pub struct NetworkBuilder<T: Real> {
     image: Option<(usize, usize, usize)>,
     sequence: Option<(usize, usize)>,
     layers: Vec<Plan<T>>,
+    /// `(layer, k)`: backpropagation through time truncated to `k` steps in that layer.
+    truncations: Vec<(usize, usize)>,
     init: Init,
 }
 
@@ -64,6 +66,7 @@ impl<T: Real> NetworkBuilder<T> {
             image: None,
             sequence: None,
             layers: Vec::new(),
+            truncations: Vec::new(),
             init: Init::default(),
         }
     }
@@ -148,6 +151,27 @@ impl<T: Real> NetworkBuilder<T> {
     /// state.
     pub fn lstm(mut self, hidden: usize, output: Steps) -> Self {
         self.layers.push(Plan::Lstm(hidden, output));
+        self
+    }
+
+    /// Truncates backpropagation through time in the last (recurrent) layer to `k` steps
+    /// ([`Elman::truncated`]; checked by [`build`](NetworkBuilder::build)).
+    ///
+    /// ```
+    /// use nn_core::{Network, Steps};
+    /// use nn_activations::{Identity, Tanh};
+    /// use rand::SeedableRng;
+    ///
+    /// let net = Network::<f32>::builder(100 * 3).sequence(100, 3)
+    ///     .elman(32, Tanh, Steps::Last).truncate(20)
+    ///     .layer(2, Identity)
+    ///     .build(&mut rand::rngs::StdRng::seed_from_u64(1))?;
+    /// assert_eq!(net.n_outputs(), 2);
+    /// # Ok::<(), nn_core::CoreError>(())
+    /// ```
+    pub fn truncate(mut self, k: usize) -> Self {
+        self.truncations
+            .push((self.layers.len().saturating_sub(1), k));
         self
     }
 
@@ -274,6 +298,28 @@ impl<T: Real> NetworkBuilder<T> {
             }
             other => other,
         };
+        for &(i, k) in &self.truncations {
+            if !matches!(
+                self.layers.get(i),
+                Some(Plan::Elman(..) | Plan::Lstm(..) | Plan::Gru(..))
+            ) {
+                return Err(CoreError::Architecture(format!(
+                    "layer {i}: truncated backpropagation through time is for recurrent layers"
+                )));
+            }
+            if k == 0 {
+                return Err(CoreError::Architecture(format!(
+                    "layer {i}: a truncation length of 0 steps carries no gradient; use at least 1"
+                )));
+            }
+        }
+        let truncation = |k: usize| {
+            self.truncations
+                .iter()
+                .rev()
+                .find(|(i, _)| *i == k)
+                .map(|&(_, t)| t)
+        };
         // Sizes first, so that nothing is drawn (or allocated) for a network that fails.
         for (k, plan) in self.layers.iter().enumerate() {
             if let Plan::Dense(width, activation, _) = plan {
@@ -322,9 +368,12 @@ impl<T: Real> NetworkBuilder<T> {
                              .sequence(steps, features), and put it before any dense layer"
                         )));
                     };
-                    let rnn =
+                    let mut rnn =
                         Elman::init(steps, features, hidden, activation, output, self.init, rng)
                             .map_err(at(k))?;
+                    if let Some(t) = truncation(k) {
+                        rnn = rnn.truncated(t).map_err(at(k))?;
+                    }
                     image = None;
                     sequence = (output == Steps::All).then_some((steps, hidden));
                     Box::new(rnn)
@@ -339,16 +388,21 @@ impl<T: Real> NetworkBuilder<T> {
                         )));
                     };
                     let size = (steps, features, hidden);
+                    let t = truncation(k);
                     let layer: Box<dyn Layer<T>> = if lstm {
-                        Box::new(
-                            Lstm::init(size.0, size.1, size.2, output, self.init, rng)
-                                .map_err(at(k))?,
-                        )
+                        let l = Lstm::init(size.0, size.1, size.2, output, self.init, rng)
+                            .map_err(at(k))?;
+                        Box::new(match t {
+                            Some(t) => l.truncated(t).map_err(at(k))?,
+                            None => l,
+                        })
                     } else {
-                        Box::new(
-                            Gru::init(size.0, size.1, size.2, output, self.init, rng)
-                                .map_err(at(k))?,
-                        )
+                        let g = Gru::init(size.0, size.1, size.2, output, self.init, rng)
+                            .map_err(at(k))?;
+                        Box::new(match t {
+                            Some(t) => g.truncated(t).map_err(at(k))?,
+                            None => g,
+                        })
                     };
                     image = None;
                     sequence = (output == Steps::All).then_some((steps, hidden));

@@ -327,3 +327,78 @@ proptest! {
         prop_assert_eq!(report.checked, net.n_params());
     }
 }
+
+/// One backward pass of `layer` for the output gradient `c`: each tensor's gradient and
+/// `∂C/∂x`.
+fn backprop(layer: &dyn Layer<f64>, x: &Matrix<f64>, c: &Matrix<f64>) -> (Vec<Matrix<f64>>, Matrix<f64>) {
+    let b = x.ncols();
+    let mut out = Matrix::zeros(layer.n_outputs(), b);
+    let mut scratch = vec![0.0; layer.scratch_len(b)];
+    layer.forward(x.as_view(), out.as_view_mut(), &mut scratch).unwrap();
+    let mut grads = Vec::new();
+    layer.visit_params(&mut |spec, _| grads.push(Matrix::zeros(spec.rows, spec.cols)));
+    let mut d_in = Matrix::zeros(layer.n_inputs(), b);
+    let mut d_out = c.clone();
+    let saved = nn_core::Saved { input: x.as_view(), output: out.as_view(), scratch: &mut scratch };
+    layer.backward(saved, d_out.as_view_mut(), 1.0, &mut grads, Some(d_in.as_view_mut())).unwrap();
+    (grads, d_in)
+}
+
+proptest! {
+    /// Truncated to `k` steps, a many-to-one layer passes no gradient to the inputs before
+    /// its last `k` steps and the same as full backpropagation to the last `k`; truncated
+    /// to `T` or more, it is full backpropagation, bit for bit.
+    #[test]
+    fn truncated_backpropagation_cuts_at_k_steps(
+        (steps, n_x, n_h, k) in (2usize..=6, 1usize..=3, 1usize..=4, 1usize..=6),
+        cell in 0usize..3, b in 1usize..3, seed in any::<u64>(),
+    ) {
+        let make = |t: Option<usize>, rng: &mut StdRng| -> Box<dyn Layer<f64>> {
+            let init = Init::XavierUniform;
+            match cell {
+                0 => { let l = Elman::init(steps, n_x, n_h, Tanh, Steps::Last, init, rng).unwrap();
+                       Box::new(match t { Some(t) => l.truncated(t).unwrap(), None => l }) }
+                1 => { let l = nn_core::Lstm::init(steps, n_x, n_h, Steps::Last, init, rng).unwrap();
+                       Box::new(match t { Some(t) => l.truncated(t).unwrap(), None => l }) }
+                _ => { let l = nn_core::Gru::init(steps, n_x, n_h, Steps::Last, init, rng).unwrap();
+                       Box::new(match t { Some(t) => l.truncated(t).unwrap(), None => l }) }
+            }
+        };
+        let full = make(None, &mut StdRng::seed_from_u64(seed));
+        let cut = make(Some(k), &mut StdRng::seed_from_u64(seed));
+        let x = sequences(full.n_inputs(), b, seed);
+        let c = Matrix::from_fn(n_h, b, |i, j| ((1 + i + 3 * j) as f64).sin());
+        let (g_full, dx_full) = backprop(&*full, &x, &c);
+        let (g_cut, dx_cut) = backprop(&*cut, &x, &c);
+        let first_kept = steps.saturating_sub(k) * n_x;
+        for j in 0..b {
+            for i in 0..steps * n_x {
+                if i < first_kept {
+                    prop_assert_eq!(dx_cut[(i, j)], 0.0);
+                } else {
+                    prop_assert_eq!(dx_cut[(i, j)], dx_full[(i, j)]);
+                }
+            }
+        }
+        if k >= steps {
+            prop_assert_eq!(g_cut, g_full);
+        }
+    }
+}
+
+#[test]
+fn truncation_needs_a_recurrent_layer_and_a_length() {
+    let mut rng = StdRng::seed_from_u64(1);
+    let e = Network::<f32>::builder(12).sequence(4, 3).elman(5, Tanh, Steps::Last).truncate(0).layer(2, Identity)
+        .build(&mut rng).unwrap_err().to_string();
+    assert!(e.contains("layer 0: a truncation length of 0 steps"), "{e}");
+    let e = Network::<f32>::builder(12).sequence(4, 3).elman(5, Tanh, Steps::Last).layer(2, Identity).truncate(2)
+        .build(&mut rng).unwrap_err().to_string();
+    assert!(e.contains("layer 1: truncated backpropagation through time is for recurrent layers"), "{e}");
+    assert!(Elman::<f32>::init(4, 3, 5, Tanh, Steps::Last, Init::Auto, &mut rng).unwrap().truncated(0).is_err());
+    // Kept in model files.
+    let net = Network::<f64>::builder(12).sequence(4, 3).gru(5, Steps::Last).truncate(2).layer(2, Identity)
+        .build(&mut rng).unwrap();
+    let back = Network::<f64>::from_safetensors(&net.to_safetensors().unwrap()).unwrap();
+    assert_eq!(back, net);
+}

@@ -7,7 +7,9 @@ use serde_json::json;
 
 use super::activation::{LayerActivation, NeuronActivation};
 use super::describe::activation_settings;
-use super::sequence::{contiguous, contiguous_mut, step_view, step_view_mut};
+use super::sequence::{
+    carries, check_truncation, contiguous, contiguous_mut, step_view, step_view_mut,
+};
 use crate::{CoreError, Layer, ParamKind, ParamSpec, Saved};
 
 /// What a recurrent layer hands to the next layer: its last state `h_T`, or every state
@@ -53,6 +55,8 @@ pub struct Elman<T: Real> {
     b_x: Vec<T>,
     b_h: Vec<T>,
     activation: LayerActivation<T>,
+    /// Truncated backpropagation through time: the chunk length `k`, if any.
+    truncate: Option<usize>,
 }
 
 impl<T: Real> Elman<T> {
@@ -108,6 +112,7 @@ impl<T: Real> Elman<T> {
             b_x: biases.0,
             b_h: biases.1,
             activation,
+            truncate: None,
         })
     }
 
@@ -163,6 +168,24 @@ impl<T: Real> Elman<T> {
     /// The activation: one function, or one per neuron.
     pub fn activation(&self) -> &LayerActivation<T> {
         &self.activation
+    }
+
+    /// This layer with backpropagation through time truncated to `k` steps: the gradient
+    /// is not carried back across the boundaries of `k`-step chunks counted back from
+    /// the last step, as if the state were detached there (guide §13). `k ≥ T` is full
+    /// backpropagation.
+    ///
+    /// # Errors
+    /// [`CoreError::Architecture`] for `k = 0`.
+    pub fn truncated(mut self, k: usize) -> Result<Self, CoreError> {
+        check_truncation("elman", k)?;
+        self.truncate = Some(k);
+        Ok(self)
+    }
+
+    /// The truncation length, if backpropagation is truncated.
+    pub fn truncation(&self) -> Option<usize> {
+        self.truncate
     }
 
     fn specs(&self) -> [ParamSpec; 4] {
@@ -319,7 +342,7 @@ impl<T: Real> Layer<T> for Elman<T> {
                 }
             }
             let mut gm = DMatrixViewMut::from_slice(g, n_h, batch);
-            if t + 1 < steps {
+            if t + 1 < steps && carries(steps, self.truncate, t + 1) {
                 let d_next = step_view(s, n_h, steps, t + 1, batch);
                 gemm(
                     T::one(),
@@ -396,6 +419,9 @@ impl<T: Real> Layer<T> for Elman<T> {
             Steps::Last => "last",
             Steps::All => "all",
         });
+        if let Some(k) = self.truncate {
+            s["truncate"] = json!([k]);
+        }
         Ok(s)
     }
 }

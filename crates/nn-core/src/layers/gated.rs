@@ -22,6 +22,8 @@ pub(crate) struct Gated<T: Real> {
     pub w_h: Vec<T>,
     pub b_x: Vec<T>,
     pub b_h: Vec<T>,
+    /// Truncated backpropagation through time: the chunk length `k`, if any.
+    pub truncate: Option<usize>,
 }
 
 impl<T: Real> Gated<T> {
@@ -71,6 +73,7 @@ impl<T: Real> Gated<T> {
             w_h: w_h.as_slice().to_vec(),
             b_x: biases.0,
             b_h: biases.1,
+            truncate: None,
         })
     }
 
@@ -136,12 +139,16 @@ impl<T: Real> Gated<T> {
 
     /// Steps, inputs per step, cells and the output.
     pub fn settings(&self) -> serde_json::Value {
-        json!({
+        let mut s = json!({
             "steps": [self.steps],
             "step_inputs": [self.n_x],
             "hidden": [self.n_h],
             "output": match self.output { Steps::Last => "last", Steps::All => "all" },
-        })
+        });
+        if let Some(k) = self.truncate {
+            s["truncate"] = json!([k]);
+        }
+        s
     }
 
     /// Copies the states `h` (`n_h × T·B`) into the layer's output: all of them, or each

@@ -6,7 +6,10 @@ use nn_math::{Matrix, MatrixView, MatrixViewMut, Op, Real, gemm};
 
 use super::elman::Steps;
 use super::gated::Gated;
-use super::sequence::{contiguous, contiguous_mut, sigmoid_in_place, step_view, tanh_in_place};
+use super::sequence::{
+    carries, check_truncation, contiguous, contiguous_mut, sigmoid_in_place, step_view,
+    tanh_in_place,
+};
 use crate::{CoreError, Layer, ParamSpec, Saved};
 
 /// A gated recurrent unit layer of `n_h` cells over sequences of `T` steps of `n_x`
@@ -84,6 +87,22 @@ impl<T: Real> Gru<T> {
     /// Whether the layer outputs its last state or every state.
     pub fn output(&self) -> Steps {
         self.0.output
+    }
+
+    /// This layer with backpropagation through time truncated to `k` steps (see
+    /// [`Elman::truncated`](crate::Elman::truncated)).
+    ///
+    /// # Errors
+    /// [`CoreError::Architecture`] for `k = 0`.
+    pub fn truncated(mut self, k: usize) -> Result<Self, CoreError> {
+        check_truncation("gru", k)?;
+        self.0.truncate = Some(k);
+        Ok(self)
+    }
+
+    /// The truncation length, if backpropagation is truncated.
+    pub fn truncation(&self) -> Option<usize> {
+        self.0.truncate
     }
 }
 
@@ -213,6 +232,9 @@ impl<T: Real> Layer<T> for Gru<T> {
         let w_h = DMatrixView::from_slice(&gl.w_h, g3, n_h);
         let one = T::one();
         for t in (0..steps).rev() {
+            if t + 1 < steps && !carries(steps, gl.truncate, t + 1) {
+                dh.fill(T::zero()); // nothing carried back across a chunk boundary
+            }
             // dh += Δ_t (dh holds what later steps passed back).
             for (b, d) in dh.chunks_exact_mut(n_h).enumerate() {
                 let add =

@@ -7,7 +7,8 @@ use nn_math::{Matrix, MatrixView, MatrixViewMut, Op, Real, gemm};
 use super::elman::Steps;
 use super::gated::Gated;
 use super::sequence::{
-    contiguous, contiguous_mut, sigmoid_in_place, step_view, step_view_mut, tanh_in_place,
+    carries, check_truncation, contiguous, contiguous_mut, sigmoid_in_place, step_view,
+    step_view_mut, tanh_in_place,
 };
 use crate::{CoreError, Layer, ParamSpec, Saved};
 
@@ -86,6 +87,23 @@ impl<T: Real> Lstm<T> {
     /// Whether the layer outputs its last state or every state.
     pub fn output(&self) -> Steps {
         self.0.output
+    }
+
+    /// This layer with backpropagation through time truncated to `k` steps (see
+    /// [`Elman::truncated`](crate::Elman::truncated)); the cell state's gradient is cut
+    /// at the same boundaries.
+    ///
+    /// # Errors
+    /// [`CoreError::Architecture`] for `k = 0`.
+    pub fn truncated(mut self, k: usize) -> Result<Self, CoreError> {
+        check_truncation("lstm", k)?;
+        self.0.truncate = Some(k);
+        Ok(self)
+    }
+
+    /// The truncation length, if backpropagation is truncated.
+    pub fn truncation(&self) -> Option<usize> {
+        self.0.truncate
     }
 }
 
@@ -218,10 +236,12 @@ impl<T: Real> Layer<T> for Lstm<T> {
         for t in (0..steps).rev() {
             // dh = Δ_t + W_hᵀ·dz_{t+1}.
             gl.step_delta(delta, t, dh);
-            if t + 1 < steps {
+            if t + 1 < steps && carries(steps, gl.truncate, t + 1) {
                 let dz_next = step_view(a, g4, steps, t + 1, batch);
                 let mut dhm = DMatrixViewMut::from_slice(dh, n_h, batch);
                 gemm(one, &w_h, Op::Trans, &dz_next, Op::NoTrans, one, &mut dhm)?;
+            } else {
+                dc.fill(T::zero()); // nothing carried back across a chunk boundary
             }
             for b in 0..batch {
                 let col = b * steps + t;

@@ -93,3 +93,20 @@ pub(super) fn tanh_in_place<T: Real>(z: &mut [T]) -> Result<(), CoreError> {
     }
     Ok(())
 }
+
+/// Whether backpropagation carries the gradient from step `t` back to step `t − 1` (both
+/// 0-based): always without truncation; with truncation to `k` steps, except across the
+/// boundaries of `k`-step chunks counted back from the last step (guide §13).
+pub(super) fn carries(steps: usize, truncate: Option<usize>, t: usize) -> bool {
+    truncate.is_none_or(|k| !(steps - t).is_multiple_of(k))
+}
+
+/// Checks a truncation length: at least one step.
+pub(super) fn check_truncation(kind: &str, k: usize) -> Result<(), CoreError> {
+    if k == 0 {
+        return Err(CoreError::Architecture(format!(
+            "{kind}: a truncation length of 0 steps carries no gradient; use at least 1"
+        )));
+    }
+    Ok(())
+}

@@ -110,13 +110,33 @@ impl<T: Real> Reader<'_, '_, T> {
             Matrix::from_row_slice(rows, n_h, &w_h),
         );
         let at = |e: CoreError| corrupt(format!("layer {k} ({kind}): {e}"));
-        let layer: Box<dyn Layer<T>> = if kind == "lstm" {
-            Box::new(Lstm::new(steps, w_x, w_h, biases, output).map_err(at)?)
-        } else if kind == "gru" {
-            Box::new(Gru::new(steps, w_x, w_h, biases, output).map_err(at)?)
-        } else {
-            let activation = read_layer_activation(k, r.settings, self.activations)?;
-            Box::new(Elman::new(steps, w_x, w_h, biases, activation, output).map_err(at)?)
+        let truncate = match r.settings.get("truncate") {
+            None => None,
+            Some(_) => Some(setting::<1>(r.settings, k, "truncate")?[0]),
+        };
+        let layer: Box<dyn Layer<T>> = match (kind, truncate) {
+            ("lstm", t) => {
+                let l = Lstm::new(steps, w_x, w_h, biases, output).map_err(at)?;
+                Box::new(match t {
+                    Some(t) => l.truncated(t).map_err(at)?,
+                    None => l,
+                })
+            }
+            ("gru", t) => {
+                let g = Gru::new(steps, w_x, w_h, biases, output).map_err(at)?;
+                Box::new(match t {
+                    Some(t) => g.truncated(t).map_err(at)?,
+                    None => g,
+                })
+            }
+            (_, t) => {
+                let activation = read_layer_activation(k, r.settings, self.activations)?;
+                let e = Elman::new(steps, w_x, w_h, biases, activation, output).map_err(at)?;
+                Box::new(match t {
+                    Some(t) => e.truncated(t).map_err(at)?,
+                    None => e,
+                })
+            }
         };
         let sizes = (layer.n_inputs(), layer.n_outputs());
         if sizes != (r.n_inputs, r.n_outputs) || sizes.0.max(sizes.1) > MAX_IMAGE {
