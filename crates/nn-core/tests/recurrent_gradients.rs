@@ -330,17 +330,35 @@ proptest! {
 
 /// One backward pass of `layer` for the output gradient `c`: each tensor's gradient and
 /// `∂C/∂x`.
-fn backprop(layer: &dyn Layer<f64>, x: &Matrix<f64>, c: &Matrix<f64>) -> (Vec<Matrix<f64>>, Matrix<f64>) {
+fn backprop(
+    layer: &dyn Layer<f64>,
+    x: &Matrix<f64>,
+    c: &Matrix<f64>,
+) -> (Vec<Matrix<f64>>, Matrix<f64>) {
     let b = x.ncols();
     let mut out = Matrix::zeros(layer.n_outputs(), b);
     let mut scratch = vec![0.0; layer.scratch_len(b)];
-    layer.forward(x.as_view(), out.as_view_mut(), &mut scratch).unwrap();
+    layer
+        .forward(x.as_view(), out.as_view_mut(), &mut scratch)
+        .unwrap();
     let mut grads = Vec::new();
     layer.visit_params(&mut |spec, _| grads.push(Matrix::zeros(spec.rows, spec.cols)));
     let mut d_in = Matrix::zeros(layer.n_inputs(), b);
     let mut d_out = c.clone();
-    let saved = nn_core::Saved { input: x.as_view(), output: out.as_view(), scratch: &mut scratch };
-    layer.backward(saved, d_out.as_view_mut(), 1.0, &mut grads, Some(d_in.as_view_mut())).unwrap();
+    let saved = nn_core::Saved {
+        input: x.as_view(),
+        output: out.as_view(),
+        scratch: &mut scratch,
+    };
+    layer
+        .backward(
+            saved,
+            d_out.as_view_mut(),
+            1.0,
+            &mut grads,
+            Some(d_in.as_view_mut()),
+        )
+        .unwrap();
     (grads, d_in)
 }
 
@@ -389,16 +407,41 @@ proptest! {
 #[test]
 fn truncation_needs_a_recurrent_layer_and_a_length() {
     let mut rng = StdRng::seed_from_u64(1);
-    let e = Network::<f32>::builder(12).sequence(4, 3).elman(5, Tanh, Steps::Last).truncate(0).layer(2, Identity)
-        .build(&mut rng).unwrap_err().to_string();
+    let e = Network::<f32>::builder(12)
+        .sequence(4, 3)
+        .elman(5, Tanh, Steps::Last)
+        .truncate(0)
+        .layer(2, Identity)
+        .build(&mut rng)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("layer 0: a truncation length of 0 steps"), "{e}");
-    let e = Network::<f32>::builder(12).sequence(4, 3).elman(5, Tanh, Steps::Last).layer(2, Identity).truncate(2)
-        .build(&mut rng).unwrap_err().to_string();
-    assert!(e.contains("layer 1: truncated backpropagation through time is for recurrent layers"), "{e}");
-    assert!(Elman::<f32>::init(4, 3, 5, Tanh, Steps::Last, Init::Auto, &mut rng).unwrap().truncated(0).is_err());
+    let e = Network::<f32>::builder(12)
+        .sequence(4, 3)
+        .elman(5, Tanh, Steps::Last)
+        .layer(2, Identity)
+        .truncate(2)
+        .build(&mut rng)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("layer 1: truncated backpropagation through time is for recurrent layers"),
+        "{e}"
+    );
+    assert!(
+        Elman::<f32>::init(4, 3, 5, Tanh, Steps::Last, Init::Auto, &mut rng)
+            .unwrap()
+            .truncated(0)
+            .is_err()
+    );
     // Kept in model files.
-    let net = Network::<f64>::builder(12).sequence(4, 3).gru(5, Steps::Last).truncate(2).layer(2, Identity)
-        .build(&mut rng).unwrap();
+    let net = Network::<f64>::builder(12)
+        .sequence(4, 3)
+        .gru(5, Steps::Last)
+        .truncate(2)
+        .layer(2, Identity)
+        .build(&mut rng)
+        .unwrap();
     let back = Network::<f64>::from_safetensors(&net.to_safetensors().unwrap()).unwrap();
     assert_eq!(back, net);
 }
