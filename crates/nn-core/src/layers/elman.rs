@@ -3,14 +3,12 @@
 
 use nn_math::nalgebra::{DMatrixView, DMatrixViewMut};
 use nn_math::{Matrix, MatrixView, MatrixViewMut, Op, Real, gemm};
-use serde_json::json;
 
 use super::activation::{LayerActivation, NeuronActivation};
 use super::describe::activation_settings;
-use super::sequence::{
-    carries, check_truncation, contiguous, contiguous_mut, step_view, step_view_mut,
-};
-use crate::{CoreError, Layer, ParamKind, ParamSpec, Saved};
+use super::gated::{Gated, add_column_sums, recurrent_accessors};
+use super::sequence::{carries, contiguous, contiguous_mut, step_view, step_view_mut};
+use crate::{CoreError, Layer, ParamSpec, Saved};
 
 /// What a recurrent layer hands to the next layer: its last state `h_T`, or every state
 /// `h_1 … h_T` (one after another in the example's column, as its input steps are).
@@ -44,20 +42,7 @@ pub enum Steps {
 /// # Ok::<(), nn_core::CoreError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-pub struct Elman<T: Real> {
-    steps: usize,
-    n_x: usize,
-    n_h: usize,
-    output: Steps,
-    /// `W_x` (`n_h × n_x`) and `W_h` (`n_h × n_h`), column-major.
-    w_x: Vec<T>,
-    w_h: Vec<T>,
-    b_x: Vec<T>,
-    b_h: Vec<T>,
-    activation: LayerActivation<T>,
-    /// Truncated backpropagation through time: the chunk length `k`, if any.
-    truncate: Option<usize>,
-}
+pub struct Elman<T: Real>(Gated<T>, LayerActivation<T>);
 
 impl<T: Real> Elman<T> {
     /// An Elman layer over `steps` steps with the given weights (`W_x`: `n_h × n_x`,
@@ -74,46 +59,17 @@ impl<T: Real> Elman<T> {
         activation: impl Into<LayerActivation<T>>,
         output: Steps,
     ) -> Result<Self, CoreError> {
-        let (n_h, n_x) = w_x.shape();
-        let arch = |m: String| Err(CoreError::Architecture(format!("elman: {m}")));
-        if steps == 0 || n_x == 0 || n_h == 0 {
-            return arch(format!("{steps} steps of {n_x} inputs into {n_h} neurons"));
-        }
-        if steps.checked_mul(n_x.max(n_h)).is_none() {
-            return arch(format!("{steps} steps of {n_x} inputs is too large"));
-        }
-        if w_h.shape() != (n_h, n_h) {
-            return arch(format!(
-                "the recurrent weights are {}×{}, the layer needs {n_h}×{n_h}",
-                w_h.nrows(),
-                w_h.ncols()
-            ));
-        }
-        if biases.0.len() != n_h || biases.1.len() != n_h {
-            return arch(format!(
-                "{} and {} biases for {n_h} neurons",
-                biases.0.len(),
-                biases.1.len()
-            ));
-        }
+        let cell = Gated::new(("elman", 1), steps, w_x, w_h, biases, output)?;
         let activation = activation.into();
         if let Some(len) = activation.per_neuron_len()
-            && len != n_h
+            && len != cell.n_h
         {
-            return arch(format!("{len} per-neuron activations for {n_h} neurons"));
+            return Err(CoreError::Architecture(format!(
+                "elman: {len} per-neuron activations for {} neurons",
+                cell.n_h
+            )));
         }
-        Ok(Self {
-            steps,
-            n_x,
-            n_h,
-            output,
-            w_x: w_x.as_slice().to_vec(),
-            w_h: w_h.as_slice().to_vec(),
-            b_x: biases.0,
-            b_h: biases.1,
-            activation,
-            truncate: None,
-        })
+        Ok(Self(cell, activation))
     }
 
     /// An Elman layer with weights and biases drawn by `init` from `rng` (fan-in `n_x`
@@ -132,80 +88,26 @@ impl<T: Real> Elman<T> {
         rng: &mut R,
     ) -> Result<Self, CoreError> {
         let activation = activation.into();
-        if steps == 0 || n_x == 0 || n_h == 0 {
-            return Err(CoreError::Architecture(format!(
-                "elman: {steps} steps of {n_x} inputs into {n_h} neurons"
-            )));
-        }
-        init.validate()?;
-        let err = |e| CoreError::Architecture(format!("elman: {e}"));
-        let (w_x, b_x) = init.draw(n_x, n_h, &activation, rng).map_err(err)?;
-        let (w_h, b_h) = init.draw(n_h, n_h, &activation, rng).map_err(err)?;
-        let biases = (b_x.as_slice().to_vec(), b_h.as_slice().to_vec());
-        Self::new(steps, w_x, w_h, biases, activation, output)
-    }
-
-    /// Steps `T` per sequence.
-    pub fn steps(&self) -> usize {
-        self.steps
-    }
-
-    /// Inputs `n_x` per step.
-    pub fn step_inputs(&self) -> usize {
-        self.n_x
-    }
-
-    /// Neurons `n_h` (the state's size).
-    pub fn hidden(&self) -> usize {
-        self.n_h
-    }
-
-    /// Whether the layer outputs its last state or every state.
-    pub fn output(&self) -> Steps {
-        self.output
+        let size = (steps, n_x, n_h);
+        let cell = Gated::init(("elman", 1), size, (output, &activation), init, rng)?;
+        let (w_x, w_h) = (
+            Matrix::from_vec(n_h, n_x, cell.w_x),
+            Matrix::from_vec(n_h, n_h, cell.w_h),
+        );
+        Self::new(steps, w_x, w_h, (cell.b_x, cell.b_h), activation, output)
     }
 
     /// The activation: one function, or one per neuron.
     pub fn activation(&self) -> &LayerActivation<T> {
-        &self.activation
+        &self.1
     }
 
-    /// This layer with backpropagation through time truncated to `k` steps: the gradient
-    /// is not carried back across the boundaries of `k`-step chunks counted back from
-    /// the last step, as if the state were detached there (guide §13). `k ≥ T` is full
-    /// backpropagation.
-    ///
-    /// # Errors
-    /// [`CoreError::Architecture`] for `k = 0`.
-    pub fn truncated(mut self, k: usize) -> Result<Self, CoreError> {
-        check_truncation("elman", k)?;
-        self.truncate = Some(k);
-        Ok(self)
-    }
-
-    /// The truncation length, if backpropagation is truncated.
-    pub fn truncation(&self) -> Option<usize> {
-        self.truncate
-    }
-
-    fn specs(&self) -> [ParamSpec; 4] {
-        let (n_h, n_x) = (self.n_h, self.n_x);
-        [
-            ParamSpec::matrix("weight_ih_l0", n_h, n_x, ParamKind::Weight),
-            ParamSpec::matrix("weight_hh_l0", n_h, n_h, ParamKind::Weight),
-            ParamSpec::vector("bias_ih_l0", n_h, ParamKind::Bias),
-            ParamSpec::vector("bias_hh_l0", n_h, ParamKind::Bias),
-        ]
-    }
-}
-
-impl<T: Real> Elman<T> {
     /// `g ← g ⊙ f'(s)` for one state; for `tanh`, from the state `h = tanh(s)` itself as
     /// `1 − h²` (no transcendental function per value: the backward pass's derivative was
     /// as costly as the forward pass's `tanh`).
     fn mul_derivative(&self, s: &[T], h: &[T], g: &mut [T]) -> Result<(), CoreError> {
         use nn_activations::Builtin;
-        match &self.activation {
+        match &self.1 {
             LayerActivation::Shared(NeuronActivation::Builtin(Builtin::Tanh(_))) => {
                 for (g, &h) in g.iter_mut().zip(h) {
                     *g *= (T::one() - h) * (T::one() + h);
@@ -217,6 +119,8 @@ impl<T: Real> Elman<T> {
     }
 }
 
+recurrent_accessors!(Elman, "neurons");
+
 /// Scratch of a batch of `B`: the pre-activations `S` (overwritten by `D` in the backward
 /// pass), the states `H`, both `n_h × (T·B)` with column `b·T + t`; then an `n_h × B`
 /// buffer for one step's `∂C/∂h_t`.
@@ -226,18 +130,15 @@ impl<T: Real> Layer<T> for Elman<T> {
     }
 
     fn n_inputs(&self) -> usize {
-        self.steps * self.n_x
+        self.0.n_inputs()
     }
 
     fn n_outputs(&self) -> usize {
-        match self.output {
-            Steps::Last => self.n_h,
-            Steps::All => self.steps * self.n_h,
-        }
+        self.0.n_outputs()
     }
 
     fn scratch_len(&self, batch: usize) -> usize {
-        (2 * self.steps + 1) * self.n_h * batch
+        (2 * self.0.steps + 1) * self.0.n_h * batch
     }
 
     /// Guide eq. 4.3.1–4.3.2: `S = W_x·X + (b_x + b_h)·1ᵀ` for all steps at once, then step
@@ -248,28 +149,18 @@ impl<T: Real> Layer<T> for Elman<T> {
         mut output: MatrixViewMut<'_, T>,
         scratch: &mut [T],
     ) -> Result<(), CoreError> {
-        let (n_h, steps, batch) = (self.n_h, self.steps, input.ncols());
+        let cell = &self.0;
+        let (n_h, steps, batch) = (cell.n_h, cell.steps, input.ncols());
         let all = n_h * steps * batch;
         let (s, rest) = scratch.split_at_mut(all);
         let h = &mut rest[..all];
-        let x = DMatrixView::from_slice(contiguous(&input)?, self.n_x, steps * batch);
-        let w_x = DMatrixView::from_slice(&self.w_x, n_h, self.n_x);
-        let w_h = DMatrixView::from_slice(&self.w_h, n_h, n_h);
         for col in s.chunks_exact_mut(n_h) {
-            for ((v, a), b) in col.iter_mut().zip(&self.b_x).zip(&self.b_h) {
+            for ((v, a), b) in col.iter_mut().zip(&cell.b_x).zip(&cell.b_h) {
                 *v = *a + *b;
             }
         }
-        let mut s_all = DMatrixViewMut::from_slice(s, n_h, steps * batch);
-        gemm(
-            T::one(),
-            &w_x,
-            Op::NoTrans,
-            &x,
-            Op::NoTrans,
-            T::one(),
-            &mut s_all,
-        )?;
+        cell.add_input_products(contiguous(&input)?, s)?;
+        let w_h = DMatrixView::from_slice(&cell.w_h, n_h, n_h);
         for t in 0..steps {
             if t > 0 {
                 let h_prev = step_view(h, n_h, steps, t - 1, batch);
@@ -286,20 +177,10 @@ impl<T: Real> Layer<T> for Elman<T> {
             }
             for b in 0..batch {
                 let at = (b * steps + t) * n_h;
-                self.activation
-                    .forward(&s[at..at + n_h], &mut h[at..at + n_h], 0)?;
+                self.1.forward(&s[at..at + n_h], &mut h[at..at + n_h], 0)?;
             }
         }
-        let out = contiguous_mut(&mut output)?;
-        match self.output {
-            Steps::All => out.copy_from_slice(h),
-            Steps::Last => {
-                for (b, o) in out.chunks_exact_mut(n_h).enumerate() {
-                    let at = (b * steps + steps - 1) * n_h;
-                    o.copy_from_slice(&h[at..at + n_h]);
-                }
-            }
-        }
+        cell.write_output(h, contiguous_mut(&mut output)?);
         Ok(())
     }
 
@@ -312,9 +193,10 @@ impl<T: Real> Layer<T> for Elman<T> {
         mut d_output: MatrixViewMut<'_, T>,
         scale: T,
         grads: &mut [Matrix<T>],
-        d_input: Option<MatrixViewMut<'_, T>>,
+        mut d_input: Option<MatrixViewMut<'_, T>>,
     ) -> Result<(), CoreError> {
-        let (n_h, steps, batch) = (self.n_h, self.steps, d_output.ncols());
+        let cell = &self.0;
+        let (n_h, steps, batch) = (cell.n_h, cell.steps, d_output.ncols());
         let all = n_h * steps * batch;
         let [g_wx, g_wh, g_bx, g_bh, ..] = grads else {
             return Err(CoreError::GradientMismatch {
@@ -325,25 +207,15 @@ impl<T: Real> Layer<T> for Elman<T> {
         let (s, rest) = saved.scratch.split_at_mut(all);
         let (h, rest) = rest.split_at_mut(all);
         let g = &mut rest[..n_h * batch];
-        let w_h = DMatrixView::from_slice(&self.w_h, n_h, n_h);
+        let w_h = DMatrixView::from_slice(&cell.w_h, n_h, n_h);
         let delta: &[T] = contiguous_mut(&mut d_output)?;
         for t in (0..steps).rev() {
             // g = Δ_t (from the layer's output), + W_hᵀ·D_{t+1}.
-            for (b, gb) in g.chunks_exact_mut(n_h).enumerate() {
-                match self.output {
-                    Steps::All => {
-                        let at = (b * steps + t) * n_h;
-                        gb.copy_from_slice(&delta[at..at + n_h]);
-                    }
-                    Steps::Last if t == steps - 1 => {
-                        gb.copy_from_slice(&delta[b * n_h..(b + 1) * n_h])
-                    }
-                    Steps::Last => gb.fill(T::zero()),
-                }
-            }
-            let mut gm = DMatrixViewMut::from_slice(g, n_h, batch);
-            if t + 1 < steps && carries(steps, self.truncate, t + 1) {
+            g.fill(T::zero());
+            cell.add_step_delta(delta, t, g);
+            if t + 1 < steps && carries(steps, cell.truncate, t + 1) {
                 let d_next = step_view(s, n_h, steps, t + 1, batch);
+                let mut gm = DMatrixViewMut::from_slice(g, n_h, batch);
                 gemm(
                     T::one(),
                     &w_h,
@@ -366,61 +238,29 @@ impl<T: Real> Layer<T> for Elman<T> {
                 gemm(scale, &d_t, Op::NoTrans, &h_prev, Op::Trans, T::one(), g_wh)?;
             }
         }
-        let d = DMatrixView::from_slice(s, n_h, steps * batch);
-        let x = DMatrixView::from_slice(contiguous(&saved.input)?, self.n_x, steps * batch);
-        gemm(scale, &d, Op::NoTrans, &x, Op::Trans, T::one(), g_wx)?;
-        for col in s.chunks_exact(n_h) {
-            for ((gx, gh), v) in g_bx.iter_mut().zip(g_bh.iter_mut()).zip(col) {
-                *gx += scale * *v;
-                *gh += scale * *v;
-            }
-        }
-        if let Some(mut d_in) = d_input {
-            let out = contiguous_mut(&mut d_in)?;
-            let mut dx = DMatrixViewMut::from_slice(out, self.n_x, steps * batch);
-            let w_x = DMatrixView::from_slice(&self.w_x, n_h, self.n_x);
-            gemm(
-                T::one(),
-                &w_x,
-                Op::Trans,
-                &d,
-                Op::NoTrans,
-                T::zero(),
-                &mut dx,
-            )?;
-        }
-        Ok(())
+        // The two biases enter the same sum: the same gradient.
+        add_column_sums(s, scale, g_bh.as_mut_slice());
+        let d_in = match d_input.as_mut() {
+            Some(d) => Some(contiguous_mut(d)?),
+            None => None,
+        };
+        cell.input_gradients(s, contiguous(&saved.input)?, scale, (g_wx, g_bx), d_in)
     }
 
     /// `weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0` (PyTorch's names).
     fn visit_params(&self, f: &mut dyn FnMut(ParamSpec, &[T])) {
-        let [wx, wh, bx, bh] = self.specs();
-        f(wx, &self.w_x);
-        f(wh, &self.w_h);
-        f(bx, &self.b_x);
-        f(bh, &self.b_h);
+        self.0.visit(f);
     }
 
     fn visit_params_mut(&mut self, f: &mut dyn FnMut(ParamSpec, &mut [T])) {
-        let [wx, wh, bx, bh] = self.specs();
-        f(wx, &mut self.w_x);
-        f(wh, &mut self.w_h);
-        f(bx, &mut self.b_x);
-        f(bh, &mut self.b_h);
+        self.0.visit_mut(f);
     }
 
-    /// Steps, inputs per step, the output and the activation.
+    /// Steps, inputs per step, the output, the truncation and the activation.
     fn settings(&self) -> Result<serde_json::Value, CoreError> {
-        let mut s = activation_settings(&self.activation)?;
-        s["steps"] = json!([self.steps]);
-        s["step_inputs"] = json!([self.n_x]);
-        s["hidden"] = json!([self.n_h]);
-        s["output"] = json!(match self.output {
-            Steps::Last => "last",
-            Steps::All => "all",
-        });
-        if let Some(k) = self.truncate {
-            s["truncate"] = json!([k]);
+        let mut s = activation_settings(&self.1)?;
+        if let (Some(s), serde_json::Value::Object(cell)) = (s.as_object_mut(), self.0.settings()) {
+            s.extend(cell);
         }
         Ok(s)
     }

@@ -1,15 +1,31 @@
-//! The parameters of a gated recurrent layer (LSTM: 4 gates per cell, GRU: 3), as
-//! PyTorch's `nn.LSTM` and `nn.GRU` hold them: input and recurrent weights and two biases,
-//! the gates' rows one block after another.
+//! The parameters of a recurrent layer (Elman: 1 block of rows per cell, LSTM: 4 gates,
+//! GRU: 3), as PyTorch's `nn.RNN`, `nn.LSTM` and `nn.GRU` hold them: input and recurrent
+//! weights and two biases, the gates' rows one block after another; and what the three
+//! layers share besides their passes.
 
-use nn_math::{Matrix, Real};
+use nn_math::nalgebra::{DMatrixView, DMatrixViewMut};
+use nn_math::{Matrix, Op, Real, gemm};
 use serde_json::json;
 
+use super::activation::LayerActivation;
 use super::elman::Steps;
+use super::sequence::check_truncation;
 use crate::{CoreError, ParamKind, ParamSpec};
 
-/// A gated layer's sizes and tensors: `W_x` (`G·n_h × n_x`), `W_h` (`G·n_h × n_h`), `b_x`,
-/// `b_h` (`G·n_h`), column-major, for `G` gates per cell.
+/// The logistic sigmoid for every unit: how a gated layer's weights are drawn (Xavier
+/// under [`crate::Init::Auto`]).
+pub(crate) fn sigmoid_gates<T: Real>() -> LayerActivation<T> {
+    nn_activations::Sigmoid::default().into()
+}
+
+/// Elman layers have neurons, gated ones cells.
+fn unit(gates: usize) -> &'static str {
+    if gates == 1 { "neurons" } else { "cells" }
+}
+
+/// A recurrent layer's sizes and tensors: `W_x` (`G·n_h × n_x`), `W_h` (`G·n_h × n_h`),
+/// `b_x`, `b_h` (`G·n_h`), column-major, for `G` gates per cell (1 for Elman), and its
+/// truncation.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Gated<T: Real> {
     pub kind: &'static str,
@@ -39,6 +55,9 @@ impl<T: Real> Gated<T> {
         let (rows, n_x) = w_x.shape();
         let n_h = rows / gates;
         let arch = |m: String| Err(CoreError::Architecture(format!("{kind}: {m}")));
+        if gates == 1 && (steps == 0 || n_x == 0 || n_h == 0) {
+            return arch(format!("{steps} steps of {n_x} inputs into {n_h} neurons"));
+        }
         if steps == 0 || n_x == 0 || n_h == 0 || rows % gates != 0 {
             return arch(format!(
                 "{steps} steps of {n_x} inputs with input weights of {rows} rows ({gates} per cell)"
@@ -56,10 +75,16 @@ impl<T: Real> Gated<T> {
             ));
         }
         if biases.0.len() != gates * n_h || biases.1.len() != gates * n_h {
+            let each = if gates > 1 {
+                format!(" ({gates} each)")
+            } else {
+                String::new()
+            };
             return arch(format!(
-                "{} and {} biases for {n_h} cells ({gates} each)",
+                "{} and {} biases for {n_h} {}{each}",
                 biases.0.len(),
-                biases.1.len()
+                biases.1.len(),
+                unit(gates)
             ));
         }
         Ok(Self {
@@ -77,28 +102,39 @@ impl<T: Real> Gated<T> {
         })
     }
 
-    /// Weights and biases drawn by `init` (as for a sigmoid layer: Xavier under
-    /// [`crate::Init::Auto`]; fan-in `n_x` and `n_h`) from `rng`.
+    /// Weights and biases drawn by `init` from `rng` as for a layer of `activation`
+    /// (fan-in `n_x` for `W_x` and `b_x`, `n_h` for `W_h` and `b_h`).
     pub fn init<R: rand::Rng + ?Sized>(
         (kind, gates): (&'static str, usize),
         (steps, n_x, n_h): (usize, usize, usize),
-        output: Steps,
+        (output, activation): (Steps, &LayerActivation<T>),
         init: crate::Init,
         rng: &mut R,
     ) -> Result<Self, CoreError> {
         if steps == 0 || n_x == 0 || n_h == 0 {
             return Err(CoreError::Architecture(format!(
-                "{kind}: {steps} steps of {n_x} inputs into {n_h} cells"
+                "{kind}: {steps} steps of {n_x} inputs into {n_h} {}",
+                unit(gates)
             )));
         }
         init.validate()?;
-        let sigmoid: super::activation::LayerActivation<T> =
-            nn_activations::Sigmoid::default().into();
         let err = |e| CoreError::Architecture(format!("{kind}: {e}"));
-        let (w_x, b_x) = init.draw(n_x, gates * n_h, &sigmoid, rng).map_err(err)?;
-        let (w_h, b_h) = init.draw(n_h, gates * n_h, &sigmoid, rng).map_err(err)?;
+        let (w_x, b_x) = init.draw(n_x, gates * n_h, activation, rng).map_err(err)?;
+        let (w_h, b_h) = init.draw(n_h, gates * n_h, activation, rng).map_err(err)?;
         let biases = (b_x.as_slice().to_vec(), b_h.as_slice().to_vec());
         Self::new((kind, gates), steps, w_x, w_h, biases, output)
+    }
+
+    /// Truncates backpropagation through time to `k` steps (see `Elman::truncated`).
+    pub fn truncate(&mut self, k: usize) -> Result<(), CoreError> {
+        check_truncation(self.kind, k)?;
+        self.truncate = Some(k);
+        Ok(())
+    }
+
+    /// Inputs per example, `T·n_x`.
+    pub fn n_inputs(&self) -> usize {
+        self.steps * self.n_x
     }
 
     /// Outputs per example: `n_h`, or `T·n_h` for every step.
@@ -166,19 +202,123 @@ impl<T: Real> Gated<T> {
         }
     }
 
-    /// `∂C/∂h_t` of every example from the layer's output gradient `delta`, into `dh`
+    /// Adds `∂C/∂h_t` of every example from the layer's output gradient `delta` to `dh`
     /// (`n_h × B`): its columns for step `t`, or the last step's only.
-    pub fn step_delta(&self, delta: &[T], t: usize, dh: &mut [T]) {
+    pub fn add_step_delta(&self, delta: &[T], t: usize, dh: &mut [T]) {
         let (n_h, steps) = (self.n_h, self.steps);
         for (b, d) in dh.chunks_exact_mut(n_h).enumerate() {
-            match self.output {
-                Steps::All => {
-                    let at = (b * steps + t) * n_h;
-                    d.copy_from_slice(&delta[at..at + n_h]);
-                }
-                Steps::Last if t == steps - 1 => d.copy_from_slice(&delta[b * n_h..(b + 1) * n_h]),
-                Steps::Last => d.fill(T::zero()),
-            }
+            let at = match self.output {
+                Steps::All => (b * steps + t) * n_h,
+                Steps::Last if t == steps - 1 => b * n_h,
+                Steps::Last => continue,
+            };
+            d.iter_mut()
+                .zip(&delta[at..at + n_h])
+                .for_each(|(x, y)| *x += *y);
+        }
+    }
+
+    /// `S += W_x·X` for every step and example at once (`S`: `G·n_h × T·B`, column
+    /// `b·T + t`; `x`: the batch, `T·n_x × B`, read as `n_x × T·B`).
+    pub fn add_input_products(&self, x: &[T], s: &mut [T]) -> Result<(), CoreError> {
+        let (rows, cols) = (self.gates * self.n_h, s.len() / (self.gates * self.n_h));
+        let x = DMatrixView::from_slice(x, self.n_x, cols);
+        let w_x = DMatrixView::from_slice(&self.w_x, rows, self.n_x);
+        let mut s = DMatrixViewMut::from_slice(s, rows, cols);
+        Ok(gemm(
+            T::one(),
+            &w_x,
+            Op::NoTrans,
+            &x,
+            Op::NoTrans,
+            T::one(),
+            &mut s,
+        )?)
+    }
+
+    /// What every step's `D = ∂C/∂(W_x·x_t + b_x)` (`G·n_h × T·B`) gives at once:
+    /// `∇W_x += scale·D·Xᵀ`, `∇b_x += scale·D·1`, and `∂C/∂X = W_xᵀ·D` if asked.
+    pub fn input_gradients(
+        &self,
+        d: &[T],
+        x: &[T],
+        scale: T,
+        (g_wx, g_bx): (&mut Matrix<T>, &mut Matrix<T>),
+        d_input: Option<&mut [T]>,
+    ) -> Result<(), CoreError> {
+        let (rows, cols) = (self.gates * self.n_h, d.len() / (self.gates * self.n_h));
+        let dm = DMatrixView::from_slice(d, rows, cols);
+        let xm = DMatrixView::from_slice(x, self.n_x, cols);
+        gemm(scale, &dm, Op::NoTrans, &xm, Op::Trans, T::one(), g_wx)?;
+        add_column_sums(d, scale, g_bx.as_mut_slice());
+        if let Some(d_in) = d_input {
+            let mut dx = DMatrixViewMut::from_slice(d_in, self.n_x, cols);
+            let w_x = DMatrixView::from_slice(&self.w_x, rows, self.n_x);
+            gemm(
+                T::one(),
+                &w_x,
+                Op::Trans,
+                &dm,
+                Op::NoTrans,
+                T::zero(),
+                &mut dx,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// `g += scale·Σ_j d[:, j]` for the columns of `d`, each as long as `g`.
+pub(crate) fn add_column_sums<T: Real>(d: &[T], scale: T, g: &mut [T]) {
+    for col in d.chunks_exact(g.len()) {
+        for (g, v) in g.iter_mut().zip(col) {
+            *g += scale * *v;
         }
     }
 }
+
+/// The inherent methods every recurrent layer has, for a tuple struct whose field 0 is
+/// its [`Gated`] parameters: sizes, output, truncation.
+macro_rules! recurrent_accessors {
+    ($layer:ident, $unit:literal) => {
+        impl<T: Real> $layer<T> {
+            /// Steps `T` per sequence.
+            pub fn steps(&self) -> usize {
+                self.0.steps
+            }
+
+            /// Inputs `n_x` per step.
+            pub fn step_inputs(&self) -> usize {
+                self.0.n_x
+            }
+
+            #[doc = concat!("The number `n_h` of ", $unit, " (the state's size).")]
+            pub fn hidden(&self) -> usize {
+                self.0.n_h
+            }
+
+            /// Whether the layer outputs its last state or every state.
+            pub fn output(&self) -> Steps {
+                self.0.output
+            }
+
+            /// This layer with backpropagation through time truncated to `k` steps: the
+            /// gradient is not carried back across the boundaries of `k`-step chunks
+            /// counted back from the last step, as if the state were detached there
+            /// (guide §13). `k ≥ T` is full backpropagation.
+            ///
+            /// # Errors
+            /// [`CoreError::Architecture`] for `k = 0`.
+            pub fn truncated(mut self, k: usize) -> Result<Self, CoreError> {
+                self.0.truncate(k)?;
+                Ok(self)
+            }
+
+            /// The truncation length, if backpropagation is truncated.
+            pub fn truncation(&self) -> Option<usize> {
+                self.0.truncate
+            }
+        }
+    };
+}
+pub(crate) use recurrent_accessors;

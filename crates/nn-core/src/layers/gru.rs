@@ -5,10 +5,9 @@ use nn_math::nalgebra::{DMatrixView, DMatrixViewMut};
 use nn_math::{Matrix, MatrixView, MatrixViewMut, Op, Real, gemm};
 
 use super::elman::Steps;
-use super::gated::Gated;
+use super::gated::{Gated, add_column_sums, recurrent_accessors, sigmoid_gates};
 use super::sequence::{
-    carries, check_truncation, contiguous, contiguous_mut, sigmoid_in_place, step_view,
-    tanh_in_place,
+    carries, contiguous, contiguous_mut, sigmoid_in_place, step_view, tanh_in_place,
 };
 use crate::{CoreError, Layer, ParamSpec, Saved};
 
@@ -66,45 +65,12 @@ impl<T: Real> Gru<T> {
         init: crate::Init,
         rng: &mut R,
     ) -> Result<Self, CoreError> {
-        Gated::init(("gru", 3), (steps, n_x, n_h), output, init, rng).map(Self)
-    }
-
-    /// Steps `T` per sequence.
-    pub fn steps(&self) -> usize {
-        self.0.steps
-    }
-
-    /// Inputs `n_x` per step.
-    pub fn step_inputs(&self) -> usize {
-        self.0.n_x
-    }
-
-    /// Cells `n_h` (the state's size).
-    pub fn hidden(&self) -> usize {
-        self.0.n_h
-    }
-
-    /// Whether the layer outputs its last state or every state.
-    pub fn output(&self) -> Steps {
-        self.0.output
-    }
-
-    /// This layer with backpropagation through time truncated to `k` steps (see
-    /// [`Elman::truncated`](crate::Elman::truncated)).
-    ///
-    /// # Errors
-    /// [`CoreError::Architecture`] for `k = 0`.
-    pub fn truncated(mut self, k: usize) -> Result<Self, CoreError> {
-        check_truncation("gru", k)?;
-        self.0.truncate = Some(k);
-        Ok(self)
-    }
-
-    /// The truncation length, if backpropagation is truncated.
-    pub fn truncation(&self) -> Option<usize> {
-        self.0.truncate
+        let gates = sigmoid_gates();
+        Gated::init(("gru", 3), (steps, n_x, n_h), (output, &gates), init, rng).map(Self)
     }
 }
+
+recurrent_accessors!(Gru, "cells");
 
 /// Scratch of a batch of `B`: the gates `A` (`3n_h × T·B`: r, z, n after their functions;
 /// `∂C/∂(x_r, x_z, x_n)` over them in the backward pass), `u_n` and the states `H`
@@ -116,7 +82,7 @@ impl<T: Real> Layer<T> for Gru<T> {
     }
 
     fn n_inputs(&self) -> usize {
-        self.0.steps * self.0.n_x
+        self.0.n_inputs()
     }
 
     fn n_outputs(&self) -> usize {
@@ -145,19 +111,8 @@ impl<T: Real> Layer<T> for Gru<T> {
         for col in a.chunks_exact_mut(g3) {
             col.copy_from_slice(&g.b_x);
         }
-        let x = DMatrixView::from_slice(contiguous(&input)?, g.n_x, cols);
-        let w_x = DMatrixView::from_slice(&g.w_x, g3, g.n_x);
+        g.add_input_products(contiguous(&input)?, a)?;
         let w_h = DMatrixView::from_slice(&g.w_h, g3, n_h);
-        let mut a_all = DMatrixViewMut::from_slice(a, g3, cols);
-        gemm(
-            T::one(),
-            &w_x,
-            Op::NoTrans,
-            &x,
-            Op::NoTrans,
-            T::one(),
-            &mut a_all,
-        )?;
         for t in 0..steps {
             // u = W_h·h_{t−1} + b_h (just b_h at the first step).
             for col in u.chunks_exact_mut(g3) {
@@ -211,7 +166,7 @@ impl<T: Real> Layer<T> for Gru<T> {
         mut d_output: MatrixViewMut<'_, T>,
         scale: T,
         grads: &mut [Matrix<T>],
-        d_input: Option<MatrixViewMut<'_, T>>,
+        mut d_input: Option<MatrixViewMut<'_, T>>,
     ) -> Result<(), CoreError> {
         let gl = &self.0;
         let (n_h, steps, batch) = (gl.n_h, gl.steps, d_output.ncols());
@@ -236,18 +191,7 @@ impl<T: Real> Layer<T> for Gru<T> {
                 dh.fill(T::zero()); // nothing carried back across a chunk boundary
             }
             // dh += Δ_t (dh holds what later steps passed back).
-            for (b, d) in dh.chunks_exact_mut(n_h).enumerate() {
-                let add =
-                    |d: &mut [T], from: &[T]| d.iter_mut().zip(from).for_each(|(x, y)| *x += *y);
-                match gl.output {
-                    Steps::All => {
-                        let at = (b * steps + t) * n_h;
-                        add(d, &delta[at..at + n_h]);
-                    }
-                    Steps::Last if t == steps - 1 => add(d, &delta[b * n_h..(b + 1) * n_h]),
-                    Steps::Last => {}
-                }
-            }
+            gl.add_step_delta(delta, t, dh);
             for b in 0..batch {
                 let col = b * steps + t;
                 let z = &mut a[col * g3..(col + 1) * g3];
@@ -270,11 +214,7 @@ impl<T: Real> Layer<T> for Gru<T> {
                     dhb[k] = d * zk; // carried to h_{t−1} directly
                 }
             }
-            for col in du.chunks_exact(g3) {
-                for (gb, v) in g_bh.iter_mut().zip(col) {
-                    *gb += scale * *v;
-                }
-            }
+            add_column_sums(du, scale, g_bh.as_mut_slice());
             if t > 0 {
                 let dum = DMatrixView::from_slice(du, g3, batch);
                 let h_prev = step_view(h, n_h, steps, t - 1, batch);
@@ -283,21 +223,11 @@ impl<T: Real> Layer<T> for Gru<T> {
                 gemm(one, &w_h, Op::Trans, &dum, Op::NoTrans, one, &mut dhm)?;
             }
         }
-        let dx = DMatrixView::from_slice(a, g3, cols);
-        let x = DMatrixView::from_slice(contiguous(&saved.input)?, gl.n_x, cols);
-        gemm(scale, &dx, Op::NoTrans, &x, Op::Trans, one, g_wx)?;
-        for col in a.chunks_exact(g3) {
-            for (gb, v) in g_bx.iter_mut().zip(col) {
-                *gb += scale * *v;
-            }
-        }
-        if let Some(mut d_in) = d_input {
-            let out = contiguous_mut(&mut d_in)?;
-            let mut dxm = DMatrixViewMut::from_slice(out, gl.n_x, cols);
-            let w_x = DMatrixView::from_slice(&gl.w_x, g3, gl.n_x);
-            gemm(one, &w_x, Op::Trans, &dx, Op::NoTrans, T::zero(), &mut dxm)?;
-        }
-        Ok(())
+        let d_in = match d_input.as_mut() {
+            Some(d) => Some(contiguous_mut(d)?),
+            None => None,
+        };
+        gl.input_gradients(a, contiguous(&saved.input)?, scale, (g_wx, g_bx), d_in)
     }
 
     /// `weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0` (PyTorch's names).

@@ -5,10 +5,9 @@ use nn_math::nalgebra::{DMatrixView, DMatrixViewMut};
 use nn_math::{Matrix, MatrixView, MatrixViewMut, Op, Real, gemm};
 
 use super::elman::Steps;
-use super::gated::Gated;
+use super::gated::{Gated, add_column_sums, recurrent_accessors, sigmoid_gates};
 use super::sequence::{
-    carries, check_truncation, contiguous, contiguous_mut, sigmoid_in_place, step_view,
-    step_view_mut, tanh_in_place,
+    carries, contiguous, contiguous_mut, sigmoid_in_place, step_view, step_view_mut, tanh_in_place,
 };
 use crate::{CoreError, Layer, ParamSpec, Saved};
 
@@ -66,46 +65,12 @@ impl<T: Real> Lstm<T> {
         init: crate::Init,
         rng: &mut R,
     ) -> Result<Self, CoreError> {
-        Gated::init(("lstm", 4), (steps, n_x, n_h), output, init, rng).map(Self)
-    }
-
-    /// Steps `T` per sequence.
-    pub fn steps(&self) -> usize {
-        self.0.steps
-    }
-
-    /// Inputs `n_x` per step.
-    pub fn step_inputs(&self) -> usize {
-        self.0.n_x
-    }
-
-    /// Cells `n_h` (the state's size).
-    pub fn hidden(&self) -> usize {
-        self.0.n_h
-    }
-
-    /// Whether the layer outputs its last state or every state.
-    pub fn output(&self) -> Steps {
-        self.0.output
-    }
-
-    /// This layer with backpropagation through time truncated to `k` steps (see
-    /// [`Elman::truncated`](crate::Elman::truncated)); the cell state's gradient is cut
-    /// at the same boundaries.
-    ///
-    /// # Errors
-    /// [`CoreError::Architecture`] for `k = 0`.
-    pub fn truncated(mut self, k: usize) -> Result<Self, CoreError> {
-        check_truncation("lstm", k)?;
-        self.0.truncate = Some(k);
-        Ok(self)
-    }
-
-    /// The truncation length, if backpropagation is truncated.
-    pub fn truncation(&self) -> Option<usize> {
-        self.0.truncate
+        let gates = sigmoid_gates();
+        Gated::init(("lstm", 4), (steps, n_x, n_h), (output, &gates), init, rng).map(Self)
     }
 }
+
+recurrent_accessors!(Lstm, "cells");
 
 /// Scratch of a batch of `B`: the gates `A` (`4n_h × T·B`: i, f, g, o after their
 /// functions; `∂C/∂z` over them in the backward pass), the cell states `C`, `tanh(C)` and
@@ -116,7 +81,7 @@ impl<T: Real> Layer<T> for Lstm<T> {
     }
 
     fn n_inputs(&self) -> usize {
-        self.0.steps * self.0.n_x
+        self.0.n_inputs()
     }
 
     fn n_outputs(&self) -> usize {
@@ -147,18 +112,8 @@ impl<T: Real> Layer<T> for Lstm<T> {
                 *v = *x + *y;
             }
         }
-        let x = DMatrixView::from_slice(contiguous(&input)?, self.0.n_x, cols);
-        let w_x = DMatrixView::from_slice(&self.0.w_x, g4, self.0.n_x);
+        self.0.add_input_products(contiguous(&input)?, a)?;
         let w_h = DMatrixView::from_slice(&self.0.w_h, g4, n_h);
-        gemm(
-            T::one(),
-            &w_x,
-            Op::NoTrans,
-            &x,
-            Op::NoTrans,
-            T::one(),
-            &mut DMatrixViewMut::from_slice(a, g4, cols),
-        )?;
         for t in 0..steps {
             if t > 0 {
                 let h_prev = step_view(h, n_h, steps, t - 1, batch);
@@ -212,7 +167,7 @@ impl<T: Real> Layer<T> for Lstm<T> {
         mut d_output: MatrixViewMut<'_, T>,
         scale: T,
         grads: &mut [Matrix<T>],
-        d_input: Option<MatrixViewMut<'_, T>>,
+        mut d_input: Option<MatrixViewMut<'_, T>>,
     ) -> Result<(), CoreError> {
         let gl = &self.0;
         let (n_h, steps, batch) = (gl.n_h, gl.steps, d_output.ncols());
@@ -235,7 +190,8 @@ impl<T: Real> Layer<T> for Lstm<T> {
         let one = T::one();
         for t in (0..steps).rev() {
             // dh = Δ_t + W_hᵀ·dz_{t+1}.
-            gl.step_delta(delta, t, dh);
+            dh.fill(T::zero());
+            gl.add_step_delta(delta, t, dh);
             if t + 1 < steps && carries(steps, gl.truncate, t + 1) {
                 let dz_next = step_view(a, g4, steps, t + 1, batch);
                 let mut dhm = DMatrixViewMut::from_slice(dh, n_h, batch);
@@ -267,22 +223,13 @@ impl<T: Real> Layer<T> for Lstm<T> {
                 gemm(scale, &dz, Op::NoTrans, &h_prev, Op::Trans, one, g_wh)?;
             }
         }
-        let dz = DMatrixView::from_slice(a, g4, cols);
-        let x = DMatrixView::from_slice(contiguous(&saved.input)?, self.0.n_x, cols);
-        gemm(scale, &dz, Op::NoTrans, &x, Op::Trans, one, g_wx)?;
-        for col in a.chunks_exact(g4) {
-            for ((gx, gh), v) in g_bx.iter_mut().zip(g_bh.iter_mut()).zip(col) {
-                *gx += scale * *v;
-                *gh += scale * *v;
-            }
-        }
-        if let Some(mut d_in) = d_input {
-            let out = contiguous_mut(&mut d_in)?;
-            let mut dx = DMatrixViewMut::from_slice(out, self.0.n_x, cols);
-            let w_x = DMatrixView::from_slice(&self.0.w_x, g4, self.0.n_x);
-            gemm(one, &w_x, Op::Trans, &dz, Op::NoTrans, T::zero(), &mut dx)?;
-        }
-        Ok(())
+        // The two biases enter the same sum: the same gradient.
+        add_column_sums(a, scale, g_bh.as_mut_slice());
+        let d_in = match d_input.as_mut() {
+            Some(d) => Some(contiguous_mut(d)?),
+            None => None,
+        };
+        gl.input_gradients(a, contiguous(&saved.input)?, scale, (g_wx, g_bx), d_in)
     }
 
     /// `weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0` (PyTorch's names).
