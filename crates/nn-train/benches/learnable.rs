@@ -8,24 +8,13 @@
 //! Run: `cargo bench -p nn-train --bench learnable -- [--rounds N] [--threads 1,2]`;
 //! `-- --only learned` (or `fixed`) runs one kind only, for a profiler.
 
-use std::time::Instant;
+mod workload;
 
 use nn_activations::{Identity, PRelu};
-use nn_core::{Network, Sharing, SoftmaxCrossEntropy};
-use nn_math::Matrix;
-use nn_train::{Dataset, Sgd, Trainer, TrainerConfig};
+use nn_core::{Network, Sharing};
+use rand::SeedableRng;
 use rand::rngs::StdRng;
-use rand::{RngExt, SeedableRng};
-
-fn data(n: usize) -> Dataset<f32> {
-    let mut rng = StdRng::seed_from_u64(42);
-    let x = Matrix::from_fn(784, n, |_, _| rng.random::<f32>());
-    let mut y = Matrix::zeros(10, n);
-    for j in 0..n {
-        y[(rng.random_range(0..10usize), j)] = 1.0;
-    }
-    Dataset::new(x, y).expect("finite random data")
-}
+use workload::{arg, median, random_data, sgd_epoch};
 
 fn network(learned: bool) -> Network<f32> {
     let sharing = Sharing::PerNeuron;
@@ -46,45 +35,15 @@ fn network(learned: bool) -> Network<f32> {
         .expect("a valid architecture")
 }
 
-fn epoch(data: &Dataset<f32>, learned: bool, threads: usize) -> f64 {
-    let mut net = network(learned);
-    let mut trainer = Trainer::new(TrainerConfig {
-        epochs: 1,
-        batch_size: 64,
-        shuffle: false,
-        threads,
-        loss: Box::new(SoftmaxCrossEntropy),
-        optimizer: Box::new(Sgd),
-        schedule: Box::new(0.01),
-        ..TrainerConfig::default()
-    })
-    .expect("a valid configuration");
-    let start = Instant::now();
-    trainer.fit(&mut net, data, None).expect("training runs");
-    start.elapsed().as_secs_f64()
-}
-
-fn median(mut xs: Vec<f64>) -> f64 {
-    xs.sort_by(f64::total_cmp);
-    xs[xs.len() / 2]
-}
-
-fn arg(args: &[String], flag: &str, default: &str) -> String {
-    args.iter()
-        .position(|a| a == flag)
-        .and_then(|i| args.get(i + 1))
-        .map_or(default, String::as_str)
-        .to_owned()
+fn epoch(data: &nn_train::Dataset<f32>, learned: bool, threads: usize) -> f64 {
+    sgd_epoch(network(learned), data, threads)
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let rounds: usize = arg(&args, "--rounds", "5").parse().unwrap_or(5).max(1);
-    let threads: Vec<usize> = arg(&args, "--threads", "1")
-        .split(',')
-        .filter_map(|t| t.parse().ok())
-        .collect();
-    let set = data(60_000);
+    let threads = workload::threads(&args, "1");
+    let set = random_data(784, 60_000);
     // `--only fixed` or `--only learned`: one kind, a few epochs (for a profiler).
     if let Some(kind) = args
         .iter()
