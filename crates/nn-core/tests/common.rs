@@ -130,3 +130,40 @@ pub fn central_difference(g: impl Fn(f64) -> f64) -> f64 {
 pub fn close(analytic: f64, numeric: f64) -> bool {
     (analytic - numeric).abs() <= (1e-6 * analytic.abs().max(numeric.abs())).max(1e-9)
 }
+
+/// A model file written by PyTorch (`tests/data/torch_*.py`): the network under this
+/// library's names, a batch of inputs `test.x` (one example per row, which is one column
+/// here) and PyTorch's outputs `test.y`. Checks that the network gives PyTorch's outputs
+/// (within 1e-6), and writes this library's own file of it, with its outputs, to
+/// `target/{check}` for the script to check in PyTorch the other way.
+pub fn gives_pytorch_outputs(bytes: &[u8], check: &str) {
+    let net = Network::<f32>::from_safetensors(bytes).unwrap();
+    let extras = nn_core::read_extras::<f32>(bytes, "test.").unwrap();
+    let get = |name: &str| {
+        extras
+            .tensors
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap()
+            .1
+            .clone()
+    };
+    let (x, y) = (get("test.x"), get("test.y"));
+    let (n_in, n_out) = (net.n_inputs(), net.n_outputs());
+    let x = nn_math::Matrix::from_vec(n_in, x.len() / n_in, x);
+    let y = nn_math::Matrix::from_vec(n_out, y.len() / n_out, y);
+    let out = net.evaluate(&x).unwrap();
+    assert!((&out - &y).amax() < 1e-6, "{check}: ours {out} PyTorch {y}");
+    let extras = nn_core::Extras {
+        tensors: vec![
+            ("test.x".into(), x.as_slice().to_vec()),
+            ("test.y".into(), out.as_slice().to_vec()),
+        ],
+        metadata: vec![],
+    };
+    let ours = net.to_safetensors_with(&extras).unwrap();
+    let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target");
+    if target.is_dir() {
+        std::fs::write(target.join(check), ours).unwrap();
+    }
+}

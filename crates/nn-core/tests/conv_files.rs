@@ -125,34 +125,9 @@ fn bad_convolution_files_are_errors_naming_the_layer() {
 /// PyTorch (done when the data was made: largest difference below 1e-6).
 #[test]
 fn pytorch_weights_give_pytorch_outputs() {
-    let bytes = include_bytes!("data/torch_cnn.safetensors");
-    let net = Network::<f32>::from_safetensors(bytes).unwrap();
-    let extras = nn_core::read_extras::<f32>(bytes, "test.").unwrap();
-    let get = |name: &str| {
-        extras
-            .tensors
-            .iter()
-            .find(|(n, _)| n == name)
-            .unwrap()
-            .1
-            .clone()
-    };
-    // N×C×H×W row-major is one C×H×W column per example; N×2 is one 2-column per example.
-    let x = Matrix::from_vec(72, 3, get("test.x"));
-    let y = Matrix::from_vec(2, 3, get("test.y"));
-    let out = net.evaluate(&x).unwrap();
-    assert!((&out - &y).amax() < 1e-6, "ours {out} PyTorch {y}");
-
-    let extras = nn_core::Extras {
-        tensors: vec![
-            ("test.x".into(), x.as_slice().to_vec()),
-            ("test.y".into(), out.as_slice().to_vec()),
-        ],
-        metadata: vec![],
-    };
-    let ours = net.to_safetensors_with(&extras).unwrap();
-    let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target");
-    if target.is_dir() {
-        std::fs::write(target.join("torch-check.safetensors"), ours).unwrap();
-    }
+    // N×C×H×W row-major is one C×H×W column per example.
+    crate::common::gives_pytorch_outputs(
+        include_bytes!("data/torch_cnn.safetensors"),
+        "torch-check.safetensors",
+    );
 }

@@ -67,34 +67,8 @@ fn a_recurrent_network_round_trips_under_pytorch_names() {
 /// for the script to check in PyTorch (done when the data was made: differences below
 /// 1e-7).
 fn pytorch_weights_give_pytorch_outputs(cell: &str, bytes: &[u8]) {
-    let net = Network::<f32>::from_safetensors(bytes).unwrap();
-    let extras = nn_core::read_extras::<f32>(bytes, "test.").unwrap();
-    let get = |name: &str| {
-        extras
-            .tensors
-            .iter()
-            .find(|(n, _)| n == name)
-            .unwrap()
-            .1
-            .clone()
-    };
     // N×T×F row-major is one T·F column per example, steps one after another.
-    let x = Matrix::from_vec(12, 3, get("test.x"));
-    let y = Matrix::from_vec(2, 3, get("test.y"));
-    let out = net.evaluate(&x).unwrap();
-    assert!((&out - &y).amax() < 1e-6, "{cell}: ours {out} PyTorch {y}");
-    let extras = nn_core::Extras {
-        tensors: vec![
-            ("test.x".into(), x.as_slice().to_vec()),
-            ("test.y".into(), out.as_slice().to_vec()),
-        ],
-        metadata: vec![],
-    };
-    let ours = net.to_safetensors_with(&extras).unwrap();
-    let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target");
-    if target.is_dir() {
-        std::fs::write(target.join(format!("torch-{cell}-check.safetensors")), ours).unwrap();
-    }
+    crate::common::gives_pytorch_outputs(bytes, &format!("torch-{cell}-check.safetensors"));
 }
 
 #[test]
