@@ -277,6 +277,12 @@ pub(crate) fn add_column_sums<T: Real>(d: &[T], scale: T, g: &mut [T]) {
     }
 }
 
+/// A recurrent layer whose backpropagation through time may be truncated.
+pub(crate) trait Truncate: Sized {
+    /// The layer truncated to `k` steps, or unchanged for `None`.
+    fn truncate_to(self, k: Option<usize>) -> Result<Self, CoreError>;
+}
+
 /// The inherent methods every recurrent layer has, for a tuple struct whose field 0 is
 /// its [`Gated`] parameters: sizes, output, truncation.
 macro_rules! recurrent_accessors {
@@ -317,6 +323,15 @@ macro_rules! recurrent_accessors {
             /// The truncation length, if backpropagation is truncated.
             pub fn truncation(&self) -> Option<usize> {
                 self.0.truncate
+            }
+        }
+
+        impl<T: Real> $crate::layers::gated::Truncate for $layer<T> {
+            fn truncate_to(self, k: Option<usize>) -> Result<Self, CoreError> {
+                match k {
+                    Some(k) => self.truncated(k),
+                    None => Ok(self),
+                }
             }
         }
     };

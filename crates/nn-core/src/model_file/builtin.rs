@@ -6,6 +6,7 @@ use nn_math::{Matrix, Real};
 use super::load::Reader;
 use super::{LayerRecord, read_tensor};
 use crate::layers::describe::read_layer_activation;
+use crate::layers::gated::Truncate;
 use crate::layers::image::{input_setting, setting};
 use crate::{
     Conv, Conv2d, CoreError, Dense, Elman, Gru, Layer, Lstm, ModelFileError, PerStep, Pool2d,
@@ -114,28 +115,21 @@ impl<T: Real> Reader<'_, '_, T> {
             None => None,
             Some(_) => Some(setting::<1>(r.settings, k, "truncate")?[0]),
         };
-        let layer: Box<dyn Layer<T>> = match (kind, truncate) {
-            ("lstm", t) => {
-                let l = Lstm::new(steps, w_x, w_h, biases, output).map_err(at)?;
-                Box::new(match t {
-                    Some(t) => l.truncated(t).map_err(at)?,
-                    None => l,
-                })
-            }
-            ("gru", t) => {
-                let g = Gru::new(steps, w_x, w_h, biases, output).map_err(at)?;
-                Box::new(match t {
-                    Some(t) => g.truncated(t).map_err(at)?,
-                    None => g,
-                })
-            }
-            (_, t) => {
+        let layer: Box<dyn Layer<T>> = match kind {
+            "lstm" => Box::new(
+                Lstm::new(steps, w_x, w_h, biases, output)
+                    .and_then(|l| l.truncate_to(truncate))
+                    .map_err(at)?,
+            ),
+            "gru" => Box::new(
+                Gru::new(steps, w_x, w_h, biases, output)
+                    .and_then(|l| l.truncate_to(truncate))
+                    .map_err(at)?,
+            ),
+            _ => {
                 let activation = read_layer_activation(k, r.settings, self.activations)?;
-                let e = Elman::new(steps, w_x, w_h, biases, activation, output).map_err(at)?;
-                Box::new(match t {
-                    Some(t) => e.truncated(t).map_err(at)?,
-                    None => e,
-                })
+                let e = Elman::new(steps, w_x, w_h, biases, activation, output);
+                Box::new(e.and_then(|l| l.truncate_to(truncate)).map_err(at)?)
             }
         };
         let sizes = (layer.n_inputs(), layer.n_outputs());

@@ -2,11 +2,13 @@
 
 use rand::Rng;
 
+mod plan;
+
 use crate::{
-    Conv, Conv2d, CoreError, Dense, Elman, Gru, ImageShape, Init, Layer, LayerActivation, Lstm,
-    Network, PerStep, Pool2d, Pooling, Sharing, Steps,
+    Conv, CoreError, ImageShape, Init, Layer, LayerActivation, Network, Pooling, Sharing, Steps,
 };
 use nn_math::Real;
+use plan::{Plan, Shape};
 
 /// Declares a network's layers and initialization; [`NetworkBuilder::build`] validates
 /// the architecture and draws the initial weights from the caller's RNG.
@@ -42,21 +44,6 @@ pub struct NetworkBuilder<T: Real> {
     /// `(layer, k)`: backpropagation through time truncated to `k` steps in that layer.
     truncations: Vec<(usize, usize)>,
     init: Init,
-}
-
-/// The activation parameters a layer learns, and how they are shared.
-type Learn = (Vec<String>, Sharing);
-
-/// A layer as declared, before its input's shape is known.
-#[derive(Clone, Debug)]
-enum Plan<T: Real> {
-    Dense(usize, LayerActivation<T>, Option<Learn>),
-    Conv(Conv, LayerActivation<T>, Option<Learn>),
-    Pool(Pooling, (usize, usize), (usize, usize)),
-    Elman(usize, LayerActivation<T>, Steps),
-    PerStep(usize, LayerActivation<T>),
-    Lstm(usize, Steps),
-    Gru(usize, Steps),
 }
 
 impl<T: Real> NetworkBuilder<T> {
@@ -274,7 +261,7 @@ impl<T: Real> NetworkBuilder<T> {
             ));
         }
         self.init.validate()?;
-        let mut image = match self.image {
+        let image = match self.image {
             None => None,
             Some((c, h, w)) => {
                 let shape = ImageShape::new(c, h, w)?;
@@ -288,7 +275,7 @@ impl<T: Real> NetworkBuilder<T> {
                 Some(shape)
             }
         };
-        let mut sequence = match self.sequence {
+        let sequence = match self.sequence {
             Some((steps, features)) if steps.checked_mul(features) != Some(self.n_inputs) => {
                 return Err(CoreError::Architecture(format!(
                     "the input sequence of {steps} steps of {features} values does not hold the \
@@ -335,119 +322,14 @@ impl<T: Real> NetworkBuilder<T> {
                 }
             }
         }
-        let mut n_in = self.n_inputs;
+        let mut shape = Shape {
+            n: self.n_inputs,
+            image,
+            sequence,
+        };
         let mut layers: Vec<Box<dyn Layer<T>>> = Vec::with_capacity(self.layers.len());
-        let at = |k: usize| move |e: CoreError| CoreError::Architecture(format!("layer {k}: {e}"));
         for (k, plan) in self.layers.into_iter().enumerate() {
-            let needs_image = |what: &str| {
-                image.ok_or_else(|| {
-                    CoreError::Architecture(format!(
-                        "layer {k} ({what}) needs an image-shaped input: declare the input with \
-                         .image(channels, height, width), and put it before any dense layer"
-                    ))
-                })
-            };
-            let layer: Box<dyn Layer<T>> = match plan {
-                Plan::Dense(width, activation, learn) => {
-                    let (weight, bias) = self
-                        .init
-                        .draw(n_in, width, &activation, rng)
-                        .map_err(at(k))?;
-                    let mut dense = Dense::new(weight, bias, activation)?;
-                    if let Some((params, sharing)) = learn {
-                        let params: Vec<&str> = params.iter().map(String::as_str).collect();
-                        dense = dense.learn(&params, sharing).map_err(at(k))?;
-                    }
-                    (image, sequence) = (None, None);
-                    Box::new(dense)
-                }
-                Plan::Elman(hidden, activation, output) => {
-                    let Some((steps, features)) = sequence else {
-                        return Err(CoreError::Architecture(format!(
-                            "layer {k} (elman) needs a sequence as input: declare the input with \
-                             .sequence(steps, features), and put it before any dense layer"
-                        )));
-                    };
-                    let mut rnn =
-                        Elman::init(steps, features, hidden, activation, output, self.init, rng)
-                            .map_err(at(k))?;
-                    if let Some(t) = truncation(k) {
-                        rnn = rnn.truncated(t).map_err(at(k))?;
-                    }
-                    image = None;
-                    sequence = (output == Steps::All).then_some((steps, hidden));
-                    Box::new(rnn)
-                }
-                Plan::Lstm(hidden, output) | Plan::Gru(hidden, output) => {
-                    let lstm = matches!(plan, Plan::Lstm(..));
-                    let kind = if lstm { "lstm" } else { "gru" };
-                    let Some((steps, features)) = sequence else {
-                        return Err(CoreError::Architecture(format!(
-                            "layer {k} ({kind}) needs a sequence as input: declare the input with \
-                             .sequence(steps, features), and put it before any dense layer"
-                        )));
-                    };
-                    let size = (steps, features, hidden);
-                    let t = truncation(k);
-                    let layer: Box<dyn Layer<T>> = if lstm {
-                        let l = Lstm::init(size.0, size.1, size.2, output, self.init, rng)
-                            .map_err(at(k))?;
-                        Box::new(match t {
-                            Some(t) => l.truncated(t).map_err(at(k))?,
-                            None => l,
-                        })
-                    } else {
-                        let g = Gru::init(size.0, size.1, size.2, output, self.init, rng)
-                            .map_err(at(k))?;
-                        Box::new(match t {
-                            Some(t) => g.truncated(t).map_err(at(k))?,
-                            None => g,
-                        })
-                    };
-                    image = None;
-                    sequence = (output == Steps::All).then_some((steps, hidden));
-                    layer
-                }
-                Plan::PerStep(width, activation) => {
-                    let Some((steps, features)) = sequence else {
-                        return Err(CoreError::Architecture(format!(
-                            "layer {k} (dense_per_step) needs a sequence as input: an Elman layer \
-                             with Steps::All, or a .sequence(steps, features) input"
-                        )));
-                    };
-                    if width == 0 {
-                        return Err(CoreError::Architecture(format!("layer {k} has width 0")));
-                    }
-                    let (weight, bias) = self
-                        .init
-                        .draw(features, width, &activation, rng)
-                        .map_err(at(k))?;
-                    let dense = Dense::new(weight, bias, activation).map_err(at(k))?;
-                    sequence = Some((steps, width));
-                    Box::new(PerStep::new(steps, dense).map_err(at(k))?)
-                }
-                Plan::Conv(spec, activation, learn) => {
-                    let input = needs_image("conv2d")?;
-                    if learn.is_some() {
-                        return Err(CoreError::Architecture(format!(
-                            "layer {k} (conv2d): learning activation parameters is only built \
-                             for dense layers"
-                        )));
-                    }
-                    let conv =
-                        Conv2d::init(input, spec, activation, self.init, rng).map_err(at(k))?;
-                    image = Some(conv.output());
-                    Box::new(conv)
-                }
-                Plan::Pool(pooling, kernel, stride) => {
-                    let pool = Pool2d::rect(needs_image("pooling")?, pooling, kernel, stride)
-                        .map_err(at(k))?;
-                    (image, sequence) = (Some(pool.output()), None);
-                    Box::new(pool)
-                }
-            };
-            n_in = layer.n_outputs();
-            layers.push(layer);
+            layers.push(plan.layer(k, &mut shape, self.init, truncation(k), rng)?);
         }
         Network::from_any_layers(self.n_inputs, layers)
     }
