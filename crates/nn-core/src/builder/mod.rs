@@ -118,7 +118,7 @@ impl<T: Real> NetworkBuilder<T> {
         self
     }
 
-    /// Appends an Elman layer ([`Elman`]) of `hidden` neurons over the sequence the
+    /// Appends an Elman layer ([`Elman`](crate::Elman)) of `hidden` neurons over the sequence the
     /// layer before produces (or the [`sequence`](NetworkBuilder::sequence) input),
     /// handing on its last state or every state ([`Steps`]).
     pub fn elman(
@@ -132,7 +132,7 @@ impl<T: Real> NetworkBuilder<T> {
         self
     }
 
-    /// Appends an LSTM layer ([`Lstm`], PyTorch's `nn.LSTM` cell) of `hidden` cells over
+    /// Appends an LSTM layer ([`Lstm`](crate::Lstm), PyTorch's `nn.LSTM` cell) of `hidden` cells over
     /// the sequence the layer before produces (or the
     /// [`sequence`](NetworkBuilder::sequence) input), handing on its last state or every
     /// state.
@@ -142,7 +142,7 @@ impl<T: Real> NetworkBuilder<T> {
     }
 
     /// Truncates backpropagation through time in the last (recurrent) layer to `k` steps
-    /// ([`Elman::truncated`]; checked by [`build`](NetworkBuilder::build)).
+    /// ([`Elman::truncated`](crate::Elman::truncated); checked by [`build`](NetworkBuilder::build)).
     ///
     /// ```
     /// use nn_core::{Network, Steps};
@@ -162,7 +162,7 @@ impl<T: Real> NetworkBuilder<T> {
         self
     }
 
-    /// Appends a GRU layer ([`Gru`], PyTorch's `nn.GRU` cell) of `hidden` cells over the
+    /// Appends a GRU layer ([`Gru`](crate::Gru), PyTorch's `nn.GRU` cell) of `hidden` cells over the
     /// sequence the layer before produces, handing on its last state or every state.
     pub fn gru(mut self, hidden: usize, output: Steps) -> Self {
         self.layers.push(Plan::Gru(hidden, output));
@@ -170,7 +170,7 @@ impl<T: Real> NetworkBuilder<T> {
     }
 
     /// Appends a dense layer of `width` neurons applied to every step of the sequence the
-    /// layer before hands on ([`PerStep`]; e.g. an Elman layer with [`Steps::All`]): a
+    /// layer before hands on ([`PerStep`](crate::PerStep); e.g. an Elman layer with [`Steps::All`]): a
     /// many-to-many network's output layer.
     pub fn layer_per_step(
         mut self,
@@ -181,7 +181,7 @@ impl<T: Real> NetworkBuilder<T> {
         self
     }
 
-    /// Appends a 2-D convolution ([`Conv2d`]) over the image the layer before produces
+    /// Appends a 2-D convolution ([`Conv2d`](crate::Conv2d)) over the image the layer before produces
     /// (or the [`image`](NetworkBuilder::image) input), with one activation for the layer
     /// or a `Vec` with one per output channel.
     pub fn conv(mut self, spec: Conv, activation: impl Into<LayerActivation<T>>) -> Self {
@@ -200,7 +200,7 @@ impl<T: Real> NetworkBuilder<T> {
         self.pool(Pooling::Average, (size, size), (size, size))
     }
 
-    /// Appends pooling over `kernel` windows moved by `stride` ([`Pool2d`]).
+    /// Appends pooling over `kernel` windows moved by `stride` ([`Pool2d`](crate::Pool2d)).
     pub fn pool(
         mut self,
         pooling: Pooling,
@@ -213,7 +213,7 @@ impl<T: Real> NetworkBuilder<T> {
 
     /// Learns parameters `params` (`"beta"`, `"gamma"`) of the last layer's activation
     /// along with the weights, one value for the layer or one per neuron (see
-    /// [`Dense::learn`]; checked by [`build`](NetworkBuilder::build)).
+    /// [`Dense::learn`](crate::Dense::learn); checked by [`build`](NetworkBuilder::build)).
     ///
     /// ```
     /// use nn_core::{Network, Sharing};
