@@ -27,9 +27,17 @@ pub enum Init {
     HeUniform,
     /// He et al. (2015): weights normal with variance `2 / n_in`, biases 0.
     HeNormal,
+    /// PyTorch's default for `nn.Linear` and `nn.Conv2d`: weights **and biases** uniform
+    /// in `±1/√n_in` (`n_in` a convolution's `C_in·kh·kw`); for `nn.RNN`, `nn.LSTM` and
+    /// `nn.GRU`, every weight and bias uniform in `±1/√n_h` (`n_h` the hidden size). The
+    /// distribution, not the values: PyTorch draws from its own generator.
+    PyTorch,
     /// The default: [`Init::HeNormal`] for layers whose activations are all of the ReLU
     /// family (ReLU, PReLU, ELU, SiLU, Softplus, Mish, Squareplus), [`Init::XavierUniform`]
-    /// otherwise (sigmoid, tanh, identity, step functions, custom functions).
+    /// otherwise (sigmoid, tanh, identity, step functions, custom functions). These keep
+    /// the variance of activations and gradients about constant from layer to layer
+    /// (the reason both papers give), where the notes' Algorithm 2 leaves the range to
+    /// the reader; [`Init::PyTorch`] reproduces a PyTorch experiment's start instead.
     Auto,
 }
 
@@ -78,6 +86,14 @@ impl Init {
             Init::Uniform { low, high } => {
                 weight.iter_mut().for_each(|w| *w = uniform(low, high, rng));
                 bias.iter_mut().for_each(|b| *b = uniform(low, high, rng));
+            }
+            Init::PyTorch => {
+                let limit = 1.0 / (n_in as f64).sqrt();
+                weight
+                    .iter_mut()
+                    .for_each(|w| *w = uniform(-limit, limit, rng));
+                bias.iter_mut()
+                    .for_each(|b| *b = uniform(-limit, limit, rng));
             }
             Init::XavierUniform | Init::HeUniform => {
                 let limit = if resolved == Init::XavierUniform {

@@ -92,3 +92,85 @@ fn auto_uses_he_for_relu_layers_and_xavier_otherwise_with_zero_biases() {
         .unwrap();
     assert!(uniform.dense(0).unwrap().bias().iter().any(|&b| b != 0.0));
 }
+
+/// Every parameter tensor of `net` by its full name.
+fn tensors(net: &Network<f64>) -> Vec<(String, Vec<f64>)> {
+    let mut out = Vec::new();
+    net.visit_params(|id, values| out.push((id.path(), values.to_vec())));
+    out
+}
+
+#[test]
+fn pytorch_init_draws_weights_and_biases_within_one_over_root_fan_in() {
+    use nn_core::{Conv, Steps};
+    let net = Network::<f64>::builder(3 * 8 * 8)
+        .image(3, 8, 8)
+        .conv(Conv::new(6, 3), Relu)
+        .layer(200, Tanh)
+        .layer(10, Identity)
+        .init(Init::PyTorch)
+        .build(&mut StdRng::seed_from_u64(5))
+        .unwrap();
+    // nn.Conv2d: fan-in 3·3·3 = 27; nn.Linear: 6·6·6 = 216, then 200.
+    let limits = [27.0, 27.0, 216.0, 216.0, 200.0, 200.0].map(|f: f64| 1.0 / f.sqrt());
+    let all = tensors(&net);
+    assert_eq!(all.len(), limits.len());
+    for ((name, values), limit) in all.iter().zip(limits) {
+        assert!(values.iter().all(|v| v.abs() <= limit), "{name}");
+        if values.len() >= 200 {
+            // Uniform on ±limit: variance limit²/3, and the extremes reached.
+            let ratio = variance(values) / (limit * limit / 3.0);
+            assert!((ratio - 1.0).abs() < 0.15, "{name}: variance ratio {ratio}");
+            let max = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            assert!(max > 0.95 * limit, "{name}: largest {max} of {limit}");
+        }
+    }
+    // nn.LSTM: ±1/√n_h for all four tensors, whatever the input size.
+    let lstm = Network::<f64>::builder(50 * 40)
+        .sequence(50, 40)
+        .lstm(25, Steps::Last)
+        .init(Init::PyTorch)
+        .build(&mut StdRng::seed_from_u64(5))
+        .unwrap();
+    for (name, values) in tensors(&lstm) {
+        let max = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(
+            max <= 0.2 && max > 0.19,
+            "{name}: largest {max}, limit 1/√25"
+        );
+    }
+}
+
+#[test]
+fn a_layer_init_overrides_the_network_init_for_that_layer_only() {
+    let tiny = Init::Uniform {
+        low: -1e-3,
+        high: 1e-3,
+    };
+    let net = Network::<f64>::builder(400)
+        .layer(50, Relu)
+        .layer(10, Tanh)
+        .layer_init(tiny)
+        .init(Init::HeNormal)
+        .build(&mut StdRng::seed_from_u64(1))
+        .unwrap();
+    let all = tensors(&net);
+    assert!(all[0].1.iter().any(|w| w.abs() > 1e-2), "layer 0 keeps He");
+    assert!(all[2].1.iter().chain(&all[3].1).all(|w| w.abs() < 1e-3));
+    // A pooling layer has nothing to initialize; an invalid range is refused.
+    let pool = Network::<f64>::builder(16)
+        .image(1, 4, 4)
+        .max_pool(2)
+        .layer_init(tiny)
+        .layer(2, Identity)
+        .build(&mut StdRng::seed_from_u64(1));
+    assert!(pool.unwrap_err().to_string().contains("layer 0"));
+    let bad = Network::<f64>::builder(4)
+        .layer(2, Identity)
+        .layer_init(Init::Uniform {
+            low: 1.0,
+            high: 1.0,
+        })
+        .build(&mut StdRng::seed_from_u64(1));
+    assert!(bad.is_err());
+}

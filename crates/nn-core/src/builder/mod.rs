@@ -44,6 +44,8 @@ pub struct NetworkBuilder<T: Real> {
     /// `(layer, k)`: backpropagation through time truncated to `k` steps in that layer.
     truncations: Vec<(usize, usize)>,
     init: Init,
+    /// `(layer, init)`: that layer's own initialization.
+    inits: Vec<(usize, Init)>,
 }
 
 impl<T: Real> NetworkBuilder<T> {
@@ -55,6 +57,7 @@ impl<T: Real> NetworkBuilder<T> {
             layers: Vec::new(),
             truncations: Vec::new(),
             init: Init::default(),
+            inits: Vec::new(),
         }
     }
 
@@ -235,9 +238,35 @@ impl<T: Real> NetworkBuilder<T> {
         self
     }
 
-    /// Sets the initialization of every layer (default [`Init::Auto`]).
+    /// Sets the initialization of every layer (default [`Init::Auto`]); a layer's own
+    /// [`layer_init`](NetworkBuilder::layer_init) takes precedence.
     pub fn init(mut self, init: Init) -> Self {
         self.init = init;
+        self
+    }
+
+    /// Sets the initialization of the last layer only (checked by
+    /// [`build`](NetworkBuilder::build): the layer must have weights).
+    ///
+    /// ```
+    /// use nn_core::{Init, Network};
+    /// use nn_activations::{Identity, Relu};
+    /// use rand::SeedableRng;
+    ///
+    /// // PyTorch's `nn.Linear` default everywhere, but a zero-centred narrow output layer.
+    /// let net = Network::<f64>::builder(4)
+    ///     .layer(16, Relu)
+    ///     .layer(3, Identity).layer_init(Init::Uniform { low: -1e-3, high: 1e-3 })
+    ///     .init(Init::PyTorch)
+    ///     .build(&mut rand::rngs::StdRng::seed_from_u64(7))?;
+    /// let limit = 1.0 / 4f64.sqrt(); // ±1/√fan_in for the first layer's weights and biases
+    /// let first = net.dense(0).unwrap();
+    /// assert!(first.weight().iter().chain(first.bias().iter()).all(|w| w.abs() <= limit));
+    /// assert!(net.dense(1).unwrap().weight().iter().all(|w| w.abs() <= 1e-3));
+    /// # Ok::<(), nn_core::CoreError>(())
+    /// ```
+    pub fn layer_init(mut self, init: Init) -> Self {
+        self.inits.push((self.layers.len().saturating_sub(1), init));
         self
     }
 
@@ -261,6 +290,21 @@ impl<T: Real> NetworkBuilder<T> {
             ));
         }
         self.init.validate()?;
+        for &(i, init) in &self.inits {
+            init.validate()?;
+            if matches!(self.layers.get(i), None | Some(Plan::Pool(..))) {
+                return Err(CoreError::Architecture(format!(
+                    "layer {i}: an initialization is for a layer with weights"
+                )));
+            }
+        }
+        let layer_init = |k: usize| {
+            self.inits
+                .iter()
+                .rev()
+                .find(|(i, _)| *i == k)
+                .map_or(self.init, |&(_, init)| init)
+        };
         let image = match self.image {
             None => None,
             Some((c, h, w)) => {
@@ -329,7 +373,7 @@ impl<T: Real> NetworkBuilder<T> {
         };
         let mut layers: Vec<Box<dyn Layer<T>>> = Vec::with_capacity(self.layers.len());
         for (k, plan) in self.layers.into_iter().enumerate() {
-            layers.push(plan.layer(k, &mut shape, self.init, truncation(k), rng)?);
+            layers.push(plan.layer(k, &mut shape, layer_init(k), truncation(k), rng)?);
         }
         Network::from_any_layers(self.n_inputs, layers)
     }

@@ -103,7 +103,8 @@ impl<T: Real> Gated<T> {
     }
 
     /// Weights and biases drawn by `init` from `rng` as for a layer of `activation`
-    /// (fan-in `n_x` for `W_x` and `b_x`, `n_h` for `W_h` and `b_h`).
+    /// (fan-in `n_x` for `W_x` and `b_x`, `n_h` for `W_h` and `b_h`; under
+    /// [`crate::Init::PyTorch`], `n_h` for all four, as PyTorch's recurrent layers).
     pub fn init<R: rand::Rng + ?Sized>(
         (kind, gates): (&'static str, usize),
         (steps, n_x, n_h): (usize, usize, usize),
@@ -119,6 +120,16 @@ impl<T: Real> Gated<T> {
         }
         init.validate()?;
         let err = |e| CoreError::Architecture(format!("{kind}: {e}"));
+        let init = match init {
+            crate::Init::PyTorch => {
+                let limit = 1.0 / (n_h as f64).sqrt();
+                crate::Init::Uniform {
+                    low: -limit,
+                    high: limit,
+                }
+            }
+            other => other,
+        };
         let (w_x, b_x) = init.draw(n_x, gates * n_h, activation, rng).map_err(err)?;
         let (w_h, b_h) = init.draw(n_h, gates * n_h, activation, rng).map_err(err)?;
         let biases = (b_x.as_slice().to_vec(), b_h.as_slice().to_vec());
