@@ -77,6 +77,14 @@ pub enum CoreError {
     /// [`Workspace::with_threads`](crate::Workspace::with_threads).
     #[error("cannot start a training thread: {0}")]
     Threads(String),
+    /// A value an operation computed is not finite (e.g. an output that overflowed).
+    #[error("{op}: {what} is not finite")]
+    NonFinite {
+        /// The operation, e.g. `"probabilities"`.
+        op: &'static str,
+        /// Which value, e.g. `"output 2 of example 7"`.
+        what: String,
+    },
 }
 
 /// Why a model file could not be saved or loaded.

@@ -50,6 +50,7 @@ mod model_file;
 mod network;
 mod params;
 mod perceptron;
+mod predict;
 pub mod reference;
 
 pub use builder::NetworkBuilder;
@@ -65,7 +66,7 @@ pub use layers::{
     Conv, Conv2d, Dense, Elman, Gru, ImageShape, Layer, LayerClone, Lstm, ParamSpec, PerStep,
     Pool2d, Pooling, Saved, Sharing, Steps,
 };
-pub use loss::{HalfSquaredError, Loss, SoftmaxCrossEntropy};
+pub use loss::{HalfSquaredError, Loss, SoftmaxCrossEntropy, softmax};
 pub use model_file::{
     ActivationResolver, Extras, FORMAT_NAME, FORMAT_VERSION, LayerRecord, LayerResolver,
     read_extras,
@@ -73,6 +74,7 @@ pub use model_file::{
 pub use network::{Layers, Network};
 pub use params::{ParamId, ParamKind};
 pub use perceptron::train_perceptron;
+pub use predict::{predicted_classes, softmax_columns};
 /// The JSON crate of [`Layer::settings`], re-exported so that a layer of your own needs
 /// no dependency of its own for it.
 pub use serde_json;

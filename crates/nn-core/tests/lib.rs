@@ -19,6 +19,7 @@ mod layer_gradients;
 mod learned;
 mod model_files;
 mod perceptrons;
+mod predict;
 mod recurrent_files;
 mod recurrent_gradients;
 mod reference;

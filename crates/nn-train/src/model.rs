@@ -50,6 +50,47 @@ impl<T: Real> Model<T> {
         }
     }
 
+    /// The class probabilities of raw inputs (`n₀ × N`), scaled first if the model has
+    /// a scaling: the softmax of each column of [`predict`](Model::predict)'s logits
+    /// (see `Network::probabilities`), for a classifier trained with
+    /// `SoftmaxCrossEntropy`.
+    ///
+    /// ```
+    /// use nn_train::{Model, Scaling};
+    /// use nn_core::Network;
+    /// use nn_activations::{Identity, Relu};
+    /// use nn_math::Matrix;
+    /// use rand::SeedableRng;
+    ///
+    /// let raw = Matrix::from_fn(2, 6, |i, j| (10 * i + j) as f64);
+    /// let net = Network::<f64>::builder(2).layer(8, Relu).layer(3, Identity)
+    ///     .build(&mut rand::rngs::StdRng::seed_from_u64(3))?;
+    /// let model = Model { network: net, scaling: Some(Scaling::standardize(&raw)?) };
+    /// let p = model.probabilities(&raw)?;
+    /// assert!(p.column_iter().all(|c| (c.sum() - 1.0).abs() < 1e-12));
+    /// let classes = model.predict_classes(&raw)?;
+    /// assert!(classes.iter().all(|&c| c < 3));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`predict`](Model::predict); [`TrainError::Core`] naming the example if an
+    /// output is not finite.
+    pub fn probabilities(&self, raw: &Matrix<T>) -> Result<Matrix<T>, TrainError> {
+        let mut logits = self.predict(raw)?;
+        nn_core::softmax_columns(&mut logits)?;
+        Ok(logits)
+    }
+
+    /// The predicted class of each raw input: the index of its largest output (the
+    /// first, on ties), its most probable class.
+    ///
+    /// # Errors
+    /// As [`probabilities`](Model::probabilities).
+    pub fn predict_classes(&self, raw: &Matrix<T>) -> Result<Vec<usize>, TrainError> {
+        Ok(nn_core::predicted_classes(&self.predict(raw)?)?)
+    }
+
     /// The model as the bytes of a model file: the network (readable by
     /// `Network::from_safetensors` and any safetensors reader) plus tensors `scaling.a`,
     /// `scaling.b` and metadata `scaling.kind`.

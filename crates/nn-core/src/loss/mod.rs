@@ -4,7 +4,7 @@ mod half_squared;
 mod softmax_cross_entropy;
 
 pub use half_squared::HalfSquaredError;
-pub use softmax_cross_entropy::SoftmaxCrossEntropy;
+pub use softmax_cross_entropy::{SoftmaxCrossEntropy, softmax};
 
 use nn_math::Real;
 

@@ -39,6 +39,32 @@ use crate::Loss;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SoftmaxCrossEntropy;
 
+/// Replaces logits `a` by their softmax `pⱼ = e^{aⱼ − max a} / Σᵢ e^{aᵢ − max a}` (the
+/// probabilities [`SoftmaxCrossEntropy`] scores), stably: no exponent is positive, so
+/// no logit overflows, and the sum is at least 1. Finite logits give finite
+/// probabilities summing to 1 up to rounding; a non-finite logit gives NaN.
+///
+/// ```
+/// let mut a = [1000.0_f32, 1000.0, -1000.0];
+/// nn_core::softmax(&mut a);
+/// assert_eq!(a, [0.5, 0.5, 0.0]);
+/// ```
+pub fn softmax<T: Real>(a: &mut [T]) {
+    let max = a
+        .iter()
+        .copied()
+        .reduce(|m, x| m.max(x))
+        .unwrap_or(T::zero());
+    let mut sum = T::zero();
+    for x in a.iter_mut() {
+        *x = (*x - max).exp();
+        sum += *x;
+    }
+    for x in a.iter_mut() {
+        *x /= sum;
+    }
+}
+
 /// `(max a, ln Σᵢ e^{aᵢ − max a})`: the log-sum-exp split so that no exponent is positive.
 fn log_sum_exp<T: Real>(a: &[T]) -> (T, T) {
     let max = a
