@@ -74,7 +74,7 @@ pub use model_file::{
 pub use network::{Layers, Network};
 pub use params::{ParamId, ParamKind};
 pub use perceptron::train_perceptron;
-pub use predict::{predicted_classes, softmax_columns};
+pub use predict::{argmax_columns, predicted_classes, softmax_columns};
 /// The JSON crate of [`Layer::settings`], re-exported so that a layer of your own needs
 /// no dependency of its own for it.
 pub use serde_json;

@@ -40,8 +40,21 @@ pub fn softmax_columns<T: Real>(logits: &mut Matrix<T>) -> Result<(), CoreError>
 /// [`CoreError::NonFinite`] naming the first value that is not finite.
 pub fn predicted_classes<T: Real>(logits: &Matrix<T>) -> Result<Vec<usize>, CoreError> {
     check_finite("predicted_classes", logits)?;
-    Ok(logits
-        .column_iter()
+    Ok(argmax_columns(logits))
+}
+
+/// Arg-max decoding: the row of the largest entry of each column (the predicted class;
+/// the first one on ties). The answer for a column holding NaN is meaningless:
+/// [`predicted_classes`] refuses such columns.
+///
+/// ```
+/// use nn_core::argmax_columns;
+/// use nn_math::Matrix;
+/// let m = Matrix::from_column_slice(3, 2, &[0.1_f32, 0.7, 0.2, 5.0, 5.0, -1.0]);
+/// assert_eq!(argmax_columns(&m), vec![1, 0]);
+/// ```
+pub fn argmax_columns<T: Real>(m: &Matrix<T>) -> Vec<usize> {
+    m.column_iter()
         .map(|column| {
             let mut best = 0;
             for (i, &v) in column.iter().enumerate() {
@@ -51,7 +64,7 @@ pub fn predicted_classes<T: Real>(logits: &Matrix<T>) -> Result<Vec<usize>, Core
             }
             best
         })
-        .collect())
+        .collect()
 }
 
 impl<T: Real> Network<T> {

@@ -118,9 +118,9 @@ impl<T: Real> Dataset<T> {
     }
 
     /// Splits the examples at random into a training set and a validation set holding
-    /// `validation_fraction` of them (rounded, at least one in each). When the targets
-    /// are one-hot, the split is stratified: each class is split in the same proportion.
-    /// The same RNG state gives the same split.
+    /// about `validation_fraction` of them; [`split_indices`](Dataset::split_indices)
+    /// says how it rounds and returns the indices it chose. The same RNG state gives the
+    /// same split.
     ///
     /// # Errors
     /// [`TrainError::Data`] if the fraction is not in `(0, 1)` or there are fewer than two
@@ -130,6 +130,49 @@ impl<T: Real> Dataset<T> {
         validation_fraction: f64,
         rng: &mut R,
     ) -> Result<(Self, Self), TrainError> {
+        let (train, valid) = self.split_indices(validation_fraction, rng)?;
+        Ok((self.subset(&train)?, self.subset(&valid)?))
+    }
+
+    /// The indices of [`split`](Dataset::split)'s training and validation examples, each
+    /// list in increasing order, so that the split can be recorded, reused or compared
+    /// with another tool's.
+    ///
+    /// How it rounds: when the targets are one-hot the split is stratified, and each
+    /// class of `n_c` examples gives `round(n_c · validation_fraction)` of them (halves
+    /// rounded up) to validation, chosen by a shuffle of that class; otherwise all `N`
+    /// examples form one group. If that leaves a side empty, one example moves over. The
+    /// total is the sum of the classes' rounded counts, which can differ by a few from
+    /// `N · validation_fraction` (scikit-learn's `train_test_split` instead fixes the
+    /// total at `⌈N · fraction⌉` and shares it among the classes): to use exactly another
+    /// tool's split, pass its indices to [`split_at`](Dataset::split_at).
+    ///
+    /// ```
+    /// use nn_train::{Dataset, one_hot};
+    /// use nn_math::Matrix;
+    /// use rand::SeedableRng;
+    ///
+    /// // 3 classes of 5, 5 and 2 examples.
+    /// let labels = [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2];
+    /// let x = Matrix::from_fn(1, 12, |_, j| j as f64);
+    /// let data = Dataset::new(x, one_hot(&labels, 3)?)?;
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(0);
+    /// let (train, valid) = data.split_indices(0.25, &mut rng)?;
+    /// // round(1.25) + round(1.25) + round(0.5) = 1 + 1 + 1 validation examples.
+    /// assert_eq!((train.len(), valid.len()), (9, 3));
+    /// let (t, v) = data.split_at(&valid)?;
+    /// assert_eq!(v.inputs().iter().map(|&x| x as usize).collect::<Vec<_>>(), valid);
+    /// assert_eq!(t.len(), 9);
+    /// # Ok::<(), nn_train::TrainError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`split`](Dataset::split).
+    pub fn split_indices<R: Rng + ?Sized>(
+        &self,
+        validation_fraction: f64,
+        rng: &mut R,
+    ) -> Result<(Vec<usize>, Vec<usize>), TrainError> {
         if !(validation_fraction > 0.0 && validation_fraction < 1.0) {
             return Err(TrainError::Data(format!(
                 "validation fraction {validation_fraction} is not in (0, 1)"
@@ -141,11 +184,11 @@ impl<T: Real> Dataset<T> {
             ));
         }
         // Groups of example indices: one per class when one-hot, else all together.
-        let groups: Vec<Vec<usize>> = match self.classes() {
+        let groups: Vec<Vec<usize>> = match &self.classes {
             Some(classes) => {
                 let n_classes = classes.iter().max().map_or(0, |m| m + 1);
                 let mut g = vec![Vec::new(); n_classes];
-                for (i, c) in classes.into_iter().enumerate() {
+                for (i, &c) in classes.iter().enumerate() {
                     g[c].push(i);
                 }
                 g
@@ -168,7 +211,44 @@ impl<T: Real> Dataset<T> {
         }
         train.sort_unstable();
         valid.sort_unstable();
-        Ok((self.subset(&train)?, self.subset(&valid)?))
+        Ok((train, valid))
+    }
+
+    /// Splits at given indices: the examples at `validation` (in that order) form the
+    /// validation set, every other example (in order) the training set. Use it to
+    /// reproduce another tool's split exactly, or one recorded by
+    /// [`split_indices`](Dataset::split_indices).
+    ///
+    /// # Errors
+    /// [`TrainError::Data`] for an index out of range or given twice, or a side that
+    /// would be empty.
+    pub fn split_at(&self, validation: &[usize]) -> Result<(Self, Self), TrainError> {
+        let mut taken = vec![false; self.len()];
+        for &i in validation {
+            match taken.get_mut(i) {
+                None => {
+                    return Err(TrainError::Data(format!(
+                        "split_at: index {i} is out of range for {} examples",
+                        self.len()
+                    )));
+                }
+                Some(true) => {
+                    return Err(TrainError::Data(format!(
+                        "split_at: index {i} is given twice"
+                    )));
+                }
+                Some(t) => *t = true,
+            }
+        }
+        let train: Vec<usize> = (0..self.len()).filter(|&i| !taken[i]).collect();
+        if validation.is_empty() || train.is_empty() {
+            return Err(TrainError::Data(format!(
+                "split_at: {} of {} examples for validation leaves a side empty",
+                validation.len(),
+                self.len()
+            )));
+        }
+        Ok((self.subset(&train)?, self.subset(validation)?))
     }
 }
 

@@ -97,11 +97,12 @@ pub use load::{
 };
 pub use metrics::{ConfusionMatrix, accuracy};
 pub use model::Model;
+pub use nn_core::argmax_columns;
 pub use optimizer::{
     Adam, AdamW, Momentum, NotesMomentum, Optimizer, OptimizerState, ParamState, RmsProp, Sgd,
     StepContext,
 };
-pub use preprocess::{Scaling, ScalingKind, argmax_columns, one_hot};
+pub use preprocess::{ConstantFeatures, Scaling, ScalingKind, one_hot};
 pub use regularizer::{ElasticNet, L1, L2, Regularizer};
 pub use schedule::{Cosine, Exponential, InverseTime, Schedule, StepDecay};
 pub use trainer::{Trainer, evaluate};

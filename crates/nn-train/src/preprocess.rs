@@ -20,12 +20,27 @@ pub enum ScalingKind {
     },
 }
 
+/// What a [`Scaling`] does with a feature that is constant on the training set (zero
+/// variance or range), where the usual scale `1/σᵢ` does not exist.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ConstantFeatures {
+    /// `aᵢ = 0`: the feature maps to 0 (standardization) or to `low` (min–max) on every
+    /// input, training or new. The default.
+    #[default]
+    Zero,
+    /// `aᵢ = 1` (standardization) or a range of 1 (min–max), as scikit-learn's
+    /// `StandardScaler` and `MinMaxScaler` do: the training value still maps to 0 (or
+    /// `low`), and a new input's difference from it passes through unscaled.
+    UnitScale,
+}
+
 /// A per-feature affine map `x'ᵢ = aᵢ·xᵢ + bᵢ`, fitted on training inputs only and then
 /// applied unchanged to validation, test and new data, so that nothing about those
 /// leaks into training.
 ///
-/// A constant feature (zero variance or range) gets `aᵢ = 0`: it maps to 0
-/// (standardization) or to `low` (min–max), never to NaN.
+/// A constant feature (zero variance or range) gets `aᵢ = 0` by default: it maps to 0
+/// (standardization) or to `low` (min–max), never to NaN; [`ConstantFeatures::UnitScale`]
+/// gives scikit-learn's behaviour instead ([`Scaling::standardize_with`]).
 ///
 /// ```
 /// use nn_train::Scaling;
@@ -47,44 +62,107 @@ pub struct Scaling<T> {
     b: Vec<T>,
 }
 
-fn empty_err() -> TrainError {
-    TrainError::Data("scaling needs at least one example and one feature".into())
+/// A training matrix to fit on: not empty, every value finite.
+fn check_train<T: Real>(train: &Matrix<T>) -> Result<(), TrainError> {
+    if train.is_empty() {
+        return Err(TrainError::Data(
+            "scaling needs at least one example and one feature".into(),
+        ));
+    }
+    if let Some(pos) = train.as_slice().iter().position(|v| !v.is_finite()) {
+        let (row, col) = (pos % train.nrows(), pos / train.nrows());
+        return Err(TrainError::Data(format!(
+            "scaling: feature {row} of example {col} is not finite"
+        )));
+    }
+    Ok(())
+}
+
+/// The fitted scaling, unless a scale or shift overflowed (features near the largest
+/// finite value), which would make every scaled input non-finite.
+fn fitted<T: Real>(kind: ScalingKind, a: Vec<T>, b: Vec<T>) -> Result<Scaling<T>, TrainError> {
+    if let Some(i) = a
+        .iter()
+        .zip(&b)
+        .position(|(x, y)| !(x.is_finite() && y.is_finite()))
+    {
+        return Err(TrainError::Data(format!(
+            "scaling: feature {i}'s scale or shift is not finite in the scalar type (values too large)"
+        )));
+    }
+    Ok(Scaling { kind, a, b })
 }
 
 impl<T: Real> Scaling<T> {
     /// Standardization fitted on `train` (`n_features × N`): `aᵢ = 1/σᵢ`, `bᵢ = −μᵢ/σᵢ`
-    /// with the population standard deviation `σᵢ`.
+    /// with the population standard deviation `σᵢ` (a constant feature gets `aᵢ = 0`).
     ///
     /// # Errors
-    /// [`TrainError::Data`] for an empty matrix.
+    /// [`TrainError::Data`] for an empty matrix or a value that is not finite.
     pub fn standardize(train: &Matrix<T>) -> Result<Self, TrainError> {
-        if train.is_empty() {
-            return Err(empty_err());
-        }
+        Self::standardize_with(train, ConstantFeatures::Zero)
+    }
+
+    /// As [`standardize`](Scaling::standardize), choosing what a constant feature gets.
+    ///
+    /// ```
+    /// use nn_train::{ConstantFeatures, Scaling};
+    /// use nn_math::Matrix;
+    ///
+    /// let train = Matrix::from_row_slice(1, 3, &[5.0, 5.0, 5.0]);
+    /// let mut new = Matrix::from_row_slice(1, 1, &[7.0]);
+    /// Scaling::standardize_with(&train, ConstantFeatures::UnitScale)?.apply(&mut new)?;
+    /// assert_eq!(new[(0, 0)], 2.0); // scikit-learn's StandardScaler: (7 − 5) / 1
+    /// let mut again = Matrix::from_row_slice(1, 1, &[7.0]);
+    /// Scaling::standardize(&train)?.apply(&mut again)?;
+    /// assert_eq!(again[(0, 0)], 0.0);
+    /// # Ok::<(), nn_train::TrainError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`standardize`](Scaling::standardize).
+    pub fn standardize_with(
+        train: &Matrix<T>,
+        constant: ConstantFeatures,
+    ) -> Result<Self, TrainError> {
+        check_train(train)?;
         let n = train.ncols() as f64;
         let (mut a, mut b) = (Vec::new(), Vec::new());
         for row in train.row_iter() {
             let mean = row.iter().map(|v| v.as_f64()).sum::<f64>() / n;
             let var = row.iter().map(|v| (v.as_f64() - mean).powi(2)).sum::<f64>() / n;
             let sd = var.sqrt();
-            let scale = if sd > 0.0 { 1.0 / sd } else { 0.0 };
+            let scale = match constant {
+                _ if sd > 0.0 => 1.0 / sd,
+                ConstantFeatures::Zero => 0.0,
+                ConstantFeatures::UnitScale => 1.0,
+            };
             a.push(T::lit(scale));
             b.push(T::lit(-mean * scale));
         }
-        Ok(Self {
-            kind: ScalingKind::Standardize,
-            a,
-            b,
-        })
+        fitted(ScalingKind::Standardize, a, b)
     }
 
     /// Min–max scaling fitted on `train`: each feature's `[min, max]` maps onto
     /// `[low, high]`.
     ///
     /// # Errors
-    /// [`TrainError::Data`] for an empty matrix, [`TrainError::HyperParameter`] unless
-    /// `low < high` (both finite).
+    /// [`TrainError::Data`] for an empty matrix or a value that is not finite,
+    /// [`TrainError::HyperParameter`] unless `low < high` (both finite).
     pub fn min_max(train: &Matrix<T>, low: f64, high: f64) -> Result<Self, TrainError> {
+        Self::min_max_with(train, low, high, ConstantFeatures::Zero)
+    }
+
+    /// As [`min_max`](Scaling::min_max), choosing what a constant feature gets.
+    ///
+    /// # Errors
+    /// As [`min_max`](Scaling::min_max).
+    pub fn min_max_with(
+        train: &Matrix<T>,
+        low: f64,
+        high: f64,
+        constant: ConstantFeatures,
+    ) -> Result<Self, TrainError> {
         crate::error::check_range(
             "Scaling::min_max",
             "high - low",
@@ -92,9 +170,7 @@ impl<T: Real> Scaling<T> {
             low.is_finite() && low < high,
             "need low < high",
         )?;
-        if train.is_empty() {
-            return Err(empty_err());
-        }
+        check_train(train)?;
         let (mut a, mut b) = (Vec::new(), Vec::new());
         for row in train.row_iter() {
             let (min, max) = row
@@ -102,19 +178,15 @@ impl<T: Real> Scaling<T> {
                 .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
                     (lo.min(v.as_f64()), hi.max(v.as_f64()))
                 });
-            let scale = if max > min {
-                (high - low) / (max - min)
-            } else {
-                0.0
+            let scale = match constant {
+                _ if max > min => (high - low) / (max - min),
+                ConstantFeatures::Zero => 0.0,
+                ConstantFeatures::UnitScale => high - low,
             };
             a.push(T::lit(scale));
             b.push(T::lit(low - min * scale));
         }
-        Ok(Self {
-            kind: ScalingKind::MinMax { low, high },
-            a,
-            b,
-        })
+        fitted(ScalingKind::MinMax { low, high }, a, b)
     }
 
     /// How it was fitted.
@@ -227,20 +299,4 @@ pub fn one_hot<T: Real>(labels: &[usize], n_classes: usize) -> Result<Matrix<T>,
         y[(l, j)] = T::one();
     }
     Ok(y)
-}
-
-/// Arg-max decoding: the row of the largest entry of each column (the predicted class;
-/// the first one on ties).
-pub fn argmax_columns<T: Real>(m: &Matrix<T>) -> Vec<usize> {
-    m.column_iter()
-        .map(|c| {
-            c.iter()
-                .enumerate()
-                .fold((0, None::<T>), |(bi, bv), (i, &v)| match bv {
-                    Some(b) if b >= v => (bi, bv),
-                    _ => (i, Some(v)),
-                })
-                .0
-        })
-        .collect()
 }

@@ -1,7 +1,7 @@
 //! Data sets: validation of inputs, and the seeded, stratified split.
 
 use nn_math::Matrix;
-use nn_train::Dataset;
+use nn_train::{Dataset, one_hot};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -81,5 +81,32 @@ fn classes_are_given_only_for_one_hot_targets() {
         y.column_mut(1).copy_from_slice(&bad);
         let data = Dataset::new(x.clone(), y).unwrap();
         assert_eq!(data.classes(), None, "{bad:?}");
+    }
+}
+
+#[test]
+fn split_indices_are_what_split_uses_and_split_at_reproduces_them() {
+    let labels: Vec<usize> = (0..40).map(|i| (i * 7) % 3).collect();
+    let x = Matrix::from_fn(2, 40, |r, c| (10 * c + r) as f64);
+    let data = Dataset::new(x, one_hot(&labels, 3).unwrap()).unwrap();
+    let (train, valid) = data.split(0.3, &mut StdRng::seed_from_u64(4)).unwrap();
+    let (ti, vi) = data
+        .split_indices(0.3, &mut StdRng::seed_from_u64(4))
+        .unwrap();
+    assert_eq!(ti.len() + vi.len(), 40);
+    assert!(ti.iter().all(|i| !vi.contains(i)));
+    assert_eq!(train, data.subset(&ti).unwrap());
+    assert_eq!(valid, data.subset(&vi).unwrap());
+    let (t2, v2) = data.split_at(&vi).unwrap();
+    assert_eq!((t2, v2), (train, valid));
+    // Indices that do not make a split are refused, naming the index.
+    for (bad, what) in [
+        (vec![3, 40], "index 40 is out of range"),
+        (vec![5, 5], "index 5 is given twice"),
+        (vec![], "leaves a side empty"),
+        ((0..40).collect(), "leaves a side empty"),
+    ] {
+        let err = data.split_at(&bad).unwrap_err();
+        assert!(err.to_string().contains(what), "{err}");
     }
 }

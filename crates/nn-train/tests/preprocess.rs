@@ -131,3 +131,42 @@ fn a_saved_model_predicts_from_raw_inputs_after_loading() {
     assert_eq!(Network::<f64>::load(&path).unwrap(), model.network);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn constant_features_map_to_zero_or_pass_through_as_scikit_learn_does() {
+    use nn_train::ConstantFeatures;
+    // Feature 0 varies, feature 1 is constant at 3.
+    let train = Matrix::from_row_slice(2, 4, &[1.0, 2.0, 3.0, 4.0, 3.0, 3.0, 3.0, 3.0]);
+    let new = Matrix::from_row_slice(2, 2, &[2.5, 0.0, 3.0, 10.0]);
+    let apply = |s: Scaling<f64>| {
+        let mut x = new.clone();
+        s.apply(&mut x).unwrap();
+        x
+    };
+    let zero = apply(Scaling::standardize(&train).unwrap());
+    let unit = apply(Scaling::standardize_with(&train, ConstantFeatures::UnitScale).unwrap());
+    assert_eq!(
+        zero.row(0),
+        unit.row(0),
+        "a varying feature is scaled the same way"
+    );
+    assert_eq!(zero.row(1).iter().copied().collect::<Vec<_>>(), [0.0, 0.0]);
+    assert_eq!(unit.row(1).iter().copied().collect::<Vec<_>>(), [0.0, 7.0]);
+    // Min–max onto [−1, 1]: a range of 1 stands in for the missing one (scale 2).
+    let mm = apply(Scaling::min_max_with(&train, -1.0, 1.0, ConstantFeatures::UnitScale).unwrap());
+    assert_eq!(mm.row(1).iter().copied().collect::<Vec<_>>(), [-1.0, 13.0]);
+}
+
+#[test]
+fn fitting_on_non_finite_or_overflowing_values_is_an_error() {
+    let mut train = Matrix::from_row_slice(2, 2, &[1.0, 2.0, 3.0, 4.0]);
+    train[(1, 1)] = f64::NAN;
+    let err = Scaling::standardize(&train).unwrap_err();
+    assert!(err.to_string().contains("feature 1 of example 1"), "{err}");
+    assert!(Scaling::min_max(&train, 0.0, 1.0).is_err());
+    // Finite values whose scale overflows f32: a range of 1e-30 stretched onto 1e30.
+    let narrow = Matrix::from_row_slice(1, 2, &[0.0_f32, 1e-30]);
+    assert!(Scaling::<f64>::min_max(&narrow.map(f64::from), 0.0, 1e30).is_ok());
+    let err = Scaling::min_max(&narrow, 0.0, 1e30).unwrap_err();
+    assert!(err.to_string().contains("not finite"), "{err}");
+}
