@@ -81,13 +81,11 @@ pub struct TrainerConfig<T: Real> {
     pub dropout: Option<Dropout>,
     /// Seed of every random choice of training (shuffling, dropout masks). Default 0.
     pub seed: u64,
-    /// Threads that share each training step, `≥ 1`. Default 1. Each thread computes,
-    /// and updates, its own block of every layer's neurons (see
-    /// [`Workspace::with_threads`](nn_core::Workspace::with_threads)); results are the
-    /// same run to run for any fixed count, and agree with one thread up to rounding.
-    /// Only layers with at least 16,384 weights (or 2²⁰ multiply-adds per batch) are
-    /// split; smaller ones gain nothing. Measured on 2 cores (`docs/dev-log.md`),
-    /// 784-128-64-10 network: 1.35–1.4× at batch 64, 1.2–1.4× at batch 1.
+    /// Threads that share each training step, `≥ 1`. Default 1. Which layers are shared
+    /// between them, and how, is stated in one place: [`nn_core::SplitRule::Auto`] (the
+    /// rule a trainer's workspace uses). Results are the same run to run for any fixed
+    /// count, and agree with one thread up to rounding. Measured speed-ups:
+    /// `docs/performance.md`.
     pub threads: usize,
     /// Stop once the monitored error (`E_v`, or `E_t`) is at most this. Default none.
     pub target_error: Option<f64>,

@@ -15,7 +15,10 @@ pub enum SplitRule {
     /// 2²⁰ multiply-adds per batch); by examples otherwise, except that a layer with
     /// fewer than 2¹⁶ multiply-adds per batch runs on the calling thread alone (its work
     /// is shorter than a fork). Measured in `docs/dev-log.md` (784-128-64-10 at batch
-    /// 64: the first layer by inputs, the second by examples, the third alone).
+    /// 64: the first layer by inputs, the second by examples, the third alone). This is
+    /// for networks of dense layers only: a network with any other layer (convolution,
+    /// pooling, recurrent, the user's own) is split by examples as a whole, each thread
+    /// taking its block of the batch through every layer, whatever the rule.
     #[default]
     Auto,
     /// Layer `k` (counted from 0) by inputs if bit `k` of the mask is set, by examples
