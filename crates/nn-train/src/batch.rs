@@ -6,7 +6,7 @@ use nn_math::Real;
 use rand::rngs::StdRng;
 
 use crate::TrainError;
-use crate::trainer::argmax;
+use crate::evaluation::argmax;
 
 /// One batch: its examples' indices in the data set, the next batch's (empty if none),
 /// and the data set's classes (for accuracy) if the targets are one-hot.

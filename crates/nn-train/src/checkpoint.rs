@@ -10,6 +10,8 @@ use crate::{ParamState, TrainError, Trainer};
 
 const PREFIX_META: &str = "trainer.";
 const PREFIX_TENSOR: &str = "optimizer.";
+/// The prefix, after `trainer.`, of the run's settings (`crate::RUN_SETTINGS`).
+const SETTING: &str = "setting.";
 
 /// The full names of `net`'s parameter tensors, in visiting order.
 fn param_paths<T: Real>(net: &Network<T>) -> Vec<String> {
@@ -62,6 +64,11 @@ impl<T: Real> Trainer<T> {
             (format!("{PREFIX_META}buffers"), buffers.join(",")),
             (format!("{PREFIX_META}params"), param_paths(net).join(",")),
         ];
+        for (name, value) in self.config().run_settings() {
+            extras
+                .metadata
+                .push((format!("{PREFIX_META}{SETTING}{name}"), value));
+        }
         Ok(net.to_safetensors_with(&extras)?)
     }
 
@@ -81,12 +88,54 @@ impl<T: Real> Trainer<T> {
     }
 
     /// Restores the trainer's state from checkpoint bytes and returns the network in it.
-    /// Training with this trainer then continues exactly as if it had never stopped
-    /// (same configuration and seed assumed).
+    /// Training with this trainer then continues exactly as if it had never stopped, up
+    /// to the run's configured length (`TrainerConfig::epochs`, counted from the run's
+    /// start). The checkpoint records the settings that decide the bits
+    /// ([`TrainerConfig::run_settings`](crate::TrainerConfig::run_settings)); resuming
+    /// with different ones is an error naming each, unless the trainer was told the
+    /// change is on purpose ([`Trainer::allow_changes`]). Early stopping starts counting
+    /// afresh.
+    ///
+    /// ```
+    /// use nn_train::{Dataset, Trainer, TrainerConfig};
+    /// use nn_core::Network;
+    /// use nn_activations::{Identity, Tanh};
+    /// use nn_math::Matrix;
+    /// use rand::SeedableRng;
+    ///
+    /// let data = Dataset::new(Matrix::from_fn(1, 16, |_, j| j as f64 / 16.0),
+    ///                         Matrix::from_fn(1, 16, |_, j| (j as f64 / 5.0).sin()))?;
+    /// let config = || TrainerConfig::<f64> { epochs: 6, batch_size: 4, ..TrainerConfig::default() };
+    /// let fresh = || Network::builder(1).layer(8, Tanh).layer(1, Identity)
+    ///     .build(&mut rand::rngs::StdRng::seed_from_u64(1));
+    ///
+    /// let mut straight = fresh()?;
+    /// Trainer::new(config())?.fit(&mut straight, &data, None)?; // 6 epochs
+    ///
+    /// let mut net = fresh()?;
+    /// let mut first = Trainer::new(config())?;
+    /// first.fit_with(&mut net, &data, None, |r| {
+    ///     if r.epoch == 2 { nn_train::Control::Stop } else { nn_train::Control::Continue }
+    /// })?; // interrupted after 2
+    /// let bytes = first.checkpoint_bytes(&net)?;
+    ///
+    /// let mut second = Trainer::new(config())?;
+    /// let mut resumed = second.resume_from_bytes(&bytes)?;
+    /// let rest = second.fit(&mut resumed, &data, None)?; // the 4 epochs left
+    /// assert_eq!(rest.epochs.len(), 4);
+    /// assert_eq!(resumed, straight);
+    ///
+    /// // Another seed would give other bits: refused, naming it.
+    /// let mut other = Trainer::new(TrainerConfig { seed: 7, ..config() })?;
+    /// let err = other.resume_from_bytes(&bytes).unwrap_err();
+    /// assert!(err.to_string().contains("seed was \"0\", is \"7\""), "{err}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// A [`TrainError::Core`] for an unreadable network, [`TrainError::Checkpoint`] if the
-    /// file holds no trainer state, another optimizer's state, or inconsistent state.
+    /// file holds no trainer state, another optimizer's state, inconsistent state, or
+    /// settings that differ from this trainer's.
     pub fn resume_from_bytes(&mut self, bytes: &[u8]) -> Result<Network<T>, TrainError> {
         self.resume_from_bytes_resolving(bytes, &|_, _| None, &|_| None)
     }
@@ -120,6 +169,14 @@ impl<T: Real> Trainer<T> {
                 self.config().optimizer.name()
             )));
         }
+        // The settings that decide the bits (checkpoints of earlier releases have none).
+        let prefix = format!("{PREFIX_META}{SETTING}");
+        let stored: Vec<(&str, &str)> = extras
+            .metadata
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix(&prefix)?, v.as_str())))
+            .collect();
+        crate::settings::compare(&stored, self.config(), &self.allowed_changes)?;
         let epochs_done: usize = meta("epochs_done")?
             .parse()
             .map_err(|_| bad("epochs_done is not a number"))?;

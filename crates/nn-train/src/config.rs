@@ -54,7 +54,9 @@ pub enum Control {
 /// };
 /// ```
 pub struct TrainerConfig<T: Real> {
-    /// Epochs to run (at most). Default 10.
+    /// The run's length: [`crate::Trainer::fit`] trains until this many epochs are done
+    /// in all, counting those of earlier `fit` calls and of a resumed checkpoint (fewer
+    /// if a stopping rule fires). Default 10.
     pub epochs: usize,
     /// Examples per mini-batch, `≥ 1`. Default 32.
     pub batch_size: usize,
@@ -138,8 +140,7 @@ impl<T: Real> TrainerConfig<T> {
         self.optimizer.validate()?;
         self.schedule.validate()?;
         // Every epoch's learning rate, checked now rather than after the epochs before
-        // it have run (in the scalar type used: 1e-50 is 0 in f32). A resumed run's
-        // later epochs are checked when they come.
+        // it have run (in the scalar type used: 1e-50 is 0 in f32).
         for epoch in 0..self.epochs.min(1 << 20) {
             check_rate::<T>(self.schedule.rate(epoch))?;
         }

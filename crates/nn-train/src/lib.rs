@@ -76,6 +76,7 @@ mod config;
 mod dataset;
 pub mod embedded;
 mod error;
+mod evaluation;
 mod history;
 mod load;
 mod metrics;
@@ -84,12 +85,14 @@ mod optimizer;
 mod preprocess;
 mod regularizer;
 mod schedule;
+mod settings;
 mod trainer;
 
 pub use clip::clip_by_global_norm;
 pub use config::{Control, EarlyStopping, LastBatch, TrainerConfig};
 pub use dataset::Dataset;
 pub use error::TrainError;
+pub use evaluation::evaluate;
 pub use history::{Diagnosis, EpochRecord, History, StopReason};
 pub use load::{
     CsvOptions, Header, IdxImages, MnistSplit, load_mnist, parse_csv, parse_idx_images,
@@ -105,7 +108,8 @@ pub use optimizer::{
 pub use preprocess::{ConstantFeatures, Scaling, ScalingKind, one_hot};
 pub use regularizer::{ElasticNet, L1, L2, Regularizer};
 pub use schedule::{Cosine, Exponential, InverseTime, Schedule, StepDecay};
-pub use trainer::{Trainer, evaluate};
+pub use settings::RUN_SETTINGS;
+pub use trainer::Trainer;
 
 /// The guide's code blocks (`docs/guide.md`), compiled and run as doc tests so that they
 /// stay true.

@@ -18,6 +18,14 @@ pub trait Regularizer<T: Real> {
     /// Adds `∂penalty/∂param` to `grad`.
     fn add_gradient(&self, id: ParamId, param: &[T], grad: &mut [T]);
 
+    /// The hyper-parameters, as a string that two runs share exactly when they use the
+    /// same ones (checkpoints record it, and resuming with another is refused). The
+    /// built-ins give their `Debug` form; the default is the type's name, so a type of
+    /// your own with hyper-parameters should override it.
+    fn settings(&self) -> String {
+        core::any::type_name::<Self>().to_owned()
+    }
+
     /// Checks the hyper-parameters; the trainer calls it once.
     ///
     /// # Errors
@@ -79,6 +87,10 @@ impl L1 {
 }
 
 impl<T: Real> Regularizer<T> for L1 {
+    fn settings(&self) -> String {
+        format!("{self:?}")
+    }
+
     fn penalty(&self, id: ParamId, param: &[T]) -> T {
         if applies(id, self.include_biases) {
             T::lit(self.lambda) * L1Norm.norm(param)
@@ -135,6 +147,10 @@ impl L2 {
 }
 
 impl<T: Real> Regularizer<T> for L2 {
+    fn settings(&self) -> String {
+        format!("{self:?}")
+    }
+
     fn penalty(&self, id: ParamId, param: &[T]) -> T {
         if applies(id, self.include_biases) {
             T::lit(0.5 * self.lambda) * squared_l2_norm(param)
@@ -190,6 +206,10 @@ impl ElasticNet {
 }
 
 impl<T: Real> Regularizer<T> for ElasticNet {
+    fn settings(&self) -> String {
+        format!("{self:?}")
+    }
+
     fn penalty(&self, id: ParamId, param: &[T]) -> T {
         let (l1, l2) = self.parts();
         l1.penalty(id, param) + l2.penalty(id, param)

@@ -17,6 +17,14 @@ pub trait Schedule {
     /// The learning rate in `epoch` (0-based).
     fn rate(&self, epoch: usize) -> f64;
 
+    /// The hyper-parameters, as a string that two runs share exactly when they use the
+    /// same ones (checkpoints record it, and resuming with another is refused). The
+    /// built-ins give their `Debug` form; the default is the type's name, so a type of
+    /// your own with hyper-parameters should override it.
+    fn settings(&self) -> String {
+        core::any::type_name::<Self>().to_owned()
+    }
+
     /// Checks the parameters; the trainer calls it once.
     ///
     /// # Errors
@@ -27,6 +35,10 @@ pub trait Schedule {
 }
 
 impl Schedule for f64 {
+    fn settings(&self) -> String {
+        format!("{self:?}")
+    }
+
     fn rate(&self, _epoch: usize) -> f64 {
         *self
     }
@@ -43,6 +55,10 @@ impl Schedule for f64 {
 }
 
 impl Schedule for f32 {
+    fn settings(&self) -> String {
+        format!("{self:?}")
+    }
+
     fn rate(&self, _epoch: usize) -> f64 {
         f64::from(*self)
     }
@@ -64,6 +80,10 @@ pub struct StepDecay {
 }
 
 impl Schedule for StepDecay {
+    fn settings(&self) -> String {
+        format!("{self:?}")
+    }
+
     fn rate(&self, epoch: usize) -> f64 {
         self.initial
             * self
@@ -106,6 +126,10 @@ pub struct Exponential {
 }
 
 impl Schedule for Exponential {
+    fn settings(&self) -> String {
+        format!("{self:?}")
+    }
+
     fn rate(&self, epoch: usize) -> f64 {
         self.initial * self.gamma.powi(i32::try_from(epoch).unwrap_or(i32::MAX))
     }
@@ -138,6 +162,10 @@ pub struct InverseTime {
 }
 
 impl Schedule for InverseTime {
+    fn settings(&self) -> String {
+        format!("{self:?}")
+    }
+
     fn rate(&self, epoch: usize) -> f64 {
         self.initial / (1.0 + self.decay * epoch as f64)
     }
@@ -173,6 +201,10 @@ pub struct Cosine {
 }
 
 impl Schedule for Cosine {
+    fn settings(&self) -> String {
+        format!("{self:?}")
+    }
+
     fn rate(&self, epoch: usize) -> f64 {
         let e = epoch.min(self.period) as f64 / self.period.max(1) as f64;
         self.min + (self.initial - self.min) * (1.0 + (std::f64::consts::PI * e).cos()) / 2.0
@@ -206,6 +238,10 @@ impl Schedule for Cosine {
 impl<S: Schedule + ?Sized> Schedule for Box<S> {
     fn rate(&self, epoch: usize) -> f64 {
         (**self).rate(epoch)
+    }
+
+    fn settings(&self) -> String {
+        (**self).settings()
     }
 
     fn validate(&self) -> Result<(), TrainError> {

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use nn_core::{Gradient, Loss, Network, Workspace};
+use nn_core::{Gradient, Network, Workspace};
 use nn_math::Real;
 use nn_math::nalgebra::DMatrixView;
 use rand::SeedableRng;
@@ -27,6 +27,8 @@ pub struct Trainer<T: Real> {
     config: TrainerConfig<T>,
     pub(crate) state: OptimizerState<T>,
     pub(crate) epochs_done: usize,
+    /// Settings a resumed run may change ([`Trainer::allow_changes`]).
+    pub(crate) allowed_changes: Vec<String>,
     /// The forward and backward passes' buffers, and the threads that share each step.
     workspace: Workspace<T>,
     batch_y: Vec<T>,
@@ -42,17 +44,6 @@ fn epoch_seed(seed: u64, epoch: usize) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The index of the largest entry (the predicted class).
-pub(crate) fn argmax<T: Real>(xs: &[T]) -> usize {
-    xs.iter()
-        .enumerate()
-        .fold((0, None::<T>), |(bi, bv), (i, &v)| match bv {
-            Some(b) if b >= v => (bi, bv),
-            _ => (i, Some(v)),
-        })
-        .0
-}
-
 impl<T: Real> Trainer<T> {
     /// A trainer, with every hyper-parameter validated once.
     ///
@@ -65,6 +56,7 @@ impl<T: Real> Trainer<T> {
             config,
             state: OptimizerState::default(),
             epochs_done: 0,
+            allowed_changes: Vec::new(),
             workspace: Workspace::new(),
             batch_y: Vec::new(),
             order: Vec::new(),
@@ -76,9 +68,33 @@ impl<T: Real> Trainer<T> {
         &self.config
     }
 
-    /// Epochs completed by this trainer so far (over all `fit` calls).
+    /// Epochs completed by this trainer so far (over all `fit` calls, and those of a
+    /// resumed checkpoint).
     pub fn epochs_done(&self) -> usize {
         self.epochs_done
+    }
+
+    /// Sets the run's length to `epochs` in all (the configuration's `epochs`), e.g. to
+    /// train further after a run has reached its length: the next `fit` trains the
+    /// epochs from [`epochs_done`](Trainer::epochs_done) up to it.
+    ///
+    /// ```
+    /// # use nn_train::{Trainer, TrainerConfig};
+    /// let mut trainer = Trainer::new(TrainerConfig::<f64> { epochs: 5, ..TrainerConfig::default() })?;
+    /// trainer.set_epochs(8)?; // three more after the first five
+    /// assert_eq!(trainer.config().epochs, 8);
+    /// # Ok::<(), nn_train::TrainError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`TrainError::HyperParameter`] if the schedule's learning rate is not positive and
+    /// finite (in `T`) in one of the epochs added.
+    pub fn set_epochs(&mut self, epochs: usize) -> Result<(), TrainError> {
+        for epoch in self.config.epochs..epochs.min(self.config.epochs + (1 << 20)) {
+            crate::config::check_rate::<T>(self.config.schedule.rate(epoch))?;
+        }
+        self.config.epochs = epochs;
+        Ok(())
     }
 
     /// The optimizer's state (one entry per parameter tensor once training started).
@@ -86,8 +102,11 @@ impl<T: Real> Trainer<T> {
         &self.state
     }
 
-    /// Trains `net` on `train` for the configured number of epochs (or until a stopping
-    /// rule fires), validating on `validation` after every epoch.
+    /// Trains `net` on `train` until the run has its configured length (`epochs` in
+    /// all, counting the epochs of earlier `fit` calls and of a resumed checkpoint; none
+    /// if it has) or a stopping rule fires, validating on `validation` after every
+    /// epoch. A run resumed from a checkpoint thus ends where the uninterrupted run
+    /// would, with no arithmetic; [`set_epochs`](Trainer::set_epochs) makes it longer.
     ///
     /// # Errors
     /// [`TrainError::Data`] if a data set does not fit the network,
@@ -153,7 +172,7 @@ impl<T: Real> Trainer<T> {
         let mut best: Option<(f64, usize, Network<T>)> = None;
         let mut since_best = 0;
 
-        for _ in 0..self.config.epochs {
+        for _ in self.epochs_done..self.config.epochs {
             let epoch = self.epochs_done + 1;
             let lr = self.config.schedule.rate(self.epochs_done);
             crate::config::check_rate::<T>(lr)?;
@@ -350,53 +369,13 @@ impl<T: Real> Trainer<T> {
     pub(crate) fn evaluate(&mut self, net: &Network<T>, data: &Dataset<T>) -> (f64, Option<f64>) {
         let chunk = self.config.batch_size;
         // Shapes were checked at the start of `fit`, so this cannot fail.
-        evaluate_in_chunks(net, data, &*self.config.loss, &mut self.workspace, chunk)
-            .unwrap_or((f64::NAN, None))
+        crate::evaluation::evaluate_in_chunks(
+            net,
+            data,
+            &*self.config.loss,
+            &mut self.workspace,
+            chunk,
+        )
+        .unwrap_or((f64::NAN, None))
     }
-}
-
-/// `(mean loss, accuracy)` over a data set, evaluated `chunk` examples at a time through
-/// `ws` (no dropout, no allocation per chunk).
-fn evaluate_in_chunks<T: Real>(
-    net: &Network<T>,
-    data: &Dataset<T>,
-    loss: &dyn Loss<T>,
-    ws: &mut Workspace<T>,
-    chunk: usize,
-) -> Result<(f64, Option<f64>), TrainError> {
-    let classes = data.classes();
-    let chunk = chunk.clamp(1, data.len());
-    let (mut loss_sum, mut correct) = (0.0, 0usize);
-    for start in (0..data.len()).step_by(chunk) {
-        let len = chunk.min(data.len() - start);
-        let out = net.evaluate_with(&data.inputs().columns(start, len), ws)?;
-        for c in 0..len {
-            let (o, y) = (out.column(c), data.targets().column(start + c));
-            loss_sum += loss.loss(o.as_slice(), y.as_slice()).as_f64();
-            if let Some(cl) = &classes {
-                correct += usize::from(argmax(o.as_slice()) == cl[start + c]);
-            }
-        }
-    }
-    let n = data.len() as f64;
-    Ok((loss_sum / n, classes.map(|_| correct as f64 / n)))
-}
-
-/// Evaluates a network on a data set: the mean loss per example and, for one-hot
-/// targets, the accuracy (the share of examples whose largest output is the target
-/// class). Never uses dropout.
-///
-/// # Errors
-/// [`TrainError::Data`] if the data set does not fit the network.
-pub fn evaluate<T: Real>(
-    net: &Network<T>,
-    data: &Dataset<T>,
-    loss: &dyn Loss<T>,
-) -> Result<(f64, Option<f64>), TrainError> {
-    if data.inputs().nrows() != net.n_inputs() || data.targets().nrows() != net.n_outputs() {
-        return Err(TrainError::Data(
-            "the data set does not fit the network".into(),
-        ));
-    }
-    evaluate_in_chunks(net, data, loss, &mut net.workspace(), 256)
 }

@@ -142,7 +142,7 @@ fn a_users_layer_resumes_exactly_and_checks_its_parameter_names() {
     let mut first = Trainer::new(config(3, 1)).unwrap();
     first.fit(&mut net, &data, None).unwrap();
     let bytes = first.checkpoint_bytes(&net).unwrap();
-    let mut second = Trainer::new(config(2, 1)).unwrap();
+    let mut second = Trainer::new(config(5, 1)).unwrap();
     assert!(
         second.resume_from_bytes(&bytes).is_err(),
         "no resolver for layer_norm"
@@ -165,10 +165,13 @@ fn a_users_layer_resumes_exactly_and_checks_its_parameter_names() {
     t.fit(&mut trained, &data, None).unwrap();
     let foreign = t.checkpoint_bytes(&trained).unwrap();
     let foreign = relabel(&foreign, &net);
-    let err = Trainer::new(config(1, 1))
-        .unwrap()
-        .resume_from_bytes_resolving(&foreign, &|_, _| None, &resolve)
-        .unwrap_err();
+    let err = Trainer::new(TrainerConfig {
+        dropout: None,
+        ..config(1, 1)
+    })
+    .unwrap()
+    .resume_from_bytes_resolving(&foreign, &|_, _| None, &resolve)
+    .unwrap_err();
     assert!(
         matches!(&err, TrainError::Checkpoint(m) if m.contains("layers.1.gamma")),
         "{err}"
@@ -252,7 +255,7 @@ fn learned_activation_parameters_train_resume_exactly_and_escape_regularization(
     let mut first = Trainer::new(config(3)).unwrap();
     first.fit(&mut net, &data, None).unwrap();
     let bytes = first.checkpoint_bytes(&net).unwrap();
-    let mut second = Trainer::new(config(3)).unwrap();
+    let mut second = Trainer::new(config(6)).unwrap();
     let mut resumed = second.resume_from_bytes(&bytes).unwrap();
     second.fit(&mut resumed, &data, None).unwrap();
     assert_eq!(resumed, straight);

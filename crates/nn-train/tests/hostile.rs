@@ -221,6 +221,7 @@ fn non_finite_values_in_a_model_or_checkpoint_file_are_refused() {
     first.1[0] = f64::NAN;
     let poisoned = net.to_safetensors_with(&extras).unwrap();
     let err = Trainer::new(TrainerConfig::<f64> {
+        batch_size: 8,
         optimizer: Box::new(Adam::default()),
         ..TrainerConfig::default()
     })

@@ -135,12 +135,70 @@ fn resuming_from_a_checkpoint_equals_never_stopping() {
     let bytes = first.checkpoint_bytes(&net).unwrap();
     drop((first, net));
 
-    let mut second = Trainer::new(adam_config(2)).unwrap();
+    // The resumed run is configured as the whole run (5 epochs) and trains the 2 left.
+    let mut second = Trainer::new(adam_config(5)).unwrap();
     let mut resumed = second.resume_from_bytes(&bytes).unwrap();
     assert_eq!(second.epochs_done(), 3);
     let rest = second.fit(&mut resumed, &train, Some(&valid)).unwrap();
     assert_eq!(resumed, straight);
     assert_eq!(timeless(&rest), timeless(&full)[3..].to_vec());
+    // A run that has its length trains nothing more, until it is made longer.
+    let more = second.fit(&mut resumed, &train, Some(&valid)).unwrap();
+    assert!(more.epochs.is_empty());
+    second.set_epochs(6).unwrap();
+    assert_eq!(
+        second.fit(&mut resumed, &train, None).unwrap().epochs.len(),
+        1
+    );
+    assert_eq!(second.epochs_done(), 6);
+
+    // Settings that decide the bits must match, or be allowed to change on purpose.
+    for (changed, name) in [
+        (
+            TrainerConfig {
+                batch_size: 7,
+                ..adam_config(5)
+            },
+            "batch_size was \"8\", is \"7\"",
+        ),
+        (
+            TrainerConfig {
+                optimizer: Box::new(Adam {
+                    beta2: 0.99,
+                    ..Adam::default()
+                }),
+                ..adam_config(5)
+            },
+            "optimizer was",
+        ),
+        (
+            TrainerConfig {
+                threads: 2,
+                schedule: Box::new(0.5),
+                ..adam_config(5)
+            },
+            "schedule was",
+        ),
+    ] {
+        let mut other = Trainer::new(changed).unwrap();
+        let err = other.resume_from_bytes(&bytes).unwrap_err();
+        assert!(err.to_string().contains(name), "{err}");
+        assert_eq!(other.epochs_done(), 0, "a refused resume changes nothing");
+    }
+    let mut moved = Trainer::new(TrainerConfig {
+        threads: 2,
+        ..adam_config(5)
+    })
+    .unwrap();
+    let err = moved.resume_from_bytes(&bytes).unwrap_err();
+    assert!(
+        err.to_string().contains("threads was \"1\", is \"2\""),
+        "{err}"
+    );
+    moved.allow_changes(&["threads"]).unwrap();
+    let mut on_two = moved.resume_from_bytes(&bytes).unwrap();
+    moved.fit(&mut on_two, &train, Some(&valid)).unwrap();
+    assert_eq!(moved.epochs_done(), 5);
 
     // A checkpoint is a model file too, and another optimizer's state is refused.
     assert!(Network::<f64>::from_safetensors(&bytes).is_ok());

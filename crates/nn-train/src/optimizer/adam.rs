@@ -134,6 +134,10 @@ fn adam_loop<T: Real>(k: &AdamConstants<T>, param: &mut [T], grad: &[T], m: &mut
 }
 
 impl<T: Real> Optimizer<T> for Adam {
+    fn settings(&self) -> String {
+        format!("{self:?}")
+    }
+
     fn update(&self, ctx: &StepContext<T>, param: &mut [T], grad: &[T], state: &mut ParamState<T>) {
         self.adam_step(ctx, param, grad, state);
     }
@@ -168,6 +172,10 @@ impl Default for AdamW {
 }
 
 impl<T: Real> Optimizer<T> for AdamW {
+    fn settings(&self) -> String {
+        format!("{self:?}")
+    }
+
     fn update(&self, ctx: &StepContext<T>, param: &mut [T], grad: &[T], state: &mut ParamState<T>) {
         let keep = T::one() - ctx.learning_rate * T::lit(self.weight_decay);
         param.iter_mut().for_each(|p| *p *= keep);

@@ -120,6 +120,14 @@ pub trait Optimizer<T: Real> {
         core::any::type_name::<Self>()
     }
 
+    /// The hyper-parameters, as a string that two runs share exactly when they use the
+    /// same ones (checkpoints record it, and resuming with another is refused). The
+    /// built-ins give their `Debug` form; the default is the type's name, so a type of
+    /// your own with hyper-parameters should override it.
+    fn settings(&self) -> String {
+        core::any::type_name::<Self>().to_owned()
+    }
+
     /// Checks the hyper-parameters; the trainer calls it once before training.
     ///
     /// # Errors
@@ -177,6 +185,10 @@ impl<T: Real, O: Optimizer<T> + ?Sized> Optimizer<T> for Box<O> {
 
     fn name(&self) -> &str {
         (**self).name()
+    }
+
+    fn settings(&self) -> String {
+        (**self).settings()
     }
 
     fn validate(&self) -> Result<(), TrainError> {

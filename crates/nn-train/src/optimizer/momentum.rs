@@ -43,6 +43,10 @@ impl Default for Momentum {
 }
 
 impl<T: Real> Optimizer<T> for Momentum {
+    fn settings(&self) -> String {
+        format!("{self:?}")
+    }
+
     fn update(&self, ctx: &StepContext<T>, param: &mut [T], grad: &[T], state: &mut ParamState<T>) {
         let mu = T::lit(self.momentum);
         let velocity = state.buffer(0, param.len());

@@ -43,6 +43,10 @@ impl Default for NotesMomentum {
 }
 
 impl<T: Real> Optimizer<T> for NotesMomentum {
+    fn settings(&self) -> String {
+        format!("{self:?}")
+    }
+
     fn update(&self, ctx: &StepContext<T>, param: &mut [T], grad: &[T], state: &mut ParamState<T>) {
         let gamma = T::lit(self.gamma);
         let prev = state.buffer(0, param.len());

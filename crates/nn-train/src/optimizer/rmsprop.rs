@@ -31,6 +31,10 @@ impl Default for RmsProp {
 }
 
 impl<T: Real> Optimizer<T> for RmsProp {
+    fn settings(&self) -> String {
+        format!("{self:?}")
+    }
+
     fn update(&self, ctx: &StepContext<T>, param: &mut [T], grad: &[T], state: &mut ParamState<T>) {
         let (rho, eps) = (T::lit(self.rho), T::lit(self.eps));
         let k = (rho, eps, ctx.learning_rate, flushes_subnormals(eps));

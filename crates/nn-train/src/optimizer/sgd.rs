@@ -19,6 +19,10 @@ use super::{Optimizer, ParamState, StepContext};
 pub struct Sgd;
 
 impl<T: Real> Optimizer<T> for Sgd {
+    fn settings(&self) -> String {
+        format!("{self:?}")
+    }
+
     fn update(
         &self,
         ctx: &StepContext<T>,
