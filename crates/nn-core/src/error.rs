@@ -129,6 +129,10 @@ pub enum ModelFileError {
     /// The file's architecture or tensors are inconsistent.
     #[error("corrupt model: {0}")]
     Corrupt(String),
+    /// A PyTorch `state_dict` whose tensors are not the network's (missing, extra, or
+    /// of another shape); the message lists the names expected and found.
+    #[error("the state dict does not fit the network: {0}")]
+    StateDict(String),
     /// The file holds another scalar type than the network being loaded.
     #[error("the file holds {found} tensors, the network type is {expected}")]
     DType {

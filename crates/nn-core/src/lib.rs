@@ -68,8 +68,8 @@ pub use layers::{
 };
 pub use loss::{HalfSquaredError, Loss, SoftmaxCrossEntropy, softmax};
 pub use model_file::{
-    ActivationResolver, Extras, FORMAT_NAME, FORMAT_VERSION, LayerRecord, LayerResolver,
-    read_extras,
+    ActivationResolver, Extras, FORMAT_NAME, FORMAT_VERSION, LayerRecord, LayerResolver, Precision,
+    TorchNames, read_extras,
 };
 pub use network::{Layers, Network};
 pub use params::{ParamId, ParamKind};

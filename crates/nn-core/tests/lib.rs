@@ -23,6 +23,7 @@ mod predict;
 mod recurrent_files;
 mod recurrent_gradients;
 mod reference;
+mod torch_state_dicts;
 
 /// Counts heap allocations per thread, so that a test can assert that a training step
 /// allocates nothing. Every test of this binary runs under it; counting costs nothing

@@ -13,6 +13,9 @@
 mod builtin;
 mod load;
 mod save;
+mod torch;
+
+pub use torch::{Precision, TorchNames};
 
 use nn_math::Real;
 use safetensors::tensor::{Dtype, SafeTensors};
