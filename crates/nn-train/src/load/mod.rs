@@ -40,9 +40,10 @@ pub(crate) fn gunzip_if_needed(file: &str, bytes: Vec<u8>) -> Result<Vec<u8>, Tr
 
 /// As [`gunzip_if_needed`], but stops inflating once the data is longer than the file's
 /// own header says it is: the first `header` decompressed bytes go to `needed`, which
-/// returns the total length the header announces (`None` if it cannot say), and at most
-/// one byte more is inflated. A 3 MB file announcing one image thus never becomes
-/// gigabytes in memory; the parser then reports the length mismatch.
+/// returns the total length the header announces (`None` if it cannot say: a short
+/// header, sizes that overflow), and at most one byte more is inflated. A 3 MB file
+/// announcing one image thus never becomes gigabytes in memory; the parser then reports
+/// the length mismatch. With `header` 0 there is no header and everything is inflated.
 pub(crate) fn gunzip_bounded(
     file: &str,
     bytes: Vec<u8>,
@@ -63,15 +64,17 @@ pub(crate) fn gunzip_bounded(
         .read_to_end(&mut out)
         .map_err(gz_err)?;
     match needed(&out) {
-        Some(total) => {
-            let more = total.saturating_sub(out.len()).saturating_add(1);
+        _ if header == 0 => {
+            reader.read_to_end(&mut out).map_err(gz_err)?;
+        }
+        // A header that cannot say how long the data is fails to parse whatever
+        // follows: one more byte is enough to show that there is more.
+        total => {
+            let more = total.map_or(1, |t| t.saturating_sub(out.len()).saturating_add(1));
             (&mut reader)
                 .take(more as u64)
                 .read_to_end(&mut out)
                 .map_err(gz_err)?;
-        }
-        None => {
-            reader.read_to_end(&mut out).map_err(gz_err)?;
         }
     }
     Ok(out)
