@@ -12,9 +12,12 @@
 //!   then the end-to-end MLP benchmark; `bench mlp [--quick]` runs only the latter, and
 //!   `bench cnn [--runs N] [--threads 1,2]` the end-to-end CNN benchmark (W5), `bench rnn
 //!   …` the RNN benchmark (W6).
+//! - `fuzz [--cases N]`: the hostile-input suite of every loader with N cases per
+//!   property (default 100,000), release build.
 //! - `plots`: draws every activation function and its derivative into `docs/figures/`.
 
 mod bench;
+mod fuzz;
 mod plots;
 mod run;
 mod test;
@@ -36,6 +39,10 @@ commands:
                 N runs, default 3, at each thread count)
   bench rnn [--runs N] [--threads 1,2]
                 only the end-to-end RNN benchmark (W6, likewise)
+  fuzz [--cases N]
+                the hostile-input suite of every loader (IDX, CSV, model files,
+                checkpoints, PyTorch state dicts) with N cases per property, default
+                100,000, under an allocator that fails the run on an oversized allocation
   plots         draw the activation functions and their derivatives into docs/figures/
   help          show this message";
 
@@ -44,6 +51,7 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("test") => test::run(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("plots") => plots::run(),
         Some("help" | "--help" | "-h") => {
             println!("{USAGE}");

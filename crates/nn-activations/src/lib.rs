@@ -24,9 +24,14 @@
 //!
 //! Constructors validate their parameters and return [`ActivationError`] for values the
 //! notes exclude (γ = 0, β ≤ 0 where the formula divides by β, β < 0 where the notes
-//! require 0 ≤ β, anything non-finite). Every function and derivative is finite for
-//! every finite input, in `f32` and `f64`: the exponentials are only ever taken of
-//! non-positive numbers (see each type's "Numerical form").
+//! require 0 ≤ β, anything non-finite) and for values whose derived constants overflow
+//! the scalar type (a subnormal β where a formula divides by it, a sigmoid whose largest
+//! slope β·γ/4 is infinite). Every function and derivative is then finite for every
+//! finite input wherever its exact value is representable, in `f32` and `f64`: the
+//! exponentials are only ever taken of non-positive numbers (see each type's "Numerical
+//! form"), and products are ordered so that no intermediate overflows where the result
+//! does not. (A value beyond the type's range, such as PReLU's `β·x` for β = 10³⁰ and
+//! x = −10⁹ in `f32`, is infinite, as it must be; training reports it as divergence.)
 //!
 //! ```
 //! use nn_activations::{Activation, Sigmoid, Relu};

@@ -35,14 +35,15 @@ impl<T: Real> Mish<T> {
     /// `Mish_β`.
     ///
     /// # Errors
-    /// [`ActivationError::InvalidParameter`] if β is not positive and finite.
+    /// [`ActivationError::InvalidParameter`] if β is not positive and finite (1/β too, in
+    /// `T`: a subnormal β is refused).
     pub fn new(beta: T) -> Result<Self, ActivationError> {
         let beta = check_param(
             "mish",
             "beta",
             beta,
-            |b| b > T::zero(),
-            "must be finite and positive",
+            |b| b > T::zero() && (T::one() / b).is_finite(),
+            "must be finite and positive, with 1/β finite in the scalar type",
         )?;
         Ok(Self { beta })
     }

@@ -39,12 +39,19 @@ impl<T: Real> Sigmoid<T> {
     /// `σ_{β,γ}`.
     ///
     /// # Errors
-    /// [`ActivationError::InvalidParameter`] if β is not finite, or γ is zero or not finite.
+    /// [`ActivationError::InvalidParameter`] if β is not finite, γ is zero or not finite,
+    /// or β·γ (four times the largest slope) is not finite in `T`.
     pub fn new(beta: T, gamma: T) -> Result<Self, ActivationError> {
-        Ok(Self {
-            beta: check_param("sigmoid", "beta", beta, |_| true, "must be finite")?,
-            gamma: check_gamma("sigmoid", gamma)?,
-        })
+        let gamma = check_gamma("sigmoid", gamma)?;
+        // The slope peaks at β·γ/4 (at x = 0): it must be finite in the scalar type.
+        let beta = check_param(
+            "sigmoid",
+            "beta",
+            beta,
+            |b| (b * gamma).is_finite(),
+            "must be finite, with β·γ finite in the scalar type (f'(0) = β·γ/4)",
+        )?;
+        Ok(Self { beta, gamma })
     }
 
     /// The steepness β.
@@ -77,7 +84,9 @@ impl<T: Real> Activation<T> for Sigmoid<T> {
     #[inline]
     fn df(&self, x: T) -> T {
         let (s, one_minus_s) = logistic_pair(self.beta * x);
-        self.beta * self.gamma * s * one_minus_s
+        // β·(s·(1 − s)) first: s·(1 − s) ≤ ¼, so nothing overflows unless the exact
+        // value does (β·γ alone could, where s·(1 − s) is 0).
+        self.beta * (s * one_minus_s) * self.gamma
     }
 
     fn name(&self) -> &str {

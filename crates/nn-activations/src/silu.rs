@@ -74,7 +74,9 @@ impl<T: Real> Default for Silu<T> {
 impl<T: Real> Activation<T> for Silu<T> {
     #[inline]
     fn f(&self, x: T) -> T {
-        x * self.gamma * logistic_pair(self.beta * x).0
+        // γ·σ first: |σ| ≤ 1, so it cannot overflow, and x·(γ·σ) overflows only where
+        // the exact value does (x·γ could overflow where σ is 0).
+        x * (self.gamma * logistic_pair(self.beta * x).0)
     }
 
     #[inline]

@@ -42,16 +42,16 @@ impl<T: Real> Softplus<T> {
     /// `Softplus_{β,γ}`.
     ///
     /// # Errors
-    /// [`ActivationError::InvalidParameter`] if β is not positive and finite, or γ is zero
-    /// or not finite.
+    /// [`ActivationError::InvalidParameter`] if β is not positive and finite (1/β too, in
+    /// `T`: a subnormal β is refused), or γ is zero or not finite.
     pub fn new(beta: T, gamma: T) -> Result<Self, ActivationError> {
         Ok(Self {
             beta: check_param(
                 "softplus",
                 "beta",
                 beta,
-                |b| b > T::zero(),
-                "must be finite and positive",
+                |b| b > T::zero() && (T::one() / b).is_finite(),
+                "must be finite and positive, with 1/β finite in the scalar type",
             )?,
             gamma: check_gamma("softplus", gamma)?,
         })

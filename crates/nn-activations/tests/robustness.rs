@@ -147,3 +147,39 @@ fn tails_have_the_right_limits() {
     assert!((d("squareplus").f(-1e300) / 2.5e-301 - 1.0).abs() < 1e-12);
     assert_eq!(d("tanh").df(1e4), 0.0);
 }
+
+/// A value of any magnitude an f32 can hold (normal or subnormal), either sign.
+fn any_magnitude() -> impl Strategy<Value = f32> {
+    (-45.0..38.5_f64, any::<bool>()).prop_map(|(e, neg)| {
+        let v = 10f64.powf(e).min(f64::from(f32::MAX)) as f32;
+        if neg { -v } else { v }
+    })
+}
+
+proptest! {
+    /// The promise of the crate docs, for any parameters a constructor accepts: `f` and
+    /// `f'` are finite wherever their exact values are representable. The exact value is
+    /// taken from the same function in f64 (whose range holds every f32 result).
+    #[test]
+    fn finite_wherever_the_exact_value_is_representable_for_any_accepted_parameters(
+        name in prop::sample::select(Builtin::<f32>::NAMES.to_vec()),
+        p in prop::collection::vec(any_magnitude(), 2),
+        x in any_magnitude(),
+    ) {
+        let n = Builtin::<f32>::from_parts(name, &[]).unwrap().params().len();
+        let names = ["beta", "gamma"];
+        let params32: Vec<(&str, f32)> = names.iter().copied().zip(p.iter().copied()).take(n).collect();
+        let Ok(a32) = Builtin::<f32>::from_parts(name, &params32) else { return Ok(()); };
+        let params64: Vec<(&str, f64)> = params32.iter().map(|&(k, v)| (k, f64::from(v))).collect();
+        let a64 = Builtin::<f64>::from_parts(name, &params64).unwrap();
+        let limit = f64::from(f32::MAX);
+        for (got, exact, what) in [
+            (a32.f(x), a64.f(f64::from(x)), "f"),
+            (a32.df(x), a64.df(f64::from(x)), "f'"),
+        ] {
+            if exact.is_finite() && exact.abs() < limit {
+                prop_assert!(got.is_finite(), "{name} {params32:?}: {what}({x}) = {got}, exactly {exact}");
+            }
+        }
+    }
+}
