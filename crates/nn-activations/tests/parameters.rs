@@ -38,8 +38,15 @@ fn invalid_parameters_are_errors() {
     let err = Softplus::new(0.0, 1.0).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "softplus: beta = 0 is invalid: must be finite and positive"
+        "softplus: beta = 0 is invalid: must be finite and positive, with 1/β finite in the scalar type"
     );
+    // Parameters whose derived constants overflow f32, though finite themselves.
+    let err = nn_activations::Softplus::<f32>::new(1e-40, 1.0).unwrap_err();
+    assert!(err.to_string().contains("1/β finite"), "{err}");
+    assert!(nn_activations::Softplus::<f64>::new(1e-40, 1.0).is_ok());
+    let err = nn_activations::Sigmoid::<f32>::new(1e20, 1e20).unwrap_err();
+    assert!(err.to_string().contains("β·γ finite"), "{err}");
+    assert!(nn_activations::Sigmoid::<f64>::new(1e20, 1e20).is_ok());
 }
 
 #[test]
