@@ -147,6 +147,32 @@ pub enum ModelFileError {
     Unsavable(String),
 }
 
+impl CoreError {
+    /// The same error, naming operation `op` where it named `from` (for an operation
+    /// that runs another, e.g. `descend` through `adjust_gradient`).
+    pub(crate) fn in_op(self, from: &'static str, op: &'static str) -> Self {
+        match self {
+            CoreError::Shape {
+                op: o,
+                what,
+                dim,
+                expected,
+                got,
+            } if o == from => CoreError::Shape {
+                op,
+                what,
+                dim,
+                expected,
+                got,
+            },
+            CoreError::GradientMismatch { op: o, detail } if o == from => {
+                CoreError::GradientMismatch { op, detail }
+            }
+            other => other,
+        }
+    }
+}
+
 /// Shorthand used across the crate.
 pub(crate) fn shape_err(
     op: &'static str,

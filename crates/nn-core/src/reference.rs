@@ -296,11 +296,13 @@ where
         _ => net.gradient(),
     };
     grad.clear();
-    let result = adjust_gradient(net, ws, target, loss, &mut grad).and_then(|loss| {
-        apply_gradient(net, &grad, learning_rate)?;
-        ws.update_finite = net.params_finite();
-        Ok(loss)
-    });
+    let result = adjust_gradient(net, ws, target, loss, &mut grad)
+        .map_err(|e| e.in_op("adjust_gradient", "descend"))
+        .and_then(|loss| {
+            apply_gradient(net, &grad, learning_rate)?;
+            ws.update_finite = net.params_finite();
+            Ok(loss)
+        });
     ws.descent_gradient = Some(grad);
     result
 }

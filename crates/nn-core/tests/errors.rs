@@ -249,3 +249,39 @@ fn sizes_and_ranges_that_cannot_be_had_are_errors_not_aborts() {
         Err(CoreError::InvalidHyperParameter { .. })
     ));
 }
+
+#[test]
+fn messages_say_which_value_and_which_operation() {
+    use nn_activations::{Identity, Relu};
+    use nn_core::{Conv, Dense};
+    use nn_math::{Matrix, Vector};
+    use rand::SeedableRng;
+    // The non-finite value is named with its place.
+    let mut w = Matrix::<f64>::zeros(2, 3);
+    w[(1, 2)] = f64::NAN;
+    let err = Dense::new(w, Vector::zeros(2), Relu).unwrap_err();
+    assert!(err.to_string().contains("weight (1, 2) = NaN"), "{err}");
+    let mut b = Vector::<f64>::zeros(2);
+    b[1] = f64::INFINITY;
+    let err = Dense::new(Matrix::zeros(2, 3), b, Relu).unwrap_err();
+    assert!(err.to_string().contains("bias 1 = inf"), "{err}");
+    // A fused step of a network that is not all dense names `descend`, not the pass
+    // it runs through.
+    let mut net = Network::<f64>::builder(16)
+        .image(1, 4, 4)
+        .conv(Conv::new(2, 3), Relu)
+        .layer(2, Identity)
+        .build(&mut rand::rngs::StdRng::seed_from_u64(1))
+        .unwrap();
+    let mut ws = net.workspace();
+    net.evaluate_with(&Matrix::zeros(16, 3), &mut ws).unwrap();
+    let err = net
+        .descend(
+            &mut ws,
+            &Matrix::zeros(2, 4),
+            &nn_core::HalfSquaredError,
+            0.1,
+        )
+        .unwrap_err();
+    assert!(err.to_string().starts_with("descend: target"), "{err}");
+}

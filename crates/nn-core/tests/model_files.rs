@@ -137,14 +137,19 @@ fn corrupt_architecture_and_unknown_activations_are_errors() {
     ))
     .unwrap_err();
     assert!(
-        err.to_string().starts_with("unknown activation \"gelu\""),
+        err.to_string()
+            .contains("layer 0: unknown activation \"gelu\""),
         "{err}"
     );
     let err = Network::<f32>::from_safetensors(&with_layers(
         r#"[{"width": 2, "activation": {"name": "elu", "params": {"beta": -1}}}]"#,
     ))
     .unwrap_err();
-    assert!(matches!(err, CoreError::Activation(_)), "{err}");
+    assert!(
+        matches!(err, CoreError::ModelFile(ModelFileError::Corrupt(_))),
+        "{err}"
+    );
+    assert!(err.to_string().contains("layer 0: elu: beta = -1"), "{err}");
     let err = Network::<f32>::from_safetensors(&with_layers(
         r#"[{"width": 2, "activation": {"name": "relu"}}]"#,
     ))

@@ -81,10 +81,8 @@ impl<T: Real> Dense<T> {
                 "per-neuron activation list has {len} entries, the layer has {rows} neurons"
             )));
         }
-        if !weight.iter().chain(bias.iter()).all(|v| v.is_finite()) {
-            return Err(CoreError::Architecture(
-                "a weight or bias is not finite".into(),
-            ));
+        if let Some(what) = first_non_finite(weight.as_slice(), rows, bias.as_slice()) {
+            return Err(CoreError::Architecture(format!("{what} is not finite")));
         }
         Ok(Self {
             weight: AlignedVec::from_slice(weight.as_slice()),
@@ -324,10 +322,12 @@ impl<T: Real> Layer<T> for Dense<T> {
 
     /// Every value finite, and learned activation parameters inside their domains.
     fn validate_params(&self) -> Result<(), CoreError> {
-        if !(crate::all_finite(&self.weight) && crate::all_finite(self.bias.as_slice())) {
-            return Err(CoreError::Architecture(
-                "dense layer: a weight or bias is not finite".into(),
-            ));
+        if !(crate::all_finite(&self.weight) && crate::all_finite(self.bias.as_slice()))
+            && let Some(what) = first_non_finite(&self.weight, self.shape.0, self.bias.as_slice())
+        {
+            return Err(CoreError::Architecture(format!(
+                "dense layer: {what} is not finite"
+            )));
         }
         match &self.learned {
             Some(l) => l.validate(self.shape.0),
@@ -350,6 +350,17 @@ impl<T: Real> Layer<T> for Dense<T> {
     fn as_dense_mut(&mut self) -> Option<&mut Dense<T>> {
         Some(self)
     }
+}
+
+/// The first weight (column-major, `rows` per column) or bias that is not finite, named
+/// with its position and value, e.g. `weight (2, 0) = NaN`.
+fn first_non_finite<T: Real>(weight: &[T], rows: usize, bias: &[T]) -> Option<String> {
+    if let Some(at) = weight.iter().position(|v| !v.is_finite()) {
+        let (i, j) = (at % rows.max(1), at / rows.max(1));
+        return Some(format!("weight ({i}, {j}) = {}", weight[at].as_f64()));
+    }
+    let i = bias.iter().position(|v| !v.is_finite())?;
+    Some(format!("bias {i} = {}", bias[i].as_f64()))
 }
 
 #[cfg(test)]

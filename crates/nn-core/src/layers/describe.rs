@@ -70,15 +70,17 @@ fn read_neuron_activation<T: Real>(
             .collect::<Result<Vec<_>, _>>()?,
     };
     if Builtin::<T>::NAMES.contains(&name) {
-        return Ok(NeuronActivation::Builtin(Builtin::from_parts(
-            name, &params,
-        )?));
+        return Builtin::from_parts(name, &params)
+            .map(NeuronActivation::Builtin)
+            .map_err(|e| corrupt(format!("layer {k}: {e}")));
     }
     resolve(name, &params).ok_or_else(|| {
-        nn_activations::ActivationError::UnknownName {
-            name: name.to_owned(),
-        }
-        .into()
+        corrupt(format!(
+            "layer {k}: {}",
+            nn_activations::ActivationError::UnknownName {
+                name: name.to_owned(),
+            }
+        ))
     })
 }
 

@@ -27,8 +27,8 @@ impl<T: Real> Network<T> {
     /// [`DType`](ModelFileError::DType) for the other scalar type,
     /// [`UnknownLayer`](ModelFileError::UnknownLayer) for a layer kind that is not built
     /// in (see [`from_safetensors_resolving`](Network::from_safetensors_resolving)),
-    /// [`Corrupt`](ModelFileError::Corrupt) for inconsistent contents; an unknown
-    /// activation name or an invalid parameter is a [`CoreError::Activation`].
+    /// [`Corrupt`](ModelFileError::Corrupt) for inconsistent contents, an unknown
+    /// activation name or an invalid parameter (each naming the layer).
     pub fn from_safetensors(bytes: &[u8]) -> Result<Self, CoreError> {
         Self::from_safetensors_resolving(bytes, &|_, _| None, &|_| None)
     }
