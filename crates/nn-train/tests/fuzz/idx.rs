@@ -111,3 +111,17 @@ fn a_gzip_bomb_is_not_inflated_beyond_its_header() {
     });
     assert!(err.is_err());
 }
+
+#[test]
+fn bytes_after_a_gzip_stream_are_an_error_as_after_a_raw_file() {
+    let raw = labels(3, 3);
+    assert!(parse_idx_labels("ok", gzip(&raw)).is_ok());
+    for tail in [&b"x"[..], &[0u8; 10][..], &gzip(&[1, 2])[..]] {
+        let mut raw_tail = raw.clone();
+        raw_tail.extend_from_slice(tail);
+        assert!(parse_idx_labels("raw", raw_tail).is_err());
+        let mut gz_tail = gzip(&raw);
+        gz_tail.extend_from_slice(tail);
+        assert!(parse_idx_labels("gz", gz_tail).is_err(), "tail {tail:?} ignored");
+    }
+}
