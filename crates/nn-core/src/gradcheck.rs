@@ -167,6 +167,9 @@ pub struct NetworkCheck {
     pub threads: usize,
     /// Dropout with the seed of its masks (the same masks in every pass), if any.
     pub dropout: Option<(Dropout, u64)>,
+    /// The valid steps of each example, for sequences of different lengths
+    /// ([`Workspace::set_lengths`]); empty (the default) for none.
+    pub lengths: Vec<usize>,
 }
 
 impl Default for NetworkCheck {
@@ -175,6 +178,7 @@ impl Default for NetworkCheck {
             step: 1e-6,
             threads: 1,
             dropout: None,
+            lengths: Vec::new(),
         }
     }
 }
@@ -212,6 +216,7 @@ pub fn check_network<L: Loss<f64> + ?Sized>(
     let step = options.step;
     check_step(step)?;
     let mut ws = Workspace::with_threads(options.threads.max(1))?;
+    ws.set_lengths(&options.lengths)?;
     let forward = |net: &Network<f64>, ws: &mut Workspace<f64>| -> Result<(), CoreError> {
         match &options.dropout {
             Some((d, seed)) => {
@@ -225,11 +230,16 @@ pub fn check_network<L: Loss<f64> + ?Sized>(
     let mut grad = net.gradient();
     net.adjust_gradient(&mut ws, target, loss, &mut grad)?;
     let mut plain = Workspace::new();
+    plain.set_lengths(&options.lengths)?;
     let mut objective = |net: &Network<f64>| -> Result<f64, CoreError> {
         forward(net, &mut plain)?;
         let out: MatrixView<'_, f64> = plain.output();
+        let length = |j: usize| options.lengths.get(j).copied();
         let total: f64 = (0..out.ncols())
-            .map(|j| loss.loss(out.column(j).as_slice(), target.column(j).as_slice()))
+            .map(|j| {
+                let (o, y) = (out.column(j), target.column(j));
+                net.example_loss(o.as_slice(), y.as_slice(), length(j), loss)
+            })
             .sum();
         Ok(total / out.ncols() as f64)
     };

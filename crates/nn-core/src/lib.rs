@@ -52,6 +52,7 @@ mod params;
 mod perceptron;
 mod predict;
 pub mod reference;
+mod scored;
 
 pub use builder::NetworkBuilder;
 pub use dropout::Dropout;

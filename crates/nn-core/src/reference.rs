@@ -104,6 +104,7 @@ pub(crate) fn forward<T: Real, S: RawStorage<T, Dyn, Dyn>>(
 ) -> Result<(), CoreError> {
     let batch = source.batch();
     let n_layers = net.n_layers();
+    crate::scored::batch_lengths(&ws.lengths, batch)?;
     fill_input(net, source, ws);
     let Workspace {
         input,
@@ -112,6 +113,7 @@ pub(crate) fn forward<T: Real, S: RawStorage<T, Dyn, Dyn>>(
         partial: dropped,
         masks,
         masked,
+        lengths,
         ..
     } = ws;
     let a0 = &input[..net.n_inputs() * batch];
@@ -122,10 +124,11 @@ pub(crate) fn forward<T: Real, S: RawStorage<T, Dyn, Dyn>>(
         let a_prev = layer_input(k, n_in * batch, a0, before, dropped, masked);
         let out = &mut rest[0][..n * batch];
         let s = &mut scratch[k][..layer.scratch_len(batch)];
-        layer.forward(
+        layer.forward_with_lengths(
             MatrixView::from_slice(a_prev, n_in, batch),
             MatrixViewMut::from_slice(out, n, batch),
             s,
+            lengths,
         )?;
         // Algorithm 16: a hidden layer that drops passes r⁽ᵏ⁾ ⊙ a⁽ᵏ⁾ on.
         if k + 1 < n_layers && masked[k + 1] {
@@ -209,15 +212,19 @@ where
         example_loss,
         masks,
         masked,
+        lengths,
         ..
     } = ws;
-    // 1. The output layer's Δ⁽ᴸ⁾ and each example's loss.
+    let lengths = crate::scored::batch_lengths(lengths, batch)?;
+    // 1. The output layer's Δ⁽ᴸ⁾ and each example's loss (of its valid steps only, for
+    //    sequences with lengths).
     let n_out = net.n_outputs();
     let out = &act[n_layers - 1][..n_out * batch];
     let d_last = &mut delta[n_layers - 1][..n_out * batch];
     for (j, l) in example_loss[..batch].iter_mut().enumerate() {
         let col = j * n_out..(j + 1) * n_out;
-        *l = loss.loss_and_gradient(&out[col.clone()], &target[col.clone()], &mut d_last[col]);
+        let parts = (&out[col.clone()], &target[col.clone()], &mut d_last[col]);
+        *l = crate::scored::example_loss_and_gradient(net, parts, lengths.get(j).copied(), loss);
     }
     // 2. Layer by layer, from the last.
     let scale = T::one() / T::lit(batch as f64);
@@ -237,7 +244,7 @@ where
         let d_in = below
             .last_mut()
             .map(|d| MatrixViewMut::from_slice(&mut d[..n_in * batch], n_in, batch));
-        layer.backward(saved, d_out, scale, g.tensors_mut(), d_in)?;
+        layer.backward_with_lengths(saved, d_out, scale, g.tensors_mut(), d_in, lengths)?;
         if k > 0 && masked[k] {
             hadamard_in_place(&mut below[k - 1][..n_in * batch], &masks[k]);
         }

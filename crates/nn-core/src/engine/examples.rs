@@ -119,10 +119,12 @@ pub(crate) fn forward<T: Real, S: RawStorage<T, Dyn, Dyn>>(
     let Some(team) = ws.team().filter(|_| p > 1) else {
         return crate::reference::forward(net, source, ws);
     };
+    crate::scored::batch_lengths(&ws.lengths, batch)?;
     fill_input(net, source, ws);
     take_runs(net, ws, batch, p);
     let (n_layers, n0) = (net.n_layers(), net.n_inputs());
     let (runs, masks, masked) = (&ws.runs, &ws.masks, &ws.masked);
+    let lengths = &ws.lengths;
     let errors = FirstError::new();
     team.run(&|t| {
         if t >= p {
@@ -130,6 +132,7 @@ pub(crate) fn forward<T: Real, S: RawStorage<T, Dyn, Dyn>>(
         }
         let j = part_rows(batch, t, p);
         let b = j.len();
+        let lens = lengths.get(j.clone()).unwrap_or(&[]);
         let pass = || -> Result<(), CoreError> {
             // SAFETY (every run below): part `t` alone touches columns `J_t` of each
             // buffer and its own scratch block, and the buffers stay put during the fork.
@@ -144,10 +147,11 @@ pub(crate) fn forward<T: Real, S: RawStorage<T, Dyn, Dyn>>(
                 let out = unsafe { runs[4 * k + ACT].run_mut(cols(n, &j)) };
                 let range = scratch_range(|b| layer.scratch_len(b), batch, t, p);
                 let s = unsafe { runs[4 * k + SCRATCH].run_mut(range) };
-                layer.forward(
+                layer.forward_with_lengths(
                     MatrixView::from_slice(a_prev, n_in, b),
                     MatrixViewMut::from_slice(out, n, b),
                     s,
+                    lens,
                 )?;
                 if k + 1 < n_layers && masked[k + 1] {
                     let d = unsafe { runs[4 * k + DROPPED].run_mut(cols(n, &j)) };
@@ -197,6 +201,7 @@ where
     let grads = RawRun::of(std::slice::from_mut(grad));
     let others = RawRun::of(&mut ws.part_grads);
     let (runs, masks, masked, targets) = (&ws.runs, &ws.masks, &ws.masked, &ws.target);
+    let lengths = crate::scored::batch_lengths(&ws.lengths, batch)?;
     let errors = FirstError::new();
     team.run(&|t| {
         if t >= p {
@@ -204,6 +209,7 @@ where
         }
         let j = part_rows(batch, t, p);
         let b = j.len();
+        let lens = lengths.get(j.clone()).unwrap_or(&[]);
         let pass = || -> Result<(), CoreError> {
             // SAFETY (every run below): as in `forward`; part `t` alone uses gradient `t`.
             let g = unsafe {
@@ -223,7 +229,13 @@ where
             let y = &targets[cols(n_out, &j)];
             for (c, l) in losses.iter_mut().enumerate() {
                 let col = c * n_out..(c + 1) * n_out;
-                *l = loss.loss_and_gradient(&out[col.clone()], &y[col.clone()], &mut d_last[col]);
+                let parts = (&out[col.clone()], &y[col.clone()], &mut d_last[col]);
+                *l = crate::scored::example_loss_and_gradient(
+                    net,
+                    parts,
+                    lens.get(c).copied(),
+                    loss,
+                );
             }
             for k in (0..n_layers).rev() {
                 let Some(layer) = net.layer(k) else { break };
@@ -247,12 +259,13 @@ where
                 let d_in =
                     (k > 0).then(|| unsafe { runs[4 * (k - 1) + DELTA].run_mut(cols(n_in, &j)) });
                 let tensors = g.layers_mut()[k].tensors_mut();
-                layer.backward(
+                layer.backward_with_lengths(
                     saved,
                     MatrixViewMut::from_slice(d_out, n, b),
                     scale,
                     tensors,
                     d_in.map(|d| MatrixViewMut::from_slice(d, n_in, b)),
+                    lens,
                 )?;
                 if k > 0 && masked[k] {
                     let d = unsafe { runs[4 * (k - 1) + DELTA].run_mut(cols(n_in, &j)) };

@@ -104,6 +104,8 @@ pub struct Workspace<T> {
     pub(crate) next_product: NextProduct<T>,
     /// The gradient through which `descend` updates a network that is not all dense.
     pub(crate) descent_gradient: Option<crate::Gradient<T>>,
+    /// The valid steps of each example of the next batches (empty: no lengths).
+    pub(crate) lengths: Vec<usize>,
 }
 
 impl<T: Real> Workspace<T> {
@@ -125,6 +127,49 @@ impl<T: Real> Workspace<T> {
             team: (threads > 1).then(|| Arc::new(team)),
             ..Self::default()
         })
+    }
+
+    /// Declares the batches evaluated next to be sequences of different lengths: example
+    /// `b` has `lengths[b]` valid steps, padded at the end to the network's steps (guide
+    /// §13). Recurrent layers then leave each example's padding out of their output and
+    /// gradient, and the loss leaves out the padded steps of a sequence output. An empty
+    /// slice goes back to full-length sequences. The lengths stay until set again; each
+    /// batch evaluated must have as many examples.
+    ///
+    /// ```
+    /// use nn_core::{HalfSquaredError, Network, Steps};
+    /// use nn_activations::{Identity, Tanh};
+    /// use nn_math::Matrix;
+    /// use rand::SeedableRng;
+    ///
+    /// let net = Network::<f64>::builder(5 * 2).sequence(5, 2)
+    ///     .elman(4, Tanh, Steps::Last).layer(1, Identity)
+    ///     .build(&mut rand::rngs::StdRng::seed_from_u64(1))?;
+    /// // Two sequences of 3 and 5 steps; the first padded with two steps of anything.
+    /// let mut x = Matrix::from_fn(10, 2, |i, j| (i + j) as f64 / 10.0);
+    /// let mut ws = net.workspace();
+    /// ws.set_lengths(&[3, 5])?;
+    /// let out = net.evaluate_with(&x, &mut ws)?.clone_owned();
+    /// // The padding does not matter: the first sequence's output is its step 3's.
+    /// for i in 6..10 { x[(i, 0)] = 99.0; }
+    /// assert_eq!(net.evaluate_with(&x, &mut ws)?.clone_owned(), out);
+    /// # Ok::<(), nn_core::CoreError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`CoreError::Architecture`] if the lengths do not fit in memory.
+    pub fn set_lengths(&mut self, lengths: &[usize]) -> Result<(), CoreError> {
+        self.lengths.clear();
+        self.lengths.try_reserve(lengths.len()).map_err(|_| {
+            CoreError::Architecture(format!("cannot hold {} sequence lengths", lengths.len()))
+        })?;
+        self.lengths.extend_from_slice(lengths);
+        Ok(())
+    }
+
+    /// The lengths set by [`set_lengths`](Workspace::set_lengths) (empty: none).
+    pub fn lengths(&self) -> &[usize] {
+        &self.lengths
     }
 
     /// How this workspace splits layers (a copy, to use while its buffers are borrowed).

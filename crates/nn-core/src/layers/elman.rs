@@ -141,16 +141,43 @@ impl<T: Real> Layer<T> for Elman<T> {
         (2 * self.0.steps + 1) * self.0.n_h * batch
     }
 
+    fn forward(
+        &self,
+        input: MatrixView<'_, T>,
+        output: MatrixViewMut<'_, T>,
+        scratch: &mut [T],
+    ) -> Result<(), CoreError> {
+        self.forward_with_lengths(input, output, scratch, &[])
+    }
+
+    fn backward(
+        &self,
+        saved: Saved<'_, T>,
+        d_output: MatrixViewMut<'_, T>,
+        scale: T,
+        grads: &mut [Matrix<T>],
+        d_input: Option<MatrixViewMut<'_, T>>,
+    ) -> Result<(), CoreError> {
+        self.backward_with_lengths(saved, d_output, scale, grads, d_input, &[])
+    }
+
+    /// `Some(T)` when every step's state is the output ([`Steps::All`]).
+    fn output_steps(&self) -> Option<usize> {
+        self.0.output_steps()
+    }
+
     /// Guide eq. 4.3.1–4.3.2: `S = W_x·X + (b_x + b_h)·1ᵀ` for all steps at once, then step
     /// by step `S_t += W_h·H_{t−1}`, `H_t = f(S_t)`.
-    fn forward(
+    fn forward_with_lengths(
         &self,
         input: MatrixView<'_, T>,
         mut output: MatrixViewMut<'_, T>,
         scratch: &mut [T],
+        lengths: &[usize],
     ) -> Result<(), CoreError> {
         let cell = &self.0;
         let (n_h, steps, batch) = (cell.n_h, cell.steps, input.ncols());
+        cell.check_lengths(lengths, batch)?;
         let all = n_h * steps * batch;
         let (s, rest) = scratch.split_at_mut(all);
         let h = &mut rest[..all];
@@ -180,20 +207,21 @@ impl<T: Real> Layer<T> for Elman<T> {
                 self.1.forward(&s[at..at + n_h], &mut h[at..at + n_h], 0)?;
             }
         }
-        cell.write_output(h, contiguous_mut(&mut output)?);
+        cell.write_output(h, contiguous_mut(&mut output)?, lengths);
         Ok(())
     }
 
     /// Backpropagation through time, guide eq. 4.3.3–4.3.5: from `t = T` down,
     /// `D_t = (Δ_t + W_hᵀ·D_{t+1}) ⊙ f'(S_t)` and `∇W_h += scale·D_t·H_{t−1}ᵀ`; then for
     /// all steps at once `∇W_x += scale·D·Xᵀ`, `∇b += scale·D·1` and `∂C/∂X = W_xᵀ·D`.
-    fn backward(
+    fn backward_with_lengths(
         &self,
         saved: Saved<'_, T>,
         mut d_output: MatrixViewMut<'_, T>,
         scale: T,
         grads: &mut [Matrix<T>],
         mut d_input: Option<MatrixViewMut<'_, T>>,
+        lengths: &[usize],
     ) -> Result<(), CoreError> {
         let cell = &self.0;
         let (n_h, steps, batch) = (cell.n_h, cell.steps, d_output.ncols());
@@ -212,7 +240,7 @@ impl<T: Real> Layer<T> for Elman<T> {
         for t in (0..steps).rev() {
             // g = Δ_t (from the layer's output), + W_hᵀ·D_{t+1}.
             g.fill(T::zero());
-            cell.add_step_delta(delta, t, g);
+            cell.add_step_delta(delta, t, g, lengths);
             if t + 1 < steps && carries(steps, cell.truncate, t + 1) {
                 let d_next = step_view(s, n_h, steps, t + 1, batch);
                 let mut gm = DMatrixViewMut::from_slice(g, n_h, batch);

@@ -198,15 +198,22 @@ impl<T: Real> Gated<T> {
         s
     }
 
-    /// Copies the states `h` (`n_h × T·B`) into the layer's output: all of them, or each
-    /// example's last.
-    pub fn write_output(&self, h: &[T], out: &mut [T]) {
+    /// Writes the layer's output from the states `h` (`n_h × T·B`, column `b·T + t`):
+    /// every step's (padded steps, `t ≥ lengths[b]`, as zeros) or the last valid step's
+    /// (`t = lengths[b] − 1`, `T − 1` without lengths).
+    pub fn write_output(&self, h: &[T], out: &mut [T], lengths: &[usize]) {
         let (n_h, steps) = (self.n_h, self.steps);
         match self.output {
-            Steps::All => out.copy_from_slice(h),
+            Steps::All => {
+                out.copy_from_slice(h);
+                for (b, &len) in lengths.iter().enumerate() {
+                    out[(b * steps + len) * n_h..(b + 1) * steps * n_h].fill(T::zero());
+                }
+            }
             Steps::Last => {
                 for (b, o) in out.chunks_exact_mut(n_h).enumerate() {
-                    let at = (b * steps + steps - 1) * n_h;
+                    let last = lengths.get(b).map_or(steps, |&l| l) - 1;
+                    let at = (b * steps + last) * n_h;
                     o.copy_from_slice(&h[at..at + n_h]);
                 }
             }
@@ -214,19 +221,44 @@ impl<T: Real> Gated<T> {
     }
 
     /// Adds `∂C/∂h_t` of every example from the layer's output gradient `delta` to `dh`
-    /// (`n_h × B`): its columns for step `t`, or the last step's only.
-    pub fn add_step_delta(&self, delta: &[T], t: usize, dh: &mut [T]) {
+    /// (`n_h × B`): its columns for step `t`, or the last valid step's only; nothing for
+    /// a padded step (whose output is the constant 0).
+    pub fn add_step_delta(&self, delta: &[T], t: usize, dh: &mut [T], lengths: &[usize]) {
         let (n_h, steps) = (self.n_h, self.steps);
         for (b, d) in dh.chunks_exact_mut(n_h).enumerate() {
+            let len = lengths.get(b).map_or(steps, |&l| l);
             let at = match self.output {
-                Steps::All => (b * steps + t) * n_h,
-                Steps::Last if t == steps - 1 => b * n_h,
-                Steps::Last => continue,
+                Steps::All if t < len => (b * steps + t) * n_h,
+                Steps::Last if t + 1 == len => b * n_h,
+                _ => continue,
             };
             d.iter_mut()
                 .zip(&delta[at..at + n_h])
                 .for_each(|(x, y)| *x += *y);
         }
+    }
+
+    /// Checks a batch's lengths (none, or one per example, each `1..=T`).
+    pub fn check_lengths(&self, lengths: &[usize], batch: usize) -> Result<(), CoreError> {
+        if !lengths.is_empty() && lengths.len() != batch {
+            return Err(CoreError::Architecture(format!(
+                "{}: {} lengths for a batch of {batch}",
+                self.kind,
+                lengths.len()
+            )));
+        }
+        match lengths.iter().position(|&l| l == 0 || l > self.steps) {
+            Some(b) => Err(CoreError::Architecture(format!(
+                "{}: example {b} has {} steps, the layer takes 1 to {}",
+                self.kind, lengths[b], self.steps
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// `Some(T)` if every step's state is the output.
+    pub fn output_steps(&self) -> Option<usize> {
+        (self.output == Steps::All).then_some(self.steps)
     }
 
     /// `S += W_x·X` for every step and example at once (`S`: `G·n_h × T·B`, column

@@ -93,16 +93,43 @@ impl<T: Real> Layer<T> for Gru<T> {
         (5 * self.0.steps + 4) * self.0.n_h * batch
     }
 
+    fn forward(
+        &self,
+        input: MatrixView<'_, T>,
+        output: MatrixViewMut<'_, T>,
+        scratch: &mut [T],
+    ) -> Result<(), CoreError> {
+        self.forward_with_lengths(input, output, scratch, &[])
+    }
+
+    fn backward(
+        &self,
+        saved: Saved<'_, T>,
+        d_output: MatrixViewMut<'_, T>,
+        scale: T,
+        grads: &mut [Matrix<T>],
+        d_input: Option<MatrixViewMut<'_, T>>,
+    ) -> Result<(), CoreError> {
+        self.backward_with_lengths(saved, d_output, scale, grads, d_input, &[])
+    }
+
+    /// `Some(T)` when every step's state is the output ([`Steps::All`]).
+    fn output_steps(&self) -> Option<usize> {
+        self.0.output_steps()
+    }
+
     /// Guide eq. 4.3.8: the input products of all steps in one product, then step by
     /// step the recurrent product and the gates.
-    fn forward(
+    fn forward_with_lengths(
         &self,
         input: MatrixView<'_, T>,
         mut output: MatrixViewMut<'_, T>,
         scratch: &mut [T],
+        lengths: &[usize],
     ) -> Result<(), CoreError> {
         let g = &self.0;
         let (n_h, steps, batch) = (g.n_h, g.steps, input.ncols());
+        g.check_lengths(lengths, batch)?;
         let (g3, cols) = (3 * n_h, steps * batch);
         let (a, rest) = scratch.split_at_mut(g3 * cols);
         let (un, rest) = rest.split_at_mut(n_h * cols);
@@ -153,20 +180,21 @@ impl<T: Real> Layer<T> for Gru<T> {
                 }
             }
         }
-        g.write_output(h, contiguous_mut(&mut output)?);
+        g.write_output(h, contiguous_mut(&mut output)?, lengths);
         Ok(())
     }
 
     /// Backpropagation through time, guide eq. 4.3.9: from the last step down, the
     /// gradients of the gates' inputs from the state's, the recurrent weights' per step;
     /// then the input weights', the biases' and the inputs' for all steps at once.
-    fn backward(
+    fn backward_with_lengths(
         &self,
         saved: Saved<'_, T>,
         mut d_output: MatrixViewMut<'_, T>,
         scale: T,
         grads: &mut [Matrix<T>],
         mut d_input: Option<MatrixViewMut<'_, T>>,
+        lengths: &[usize],
     ) -> Result<(), CoreError> {
         let gl = &self.0;
         let (n_h, steps, batch) = (gl.n_h, gl.steps, d_output.ncols());
@@ -191,7 +219,7 @@ impl<T: Real> Layer<T> for Gru<T> {
                 dh.fill(T::zero()); // nothing carried back across a chunk boundary
             }
             // dh += Δ_t (dh holds what later steps passed back).
-            gl.add_step_delta(delta, t, dh);
+            gl.add_step_delta(delta, t, dh, lengths);
             for b in 0..batch {
                 let col = b * steps + t;
                 let z = &mut a[col * g3..(col + 1) * g3];

@@ -92,16 +92,43 @@ impl<T: Real> Layer<T> for Lstm<T> {
         (7 * self.0.steps + 2) * self.0.n_h * batch
     }
 
+    fn forward(
+        &self,
+        input: MatrixView<'_, T>,
+        output: MatrixViewMut<'_, T>,
+        scratch: &mut [T],
+    ) -> Result<(), CoreError> {
+        self.forward_with_lengths(input, output, scratch, &[])
+    }
+
+    fn backward(
+        &self,
+        saved: Saved<'_, T>,
+        d_output: MatrixViewMut<'_, T>,
+        scale: T,
+        grads: &mut [Matrix<T>],
+        d_input: Option<MatrixViewMut<'_, T>>,
+    ) -> Result<(), CoreError> {
+        self.backward_with_lengths(saved, d_output, scale, grads, d_input, &[])
+    }
+
+    /// `Some(T)` when every step's state is the output ([`Steps::All`]).
+    fn output_steps(&self) -> Option<usize> {
+        self.0.output_steps()
+    }
+
     /// Guide eq. 4.3.6: the input products of all steps in one product, then step by
     /// step the recurrent product, the gates and the cell.
-    fn forward(
+    fn forward_with_lengths(
         &self,
         input: MatrixView<'_, T>,
         mut output: MatrixViewMut<'_, T>,
         scratch: &mut [T],
+        lengths: &[usize],
     ) -> Result<(), CoreError> {
         let g = &self.0;
         let (n_h, steps, batch) = (g.n_h, g.steps, input.ncols());
+        g.check_lengths(lengths, batch)?;
         let (g4, cols) = (4 * n_h, steps * batch);
         let (a, rest) = scratch.split_at_mut(g4 * cols);
         let (c, rest) = rest.split_at_mut(n_h * cols);
@@ -153,7 +180,7 @@ impl<T: Real> Layer<T> for Lstm<T> {
                 }
             }
         }
-        g.write_output(h, contiguous_mut(&mut output)?);
+        g.write_output(h, contiguous_mut(&mut output)?, lengths);
         Ok(())
     }
 
@@ -161,13 +188,14 @@ impl<T: Real> Layer<T> for Lstm<T> {
     /// states' and cells' gradients through the gates, `∂C/∂z_t` over the gates, and the
     /// recurrent weights' gradient per step; then the input weights', the biases' and the
     /// inputs' for all steps at once.
-    fn backward(
+    fn backward_with_lengths(
         &self,
         saved: Saved<'_, T>,
         mut d_output: MatrixViewMut<'_, T>,
         scale: T,
         grads: &mut [Matrix<T>],
         mut d_input: Option<MatrixViewMut<'_, T>>,
+        lengths: &[usize],
     ) -> Result<(), CoreError> {
         let gl = &self.0;
         let (n_h, steps, batch) = (gl.n_h, gl.steps, d_output.ncols());
@@ -191,7 +219,7 @@ impl<T: Real> Layer<T> for Lstm<T> {
         for t in (0..steps).rev() {
             // dh = Δ_t + W_hᵀ·dz_{t+1}.
             dh.fill(T::zero());
-            gl.add_step_delta(delta, t, dh);
+            gl.add_step_delta(delta, t, dh, lengths);
             if t + 1 < steps && carries(steps, gl.truncate, t + 1) {
                 let dz_next = step_view(a, g4, steps, t + 1, batch);
                 let mut dhm = DMatrixViewMut::from_slice(dh, n_h, batch);

@@ -240,6 +240,51 @@ pub trait Layer<T: Real>: LayerClone<T> + fmt::Debug + Send + Sync {
         d_input: Option<MatrixViewMut<'_, T>>,
     ) -> Result<(), CoreError>;
 
+    /// The forward pass of a batch of sequences of which example `b` has `lengths[b]`
+    /// valid steps, the rest padding at the end (guide §13, "Sequences of different
+    /// lengths"). The recurrent layers leave the padded steps out of their output; every
+    /// other layer treats padding as data, which is the default: it calls
+    /// [`forward`](Layer::forward).
+    ///
+    /// # Errors
+    /// As [`forward`](Layer::forward); a length of 0 or beyond the layer's steps, or a
+    /// count that is not the batch's.
+    fn forward_with_lengths(
+        &self,
+        input: MatrixView<'_, T>,
+        output: MatrixViewMut<'_, T>,
+        scratch: &mut [T],
+        lengths: &[usize],
+    ) -> Result<(), CoreError> {
+        let _ = lengths;
+        self.forward(input, output, scratch)
+    }
+
+    /// The backward pass of a batch [`forward_with_lengths`](Layer::forward_with_lengths)
+    /// computed, with the same lengths. Default: [`backward`](Layer::backward).
+    ///
+    /// # Errors
+    /// As [`backward`](Layer::backward).
+    fn backward_with_lengths(
+        &self,
+        saved: Saved<'_, T>,
+        d_output: MatrixViewMut<'_, T>,
+        scale: T,
+        grads: &mut [Matrix<T>],
+        d_input: Option<MatrixViewMut<'_, T>>,
+        lengths: &[usize],
+    ) -> Result<(), CoreError> {
+        let _ = lengths;
+        self.backward(saved, d_output, scale, grads, d_input)
+    }
+
+    /// `Some(T)` if the layer's output is a sequence of `T` steps, each a block of
+    /// `n_outputs / T` values one after another, whose padded steps a network's loss
+    /// leaves out when the batch has lengths; `None` (the default) otherwise.
+    fn output_steps(&self) -> Option<usize> {
+        None
+    }
+
     /// Calls `f(spec, values)` for each parameter tensor, in a fixed order, values
     /// column-major.
     fn visit_params(&self, f: &mut dyn FnMut(ParamSpec, &[T]));

@@ -119,6 +119,30 @@ impl<T: Real> PerStep<T> {
     }
 }
 
+impl<T: Real> PerStep<T> {
+    /// Sets the blocks of steps `t ≥ lengths[b]` of each example's column of `m`
+    /// (`T` blocks of `n` values) to 0; nothing without lengths.
+    fn zero_padding(
+        &self,
+        mut m: MatrixViewMut<'_, T>,
+        n: usize,
+        lengths: &[usize],
+    ) -> Result<(), CoreError> {
+        if let Some(b) = lengths.iter().position(|&l| l == 0 || l > self.steps) {
+            return Err(CoreError::Architecture(format!(
+                "dense_per_step: example {b} has {} steps, the layer takes 1 to {}",
+                lengths[b], self.steps
+            )));
+        }
+        for (b, &len) in lengths.iter().enumerate().take(m.ncols()) {
+            m.column_mut(b)
+                .rows_mut(len * n, (self.steps - len) * n)
+                .fill(T::zero());
+        }
+        Ok(())
+    }
+}
+
 impl<T: Real> Layer<T> for PerStep<T> {
     fn kind(&self) -> &str {
         "dense_per_step"
@@ -146,6 +170,40 @@ impl<T: Real> Layer<T> for PerStep<T> {
         let x = self.unfold(input, self.dense.n_inputs())?;
         let a = self.unfold_mut(output, self.dense.n_outputs())?;
         Layer::forward(&self.dense, x, a, scratch)
+    }
+
+    /// As [`forward`](Layer::forward), with each example's padded steps
+    /// (`t ≥ lengths[b]`) given the output 0, as a recurrent layer's.
+    fn forward_with_lengths(
+        &self,
+        input: MatrixView<'_, T>,
+        mut output: MatrixViewMut<'_, T>,
+        scratch: &mut [T],
+        lengths: &[usize],
+    ) -> Result<(), CoreError> {
+        let n = self.dense.n_outputs();
+        Layer::forward(self, input, output.as_view_mut(), scratch)?;
+        self.zero_padding(output, n, lengths)
+    }
+
+    /// As [`backward`](Layer::backward), the padded steps' output gradients taken as 0
+    /// (their output is the constant 0).
+    fn backward_with_lengths(
+        &self,
+        saved: Saved<'_, T>,
+        mut d_output: MatrixViewMut<'_, T>,
+        scale: T,
+        grads: &mut [Matrix<T>],
+        d_input: Option<MatrixViewMut<'_, T>>,
+        lengths: &[usize],
+    ) -> Result<(), CoreError> {
+        self.zero_padding(d_output.as_view_mut(), self.dense.n_outputs(), lengths)?;
+        Layer::backward(self, saved, d_output, scale, grads, d_input)
+    }
+
+    /// `Some(T)`: the output is every step's.
+    fn output_steps(&self) -> Option<usize> {
+        Some(self.steps)
     }
 
     /// Algorithm 8 for every step at once: the dense layer's gradient summed over the

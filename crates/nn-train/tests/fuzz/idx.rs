@@ -122,6 +122,9 @@ fn bytes_after_a_gzip_stream_are_an_error_as_after_a_raw_file() {
         assert!(parse_idx_labels("raw", raw_tail).is_err());
         let mut gz_tail = gzip(&raw);
         gz_tail.extend_from_slice(tail);
-        assert!(parse_idx_labels("gz", gz_tail).is_err(), "tail {tail:?} ignored");
+        assert!(
+            parse_idx_labels("gz", gz_tail).is_err(),
+            "tail {tail:?} ignored"
+        );
     }
 }
