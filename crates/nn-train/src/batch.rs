@@ -14,6 +14,8 @@ pub(crate) struct Batch<'a> {
     pub indices: &'a [usize],
     pub next: &'a [usize],
     pub classes: Option<&'a [usize]>,
+    /// The data set's sequence lengths, if it has them.
+    pub lengths: Option<&'a [usize]>,
 }
 
 impl Batch<'_> {
@@ -28,6 +30,10 @@ impl Batch<'_> {
         feed: &mut Feed<'_, '_, T>,
     ) -> Result<usize, TrainError> {
         let (cols, next) = (self.indices, self.next);
+        match self.lengths {
+            Some(all) => feed.workspace().set_lengths_of(all, cols)?,
+            None => feed.workspace().set_lengths(&[])?,
+        }
         let out = match dropout {
             Some(d) => feed.evaluate_with_dropout(net, cols, next, d, rng)?,
             None => feed.evaluate(net, cols, next)?,

@@ -29,6 +29,8 @@ pub struct Dataset<T: Real> {
     targets: Matrix<T>,
     /// Each example's class, if every target is one-hot (found once, by `new`).
     classes: Option<Vec<usize>>,
+    /// Each example's valid steps, for sequences of different lengths.
+    lengths: Option<Vec<usize>>,
 }
 
 impl<T: Real> Dataset<T> {
@@ -72,7 +74,51 @@ impl<T: Real> Dataset<T> {
             inputs,
             targets,
             classes,
+            lengths: None,
         })
+    }
+
+    /// The same examples as sequences of different lengths: example `i` has
+    /// `lengths[i]` valid steps, padded at the end to the network's steps (guide §13,
+    /// "Sequences of different lengths"). Training and evaluation then leave each
+    /// example's padding out of the recurrent layers and the loss
+    /// (`nn_core::Workspace::set_lengths`); subsets and splits keep each example's
+    /// length.
+    ///
+    /// ```
+    /// use nn_train::Dataset;
+    /// use nn_math::Matrix;
+    ///
+    /// // Two sequences of up to 3 steps of 2 values: 2 and 3 steps long.
+    /// let x = Matrix::from_column_slice(6, 2, &[1., 1., 2., 2., 0., 0., 1., 0., 0., 1., 1., 1.]);
+    /// let y = Matrix::from_column_slice(1, 2, &[0.5, -0.5]);
+    /// let data = Dataset::new(x, y)?.with_lengths(vec![2, 3])?;
+    /// assert_eq!(data.lengths(), Some(&[2, 3][..]));
+    /// assert!(Dataset::new(Matrix::<f64>::zeros(6, 2), Matrix::zeros(1, 2))?.with_lengths(vec![2]).is_err());
+    /// # Ok::<(), nn_train::TrainError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`TrainError::Data`] for a count that is not the number of examples, or a length
+    /// of 0 (the layers check the upper bound, their steps).
+    pub fn with_lengths(mut self, lengths: Vec<usize>) -> Result<Self, TrainError> {
+        if lengths.len() != self.len() {
+            return Err(TrainError::Data(format!(
+                "{} lengths for {} examples",
+                lengths.len(),
+                self.len()
+            )));
+        }
+        if let Some(i) = lengths.iter().position(|&l| l == 0) {
+            return Err(TrainError::Data(format!("example {i} has length 0")));
+        }
+        self.lengths = Some(lengths);
+        Ok(self)
+    }
+
+    /// Each example's valid steps, if the examples are sequences of different lengths.
+    pub fn lengths(&self) -> Option<&[usize]> {
+        self.lengths.as_deref()
     }
 
     /// Number of examples `N`.
@@ -114,7 +160,11 @@ impl<T: Real> Dataset<T> {
         }
         let gather =
             |m: &Matrix<T>| Matrix::from_fn(m.nrows(), indices.len(), |r, c| m[(r, indices[c])]);
-        Self::new(gather(&self.inputs), gather(&self.targets))
+        let subset = Self::new(gather(&self.inputs), gather(&self.targets))?;
+        match &self.lengths {
+            Some(l) => subset.with_lengths(indices.iter().map(|&i| l[i]).collect()),
+            None => Ok(subset),
+        }
     }
 
     /// Splits the examples at random into a training set and a validation set holding

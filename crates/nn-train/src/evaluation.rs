@@ -31,10 +31,14 @@ pub(crate) fn evaluate_in_chunks<T: Real>(
     let (mut loss_sum, mut correct) = (0.0, 0usize);
     for start in (0..data.len()).step_by(chunk) {
         let len = chunk.min(data.len() - start);
+        let lengths = data.lengths().map(|l| &l[start..start + len]);
+        ws.set_lengths(lengths.unwrap_or(&[]))?;
         let out = net.evaluate_with(&data.inputs().columns(start, len), ws)?;
         for c in 0..len {
             let (o, y) = (out.column(c), data.targets().column(start + c));
-            loss_sum += loss.loss(o.as_slice(), y.as_slice()).as_f64();
+            let length = lengths.map(|l| l[c]);
+            let l = net.example_loss(o.as_slice(), y.as_slice(), length, loss);
+            loss_sum += l.as_f64();
             if let Some(cl) = &classes {
                 correct += usize::from(argmax(o.as_slice()) == cl[start + c]);
             }

@@ -307,6 +307,7 @@ impl<T: Real> Trainer<T> {
                 indices: chunk,
                 next,
                 classes,
+                lengths: train.lengths(),
             };
             let dropout = self.config.dropout.as_ref();
             let right = batch.forward(net, dropout, rng, &mut feed)?;

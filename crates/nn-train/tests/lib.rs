@@ -13,4 +13,5 @@ mod hostile;
 mod loaders;
 mod optimizers;
 mod preprocess;
+mod sequences;
 mod trainer;

@@ -167,6 +167,29 @@ impl<T: Real> Workspace<T> {
         Ok(())
     }
 
+    /// As [`set_lengths`](Workspace::set_lengths) for the examples `examples` of a data
+    /// set whose examples have the lengths `all` (a training batch gathered by index);
+    /// allocates nothing once it has held as many.
+    ///
+    /// # Errors
+    /// [`CoreError::ColumnIndex`] for an example past `all`; as
+    /// [`set_lengths`](Workspace::set_lengths).
+    pub fn set_lengths_of(&mut self, all: &[usize], examples: &[usize]) -> Result<(), CoreError> {
+        if let Some(&bad) = examples.iter().find(|&&e| e >= all.len()) {
+            return Err(CoreError::ColumnIndex {
+                op: "set_lengths_of",
+                index: bad,
+                columns: all.len(),
+            });
+        }
+        self.lengths.clear();
+        self.lengths.try_reserve(examples.len()).map_err(|_| {
+            CoreError::Architecture(format!("cannot hold {} sequence lengths", examples.len()))
+        })?;
+        self.lengths.extend(examples.iter().map(|&e| all[e]));
+        Ok(())
+    }
+
     /// The lengths set by [`set_lengths`](Workspace::set_lengths) (empty: none).
     pub fn lengths(&self) -> &[usize] {
         &self.lengths
