@@ -6,6 +6,23 @@ use nn_math::Real;
 use crate::{CoreError, Loss, Network};
 
 impl<T: Real> Network<T> {
+    /// The network's outputs for a batch of sequences of different lengths (example `b`
+    /// has `lengths[b]` valid steps, padded at the end): [`Network::evaluate`] with
+    /// [`Workspace::set_lengths`](crate::Workspace::set_lengths).
+    ///
+    /// # Errors
+    /// As [`Network::evaluate`]; a length of 0 or beyond a recurrent layer's steps, or a
+    /// count that is not the batch's.
+    pub fn evaluate_sequences(
+        &self,
+        input: &nn_math::Matrix<T>,
+        lengths: &[usize],
+    ) -> Result<nn_math::Matrix<T>, CoreError> {
+        let mut ws = self.workspace();
+        ws.set_lengths(lengths)?;
+        Ok(self.evaluate_with(input, &mut ws)?.clone_owned())
+    }
+
     /// How many of an example's `n_L` outputs its loss reads: all of them, unless the
     /// output is a sequence of `T` steps ([`Layer::output_steps`](crate::Layer::output_steps))
     /// and the example has `length` valid steps, then the first `min(length, T)` steps'

@@ -152,6 +152,7 @@ fn padding_values_change_nothing_on_any_thread_count() {
     let (l1, g1, o1) = step(&net, &x, &y, &lengths);
     let (l2, g2, o2) = step(&net, &noisy, &y, &lengths);
     assert_eq!((l1, &g1, &o1), (l2, &g2, &o2));
+    assert_eq!(net.evaluate_sequences(&noisy, &lengths).unwrap(), o1);
     // Two threads (split by examples) agree to rounding.
     let mut ws = Workspace::with_threads(2).unwrap();
     ws.set_lengths(&lengths).unwrap();

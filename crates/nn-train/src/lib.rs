@@ -105,7 +105,7 @@ pub use optimizer::{
     Adam, AdamW, Momentum, NotesMomentum, Optimizer, OptimizerState, ParamState, RmsProp, Sgd,
     StepContext,
 };
-pub use preprocess::{ConstantFeatures, Scaling, ScalingKind, one_hot};
+pub use preprocess::{ConstantFeatures, Scaling, ScalingKind, one_hot, pad_sequences};
 pub use regularizer::{ElasticNet, L1, L2, Regularizer};
 pub use schedule::{Cosine, Exponential, InverseTime, Schedule, StepDecay};
 pub use settings::RUN_SETTINGS;

@@ -300,3 +300,59 @@ pub fn one_hot<T: Real>(labels: &[usize], n_classes: usize) -> Result<Matrix<T>,
     }
     Ok(y)
 }
+
+/// Pads sequences of different lengths into one matrix, one example per column: each
+/// sequence is its steps' `features` values one after another (`L·features` values),
+/// padded with zeros to the longest; returns the matrix (`T·features × N`) and each
+/// sequence's length `L`, for [`Dataset::with_lengths`]. The same pads per-step targets.
+///
+/// ```
+/// use nn_train::{Dataset, pad_sequences};
+///
+/// // Two sequences of 2-value steps: 3 steps and 1 step.
+/// let (x, lengths) = pad_sequences(&[vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0], vec![7.0, 8.0]], 2)?;
+/// assert_eq!(x.shape(), (6, 2));
+/// assert_eq!(lengths, vec![3, 1]);
+/// assert_eq!(x.column(1).as_slice(), &[7.0, 8.0, 0.0, 0.0, 0.0, 0.0]);
+/// let y = nn_math::Matrix::from_column_slice(1, 2, &[1.0, 0.0]);
+/// let data = Dataset::new(x, y)?.with_lengths(lengths)?;
+/// # Ok::<(), nn_train::TrainError>(())
+/// ```
+///
+/// # Errors
+/// [`TrainError::Data`] for no sequences, `features` of 0, an empty sequence, one whose
+/// length is not a multiple of `features`, a value that is not finite, or a matrix that
+/// does not fit in memory.
+pub fn pad_sequences<T: Real>(
+    sequences: &[Vec<T>],
+    features: usize,
+) -> Result<(Matrix<T>, Vec<usize>), TrainError> {
+    if sequences.is_empty() || features == 0 {
+        return Err(TrainError::Data(
+            "pad_sequences needs at least one sequence and one feature".into(),
+        ));
+    }
+    let mut lengths = Vec::with_capacity(sequences.len());
+    for (i, s) in sequences.iter().enumerate() {
+        if s.is_empty() || s.len() % features != 0 {
+            return Err(TrainError::Data(format!(
+                "sequence {i} holds {} values, not a positive multiple of {features} features",
+                s.len()
+            )));
+        }
+        if let Some(at) = s.iter().position(|v| !v.is_finite()) {
+            return Err(TrainError::Data(format!(
+                "value {at} of sequence {i} is not finite"
+            )));
+        }
+        lengths.push(s.len() / features);
+    }
+    let rows = lengths.iter().max().copied().unwrap_or(0) * features;
+    let mut x: Matrix<T> = nn_math::try_zeros(rows, sequences.len())
+        .map_err(|e| TrainError::Data(format!("pad_sequences: {e}")))?;
+    for (j, s) in sequences.iter().enumerate() {
+        x.column_mut(j).rows_mut(0, s.len()).copy_from_slice(s);
+    }
+    Ok((x, lengths))
+}
+
