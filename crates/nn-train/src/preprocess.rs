@@ -355,4 +355,3 @@ pub fn pad_sequences<T: Real>(
     }
     Ok((x, lengths))
 }
-
