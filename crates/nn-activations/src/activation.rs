@@ -4,6 +4,10 @@ use nn_math::{Matrix, Real};
 
 use crate::ActivationError;
 
+/// An activation shared between threads and layers, as
+/// [`with_params`](Activation::with_params) returns it.
+pub type SharedActivation<T> = std::sync::Arc<dyn Activation<T> + Send + Sync>;
+
 /// An activation function `f` and its derivative `f'` (notes §2.1.1).
 ///
 /// A neuron computes `a = f(s)` from its pre-activation `s = b + Σ wᵢ·aᵢ` (eq. 1).
@@ -82,6 +86,26 @@ pub trait Activation<T: Real> {
         let _ = (x, grad);
     }
 
+    /// The same function with its parameters set to `values` (in the order of
+    /// [`params`](Activation::params)): what learning them along with the weights
+    /// (§2.1.1) needs, since a layer then keeps one copy per neuron or one for the layer.
+    /// `None`, the default, says the parameters cannot be set, so no layer can learn
+    /// them; a function of your own implements it (with [`dparams`](Activation::dparams))
+    /// to make its parameters learnable, returning `Some(Err(…))` for values outside its
+    /// domain. The built-in functions implement it.
+    fn with_params(&self, values: &[T]) -> Option<Result<SharedActivation<T>, ActivationError>> {
+        let _ = values;
+        None
+    }
+
+    /// The nearest point of parameter `index`'s domain to `value`, for projected gradient
+    /// descent after each update of a learned parameter. Default: `value` (every value
+    /// allowed).
+    fn project_param(&self, index: usize, value: T) -> T {
+        let _ = index;
+        value
+    }
+
     /// `out[i] = f(x[i])` for every `i`.
     ///
     /// # Errors
@@ -155,6 +179,12 @@ macro_rules! forward_activation {
             fn name(&self) -> &str { (**self).name() }
             fn params(&self) -> Vec<(&'static str, T)> { (**self).params() }
             fn dparams(&self, x: T, grad: &mut [T]) { (**self).dparams(x, grad) }
+            fn with_params(&self, values: &[T]) -> Option<Result<SharedActivation<T>, ActivationError>> {
+                (**self).with_params(values)
+            }
+            fn project_param(&self, index: usize, value: T) -> T {
+                (**self).project_param(index, value)
+            }
             fn f_slice(&self, x: &[T], out: &mut [T]) -> Result<(), ActivationError> {
                 (**self).f_slice(x, out)
             }

@@ -175,6 +175,22 @@ impl<T: Real> Activation<T> for Builtin<T> {
         dispatch!(self, a => a.dparams(x, grad))
     }
 
+    /// [`Builtin::with_param_values`], shared.
+    fn with_params(
+        &self,
+        values: &[T],
+    ) -> Option<Result<crate::SharedActivation<T>, ActivationError>> {
+        Some(
+            self.with_param_values(values)
+                .map(|b| std::sync::Arc::new(b) as crate::SharedActivation<T>),
+        )
+    }
+
+    /// [`Builtin::project`].
+    fn project_param(&self, index: usize, value: T) -> T {
+        self.project(index, value)
+    }
+
     fn f_slice(&self, x: &[T], out: &mut [T]) -> Result<(), ActivationError> {
         dispatch!(self, a => a.f_slice(x, out))
     }

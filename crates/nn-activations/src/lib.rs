@@ -61,7 +61,7 @@ mod stable;
 mod step;
 mod tanh;
 
-pub use activation::Activation;
+pub use activation::{Activation, SharedActivation};
 pub use builtin::Builtin;
 pub use builtin_params::DOMAIN_MARGIN;
 pub use closure::{FnActivation, from_fn};

@@ -3,7 +3,12 @@
 //! learnable β and γ (1–3 threads, dropout); names in the visitor; the domains kept by
 //! projection; model files; and clear errors.
 
-use nn_activations::{Elu, Identity, PRelu, Relu, Sigmoid, Silu, Softplus, Tanh};
+use std::sync::Arc;
+
+use nn_activations::{
+    Activation, ActivationError, Elu, Identity, PRelu, Relu, SharedActivation, Sigmoid, Silu,
+    Softplus, Tanh, from_fn,
+};
 use nn_core::gradcheck::{NetworkCheck, check_network};
 use nn_core::{
     Dense, Dropout, HalfSquaredError, Init, Network, NeuronActivation, ParamKind, Sharing,
@@ -14,6 +19,62 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use crate::common::{inputs, real_targets};
+
+/// A user's function with learnable parameters: `γ·tanh(β·x)`, with γ kept at least
+/// 10⁻³ away from 0 by its projection.
+#[derive(Clone, Copy, Debug)]
+struct ScaledTanh {
+    beta: f64,
+    gamma: f64,
+}
+
+impl Activation<f64> for ScaledTanh {
+    fn f(&self, x: f64) -> f64 {
+        self.gamma * (self.beta * x).tanh()
+    }
+    fn df(&self, x: f64) -> f64 {
+        let t = (self.beta * x).tanh();
+        self.gamma * self.beta * (1.0 - t * t)
+    }
+    fn name(&self) -> &str {
+        "scaled_tanh"
+    }
+    fn params(&self) -> Vec<(&'static str, f64)> {
+        vec![("beta", self.beta), ("gamma", self.gamma)]
+    }
+    /// `∂f/∂β = γ·x·(1 − t²)`, `∂f/∂γ = t`, with `t = tanh(β·x)`.
+    fn dparams(&self, x: f64, grad: &mut [f64]) {
+        let t = (self.beta * x).tanh();
+        grad[0] = self.gamma * x * (1.0 - t * t);
+        grad[1] = t;
+    }
+    fn with_params(&self, v: &[f64]) -> Option<Result<SharedActivation<f64>, ActivationError>> {
+        Some(if v[1] == 0.0 || !v.iter().all(|x| x.is_finite()) {
+            Err(ActivationError::InvalidParameter {
+                activation: "scaled_tanh",
+                param: "gamma",
+                value: v[1],
+                requirement: "must be finite and non-zero",
+            })
+        } else {
+            Ok(Arc::new(ScaledTanh {
+                beta: v[0],
+                gamma: v[1],
+            }))
+        })
+    }
+    fn project_param(&self, index: usize, value: f64) -> f64 {
+        if index == 1 && value.abs() < 1e-3 {
+            1e-3_f64.copysign(value)
+        } else {
+            value
+        }
+    }
+}
+
+fn scaled_tanh(beta: f64, gamma: f64) -> NeuronActivation<f64> {
+    NeuronActivation::custom(ScaledTanh { beta, gamma })
+}
 
 /// A smooth function with parameters, and which of them to learn.
 fn learnable() -> impl Strategy<Value = (NeuronActivation<f64>, Vec<&'static str>)> {
@@ -32,6 +93,7 @@ fn learnable() -> impl Strategy<Value = (NeuronActivation<f64>, Vec<&'static str
         )),
         p().prop_map(move |be| (b("mish", vec![("beta", be)]), vec!["beta"])),
         p().prop_map(move |be| (b("squareplus", vec![("beta", be)]), vec!["beta"])),
+        (p(), p(), 0..3usize).prop_map(|(be, g, w)| (scaled_tanh(be, g), which(w))),
     ]
 }
 
@@ -236,4 +298,66 @@ fn learned_parameters_round_trip_through_model_files_and_bad_values_are_refused(
     let err = Network::<f64>::from_safetensors(&net.to_safetensors().unwrap()).unwrap_err();
     assert!(err.to_string().contains("layer 0"), "{err}");
     assert!(err.to_string().contains("beta"), "{err}");
+}
+
+#[test]
+fn a_users_function_learns_its_parameters_and_round_trips() {
+    let mut net = Network::<f64>::builder(3)
+        .layer(4, scaled_tanh(1.0, 1.0))
+        .learn(&["beta", "gamma"], Sharing::PerNeuron)
+        .layer(1, Identity)
+        .build(&mut StdRng::seed_from_u64(2))
+        .unwrap();
+    let names: Vec<String> = net.param_specs().iter().map(|(id, _)| id.path()).collect();
+    assert!(
+        names.contains(&"layers.0.activation.gamma".to_owned()),
+        "{names:?}"
+    );
+    // Plain gradient descent moves them; a step towards γ = 0 is projected back.
+    let x = Matrix::from_fn(3, 8, |i, j| (i as f64 - j as f64) / 4.0);
+    let y = Matrix::from_fn(1, 8, |_, j| (j as f64 / 3.0).sin());
+    let (mut ws, mut grad) = (net.workspace(), net.gradient());
+    for _ in 0..20 {
+        net.clear_gradient(&mut grad).unwrap();
+        net.evaluate_with(&x, &mut ws).unwrap();
+        net.adjust_gradient(&mut ws, &y, &HalfSquaredError, &mut grad)
+            .unwrap();
+        net.apply_gradient(&grad, 0.5).unwrap();
+    }
+    let mut gammas = Vec::new();
+    net.visit_params(|id, v| {
+        if id.path().ends_with("gamma") {
+            gammas.extend_from_slice(v);
+        }
+    });
+    assert!(gammas.iter().any(|&g| g != 1.0), "γ moved: {gammas:?}");
+    net.layer_mut(0).unwrap().visit_params_mut(&mut |spec, v| {
+        if spec.name == "activation.gamma" {
+            v[0] = 1e-9;
+        }
+    });
+    net.constrain_params();
+    net.visit_params(|id, v| {
+        if id.path().ends_with("gamma") {
+            assert_eq!(v[0], 1e-3);
+        }
+    });
+    // A model file stores the learned values; a resolver rebuilds the function.
+    let resolve = |name: &str, p: &[(&str, f64)]| {
+        (name == "scaled_tanh").then(|| scaled_tanh(p[0].1, p[1].1))
+    };
+    let bytes = net.to_safetensors().unwrap();
+    let back = Network::<f64>::from_safetensors_with(&bytes, &resolve).unwrap();
+    assert_eq!(back.evaluate(&x).unwrap(), net.evaluate(&x).unwrap());
+    // A function that cannot set its parameters cannot learn them.
+    let fixed = NeuronActivation::custom(from_fn("cube", |x: f64| x * x * x, |x: f64| 3.0 * x * x));
+    let err = Network::<f64>::builder(2)
+        .layer(2, fixed)
+        .learn(&["beta"], Sharing::Shared)
+        .build(&mut StdRng::seed_from_u64(0))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("cannot set its parameters"),
+        "{err}"
+    );
 }

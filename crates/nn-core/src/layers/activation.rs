@@ -114,6 +114,17 @@ impl<T: Real> Activation<T> for NeuronActivation<T> {
         dispatch!(self, a => a.dparams(x, grad))
     }
 
+    fn with_params(
+        &self,
+        values: &[T],
+    ) -> Option<Result<nn_activations::SharedActivation<T>, ActivationError>> {
+        dispatch!(self, a => a.with_params(values))
+    }
+
+    fn project_param(&self, index: usize, value: T) -> T {
+        dispatch!(self, a => a.project_param(index, value))
+    }
+
     fn f_slice(&self, x: &[T], out: &mut [T]) -> Result<(), ActivationError> {
         dispatch!(self, a => a.f_slice(x, out))
     }

@@ -98,8 +98,11 @@ impl<T: Real> Dense<T> {
     /// neuron, starting from the function's own values. The values appear in the
     /// parameter visitor as `activation.beta` and `activation.gamma`
     /// ([`ParamKind::Other`], so regularizers leave them alone unless asked), and every
-    /// update keeps them in the notes' domain (see `Builtin::project`). A network with
-    /// such a layer runs the reference procedures ([`crate::reference`]).
+    /// update keeps them in the notes' domain (see `Builtin::project`). A function of
+    /// your own is learnable too if it implements `Activation::with_params` (and
+    /// `dparams`, and `project_param` if its domain is not all of ℝ), with at most two
+    /// parameters, named `"beta"` and `"gamma"`. A network with such a layer runs the
+    /// reference procedures ([`crate::reference`]).
     ///
     /// ```
     /// use nn_core::{Dense, Sharing};
@@ -115,8 +118,9 @@ impl<T: Real> Dense<T> {
     /// ```
     ///
     /// # Errors
-    /// [`CoreError::Architecture`] if the layer has one function per neuron or a custom
-    /// one, or the function has no such parameter.
+    /// [`CoreError::Architecture`] if the layer has one function per neuron, or a custom
+    /// one without `with_params` or with more than two parameters, or the function has no
+    /// such parameter.
     pub fn learn(mut self, params: &[&str], sharing: Sharing) -> Result<Self, CoreError> {
         let LayerActivation::Shared(f) = &self.activation else {
             return Err(CoreError::Architecture(

@@ -6,10 +6,13 @@
 //! `∂C/∂θ_j = Σ_examples Δ_j·∂f/∂θ(s_j; θ_j)` (times `1/B`, errata 5), summed over the
 //! neurons for a shared `θ`; `∂f/∂θ` is `Activation::dparams` (guide §2.1). After each
 //! update, a value that left the notes' domain is moved to its nearest point
-//! (`Builtin::project`: β ≥ 0 for ELU and squareplus, β > 0 for softplus and mish, γ ≠ 0
-//! for the sigmoid family) — projected gradient descent.
+//! (`Activation::project_param`; for the built-ins `Builtin::project`: β ≥ 0 for ELU and
+//! squareplus, β > 0 for softplus and mish, γ ≠ 0 for the sigmoid family) — projected
+//! gradient descent. A user's function is learnable if it implements
+//! `Activation::with_params` and `dparams`, with at most two parameters named `"beta"`
+//! and `"gamma"`.
 
-use nn_activations::{Activation, Builtin};
+use nn_activations::Activation;
 use nn_math::{Matrix, MatrixViewMut, Real};
 use serde_json::{Value, json};
 
@@ -25,11 +28,12 @@ pub enum Sharing {
     PerNeuron,
 }
 
-/// The learned parameters of a dense layer's one built-in function.
+/// The learned parameters of a dense layer's one function (built in, or the user's own
+/// if it implements `Activation::with_params`).
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Learned<T> {
+pub(crate) struct Learned<T: Real> {
     /// The layer's function; its own values of the parameters not learned are used.
-    base: Builtin<T>,
+    base: NeuronActivation<T>,
     /// Per parameter of `base`, in `params()` order: its values if learned (1, or one
     /// per neuron).
     slots: Vec<Option<Vec<T>>>,
@@ -39,8 +43,9 @@ pub(crate) struct Learned<T> {
     names: [&'static str; 2],
     sharing: Sharing,
     /// Each neuron's function with its learned values (one if shared), rebuilt whenever
-    /// the values change; `stale` if a value was outside the domain then.
-    fns: Vec<Builtin<T>>,
+    /// the values change (a built-in without allocating; a user's function through its
+    /// `with_params`); `stale` if a value was outside the domain then.
+    fns: Vec<NeuronActivation<T>>,
     stale: bool,
 }
 
@@ -62,19 +67,35 @@ impl<T: Real> Learned<T> {
         sharing: Sharing,
         n: usize,
     ) -> Result<Self, CoreError> {
-        let NeuronActivation::Builtin(base) = activation else {
-            return Err(CoreError::Architecture(format!(
-                "a learnable parameter needs a built-in function; {:?} is a custom one",
-                activation.name()
-            )));
-        };
+        let base = activation;
         let params = base.params();
+        if params.len() > 2 {
+            return Err(CoreError::Architecture(format!(
+                "{:?} has {} parameters; a layer learns those of functions with at most two \
+                 (the notes' β and γ)",
+                base.name(),
+                params.len()
+            )));
+        }
+        let values: Vec<T> = params.iter().map(|p| p.1).collect();
+        if base.with_params(&values).is_none() {
+            return Err(CoreError::Architecture(format!(
+                "{:?} cannot set its parameters (Activation::with_params), so none can be learned",
+                base.name()
+            )));
+        }
         if names.is_empty() {
             return Err(CoreError::Architecture(
                 "learn: name at least one parameter".into(),
             ));
         }
         for (i, name) in names.iter().enumerate() {
+            if !matches!(*name, "beta" | "gamma") {
+                return Err(CoreError::Architecture(format!(
+                    "learn: {name:?} is not a learnable name; a layer learns parameters \
+                     named \"beta\" and \"gamma\" (the notes' β and γ)"
+                )));
+            }
             if !params.iter().any(|(p, _)| p == name) {
                 let has: Vec<&str> = params.iter().map(|p| p.0).collect();
                 return Err(CoreError::Architecture(format!(
@@ -102,12 +123,12 @@ impl<T: Real> Learned<T> {
             own_names[i] = p;
         }
         let mut learned = Self {
-            base: *base,
+            base: base.clone(),
             slots,
             own,
             names: own_names,
             sharing,
-            fns: vec![*base; len],
+            fns: vec![base.clone(); len],
             stale: false,
         };
         learned.refresh();
@@ -131,7 +152,7 @@ impl<T: Real> Learned<T> {
     }
 
     /// The functions of the neurons, or an error if a value is outside its domain.
-    fn functions(&self) -> Result<&[Builtin<T>], CoreError> {
+    fn functions(&self) -> Result<&[NeuronActivation<T>], CoreError> {
         if self.stale {
             return Err(CoreError::Architecture(
                 "a learned activation parameter is outside its domain".into(),
@@ -141,14 +162,26 @@ impl<T: Real> Learned<T> {
     }
 
     /// The function of neuron `j`, with its learned values.
-    fn function(&self, j: usize) -> Result<Builtin<T>, CoreError> {
+    fn function(&self, j: usize) -> Result<NeuronActivation<T>, CoreError> {
         let mut values = self.own;
         for (i, slot) in self.slots.iter().enumerate().take(2) {
             if let Some(v) = slot {
                 values[i] = v[if v.len() == 1 { 0 } else { j }];
             }
         }
-        Ok(self.base.with_param_values(&values[..self.slots.len()])?)
+        let values = &values[..self.slots.len()];
+        match &self.base {
+            NeuronActivation::Builtin(b) => {
+                Ok(NeuronActivation::Builtin(b.with_param_values(values)?))
+            }
+            NeuronActivation::Custom(c) => match c.with_params(values) {
+                Some(f) => Ok(NeuronActivation::Custom(f?)),
+                None => Err(CoreError::Architecture(format!(
+                    "{:?} cannot set its parameters",
+                    c.name()
+                ))),
+            },
+        }
     }
 
     /// `A = f(S)` for a batch (`S` column-major, `n × B`), example by example.
@@ -241,10 +274,9 @@ impl<T: Real> Learned<T> {
 
     /// Moves every value that left its domain to the nearest point of it.
     pub(crate) fn project(&mut self) {
-        let base = self.base;
         for (i, slot) in self.slots.iter_mut().enumerate() {
             for v in slot.iter_mut().flatten() {
-                *v = base.project(i, *v);
+                *v = self.base.project_param(i, *v);
             }
         }
         self.refresh();
