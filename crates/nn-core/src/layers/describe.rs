@@ -108,3 +108,25 @@ pub(crate) fn read_layer_activation<T: Real>(
             .collect::<Result<_, _>>()?,
     ))
 }
+
+/// Reads the `learn` entry of a dense layer's settings: the names and the sharing.
+pub(crate) fn read_learn(v: &Value) -> Result<(Vec<String>, crate::Sharing), CoreError> {
+    let bad = |m: &str| CoreError::from(crate::ModelFileError::Corrupt(format!("learn: {m}")));
+    let names = v
+        .get("params")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("no list of params"))?
+        .iter()
+        .map(|p| {
+            p.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| bad("a param is not a name"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let sharing = match v.get("sharing").and_then(Value::as_str) {
+        Some("shared") => crate::Sharing::Shared,
+        Some("per_neuron") => crate::Sharing::PerNeuron,
+        _ => return Err(bad("sharing is neither \"shared\" nor \"per_neuron\"")),
+    };
+    Ok((names, sharing))
+}

@@ -12,7 +12,7 @@
 //! `Activation::with_params` and `dparams`, with at most two parameters named `"beta"`
 //! and `"gamma"`.
 
-use nn_activations::Activation;
+use nn_activations::{Activation, Builtin, SharedActivation};
 use nn_math::{Matrix, MatrixViewMut, Real};
 use serde_json::{Value, json};
 
@@ -28,9 +28,17 @@ pub enum Sharing {
     PerNeuron,
 }
 
+/// Each neuron's function with its learned values (one if shared): built-ins by value,
+/// so that the passes call them without dispatch; a user's through `with_params`.
+#[derive(Clone)]
+enum Fns<T: Real> {
+    Builtin(Vec<Builtin<T>>),
+    Custom(Vec<SharedActivation<T>>),
+}
+
 /// The learned parameters of a dense layer's one function (built in, or the user's own
 /// if it implements `Activation::with_params`).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone)]
 pub(crate) struct Learned<T: Real> {
     /// The layer's function; its own values of the parameters not learned are used.
     base: NeuronActivation<T>,
@@ -43,10 +51,30 @@ pub(crate) struct Learned<T: Real> {
     names: [&'static str; 2],
     sharing: Sharing,
     /// Each neuron's function with its learned values (one if shared), rebuilt whenever
-    /// the values change (a built-in without allocating; a user's function through its
-    /// `with_params`); `stale` if a value was outside the domain then.
-    fns: Vec<NeuronActivation<T>>,
+    /// the values change (a built-in without allocating); `stale` if a value was outside
+    /// the domain then.
+    fns: Fns<T>,
     stale: bool,
+}
+
+impl<T: Real> PartialEq for Learned<T> {
+    /// The function and the values (the neurons' functions follow from them).
+    fn eq(&self, other: &Self) -> bool {
+        self.base == other.base
+            && self.slots == other.slots
+            && self.own == other.own
+            && self.sharing == other.sharing
+    }
+}
+
+impl<T: Real> std::fmt::Debug for Learned<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Learned")
+            .field("base", &self.base)
+            .field("slots", &self.slots)
+            .field("sharing", &self.sharing)
+            .finish()
+    }
 }
 
 /// The tensor name of a learned parameter.
@@ -128,7 +156,10 @@ impl<T: Real> Learned<T> {
             own,
             names: own_names,
             sharing,
-            fns: vec![base.clone(); len],
+            fns: match base {
+                NeuronActivation::Builtin(b) => Fns::Builtin(vec![*b; len]),
+                NeuronActivation::Custom(c) => Fns::Custom(vec![c.clone(); len]),
+            },
             stale: false,
         };
         learned.refresh();
@@ -140,66 +171,80 @@ impl<T: Real> Learned<T> {
         self.sharing
     }
 
-    /// Rebuilds each neuron's function from the values (allocation-free).
+    /// Rebuilds each neuron's function from the values (a built-in without allocating).
     fn refresh(&mut self) {
         self.stale = false;
-        for j in 0..self.fns.len() {
-            match self.function(j) {
-                Ok(f) => self.fns[j] = f,
-                Err(_) => self.stale = true,
-            }
+        let n = match &self.fns {
+            Fns::Builtin(v) => v.len(),
+            Fns::Custom(v) => v.len(),
+        };
+        for j in 0..n {
+            let values = self.values(j);
+            let values = &values[..self.slots.len()];
+            let ok = match (&self.base, &mut self.fns) {
+                (NeuronActivation::Builtin(b), Fns::Builtin(v)) => {
+                    b.with_param_values(values).map(|f| v[j] = f).is_ok()
+                }
+                (NeuronActivation::Custom(c), Fns::Custom(v)) => match c.with_params(values) {
+                    Some(Ok(f)) => {
+                        v[j] = f;
+                        true
+                    }
+                    _ => false,
+                },
+                _ => false,
+            };
+            self.stale |= !ok;
         }
     }
 
-    /// The functions of the neurons, or an error if a value is outside its domain.
-    fn functions(&self) -> Result<&[NeuronActivation<T>], CoreError> {
+    /// The error of a pass while a value is outside its domain.
+    fn check_fresh(&self) -> Result<(), CoreError> {
         if self.stale {
             return Err(CoreError::Architecture(
                 "a learned activation parameter is outside its domain".into(),
             ));
         }
-        Ok(&self.fns)
+        Ok(())
     }
 
-    /// The function of neuron `j`, with its learned values.
-    fn function(&self, j: usize) -> Result<NeuronActivation<T>, CoreError> {
+    /// The parameter values of neuron `j` (the learned ones and the function's own).
+    fn values(&self, j: usize) -> [T; 2] {
         let mut values = self.own;
         for (i, slot) in self.slots.iter().enumerate().take(2) {
             if let Some(v) = slot {
                 values[i] = v[if v.len() == 1 { 0 } else { j }];
             }
         }
+        values
+    }
+
+    /// Checks that neuron `j`'s values make a function.
+    fn check(&self, j: usize) -> Result<(), CoreError> {
+        let values = self.values(j);
         let values = &values[..self.slots.len()];
         match &self.base {
-            NeuronActivation::Builtin(b) => {
-                Ok(NeuronActivation::Builtin(b.with_param_values(values)?))
-            }
+            NeuronActivation::Builtin(b) => b.with_param_values(values).map(drop)?,
             NeuronActivation::Custom(c) => match c.with_params(values) {
-                Some(f) => Ok(NeuronActivation::Custom(f?)),
-                None => Err(CoreError::Architecture(format!(
-                    "{:?} cannot set its parameters",
-                    c.name()
-                ))),
+                Some(f) => f.map(drop)?,
+                None => {
+                    return Err(CoreError::Architecture(format!(
+                        "{:?} cannot set its parameters",
+                        c.name()
+                    )));
+                }
             },
         }
+        Ok(())
     }
 
     /// `A = f(S)` for a batch (`S` column-major, `n × B`), example by example.
     pub(crate) fn forward(&self, s: &[T], a: &mut MatrixViewMut<'_, T>) -> Result<(), CoreError> {
-        let fns = self.functions()?;
-        let n = a.nrows();
-        for (c, mut col) in a.column_iter_mut().enumerate() {
-            let (out, x) = (col.as_mut_slice(), &s[c * n..(c + 1) * n]);
-            match fns {
-                [f] => f.f_slice(x, out)?,
-                _ => {
-                    for ((y, x), f) in out.iter_mut().zip(x).zip(fns) {
-                        *y = f.f(*x);
-                    }
-                }
-            }
+        self.check_fresh()?;
+        match &self.fns {
+            Fns::Builtin(fns) => forward_with(fns, s, a),
+            Fns::Custom(fns) => forward_with(fns, s, a),
         }
-        Ok(())
     }
 
     /// Adds `scale·Σ_examples Δ·∂f/∂θ(S)` to the learned tensors' gradients (`grads`, in
@@ -211,9 +256,8 @@ impl<T: Real> Learned<T> {
         scale: T,
         grads: &mut [Matrix<T>],
     ) -> Result<(), CoreError> {
-        let fns = self.functions()?;
-        let n = delta.nrows();
-        // Which of the (at most two) parameters are learned, and their gradients.
+        self.check_fresh()?;
+        // Which of the (at most two) parameters are learned.
         let (mut learned, mut count) = ([0usize; 2], 0);
         for (i, slot) in self.slots.iter().enumerate() {
             if slot.is_some() && count < 2 {
@@ -221,27 +265,9 @@ impl<T: Real> Learned<T> {
                 count += 1;
             }
         }
-        let (first, second) = match grads {
-            [a] => (a.as_mut_slice(), None),
-            [a, b, ..] => (a.as_mut_slice(), Some(b.as_mut_slice())),
-            [] => return Ok(()),
-        };
-        let mut second = second;
-        let mut dp = [T::zero(); 2];
-        for (c, mut col) in delta.column_iter_mut().enumerate() {
-            let (d, x) = (col.as_mut_slice(), &s[c * n..(c + 1) * n]);
-            for j in 0..n {
-                let (f, at) = match fns {
-                    [f] => (f, 0),
-                    _ => (&fns[j], j),
-                };
-                f.dparams(x[j], &mut dp);
-                first[at] += scale * d[j] * dp[learned[0]];
-                if let Some(g) = second.as_deref_mut() {
-                    g[at] += scale * d[j] * dp[learned[1]];
-                }
-                d[j] *= f.df(x[j]);
-            }
+        match &self.fns {
+            Fns::Builtin(fns) => backward_with(fns, learned, s, delta, scale, grads),
+            Fns::Custom(fns) => backward_with(fns, learned, s, delta, scale, grads),
         }
         Ok(())
     }
@@ -290,7 +316,7 @@ impl<T: Real> Learned<T> {
             n
         };
         for j in 0..neurons {
-            self.function(j).map_err(|e| {
+            self.check(j).map_err(|e| {
                 CoreError::Architecture(format!("learned activation parameter of neuron {j}: {e}"))
             })?;
         }
@@ -314,24 +340,57 @@ impl<T: Real> Learned<T> {
     }
 }
 
-/// Reads the `learn` entry of a dense layer's settings: the names and the sharing.
-pub(crate) fn read_learn(v: &Value) -> Result<(Vec<String>, Sharing), CoreError> {
-    let bad = |m: &str| CoreError::from(crate::ModelFileError::Corrupt(format!("learn: {m}")));
-    let names = v
-        .get("params")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad("no list of params"))?
-        .iter()
-        .map(|p| {
-            p.as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| bad("a param is not a name"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let sharing = match v.get("sharing").and_then(Value::as_str) {
-        Some("shared") => Sharing::Shared,
-        Some("per_neuron") => Sharing::PerNeuron,
-        _ => return Err(bad("sharing is neither \"shared\" nor \"per_neuron\"")),
+/// [`Learned::forward`] with the neurons' functions `fns` (one if shared).
+fn forward_with<T: Real, F: Activation<T>>(
+    fns: &[F],
+    s: &[T],
+    a: &mut MatrixViewMut<'_, T>,
+) -> Result<(), CoreError> {
+    let n = a.nrows();
+    for (c, mut col) in a.column_iter_mut().enumerate() {
+        let (out, x) = (col.as_mut_slice(), &s[c * n..(c + 1) * n]);
+        match fns {
+            [f] => f.f_slice(x, out)?,
+            _ => {
+                for ((y, x), f) in out.iter_mut().zip(x).zip(fns) {
+                    *y = f.f(*x);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// [`Learned::backward`] with the neurons' functions `fns` (one if shared) and the
+/// indices of the learned parameters among the function's.
+fn backward_with<T: Real, F: Activation<T>>(
+    fns: &[F],
+    learned: [usize; 2],
+    s: &[T],
+    delta: &mut MatrixViewMut<'_, T>,
+    scale: T,
+    grads: &mut [Matrix<T>],
+) {
+    let n = delta.nrows();
+    let (first, mut second) = match grads {
+        [a] => (a.as_mut_slice(), None),
+        [a, b, ..] => (a.as_mut_slice(), Some(b.as_mut_slice())),
+        [] => return,
     };
-    Ok((names, sharing))
+    let mut dp = [T::zero(); 2];
+    for (c, mut col) in delta.column_iter_mut().enumerate() {
+        let (d, x) = (col.as_mut_slice(), &s[c * n..(c + 1) * n]);
+        for j in 0..n {
+            let (f, at) = match fns {
+                [f] => (f, 0),
+                _ => (&fns[j], j),
+            };
+            f.dparams(x[j], &mut dp);
+            first[at] += scale * d[j] * dp[learned[0]];
+            if let Some(g) = second.as_deref_mut() {
+                g[at] += scale * d[j] * dp[learned[1]];
+            }
+            d[j] *= f.df(x[j]);
+        }
+    }
 }

@@ -12,7 +12,7 @@ use super::{
     read_tensor,
 };
 use crate::layers::describe::read_layer_activation;
-use crate::layers::learned::read_learn;
+use crate::layers::describe::read_learn;
 use crate::{CoreError, Dense, Layer, ModelFileError, Network};
 
 impl<T: Real> Network<T> {
