@@ -6,7 +6,7 @@ use nn_math::{Matrix, MatrixView, MatrixViewMut, Op, Real, gemm};
 
 use super::activation::{LayerActivation, NeuronActivation};
 use super::describe::activation_settings;
-use super::gated::{Gated, add_column_sums, recurrent_accessors};
+use super::gated::{Gated, add_column_sums, full_length_passes, recurrent_accessors};
 use super::sequence::{carries, contiguous, contiguous_mut, step_view, step_view_mut};
 use crate::{CoreError, Layer, ParamSpec, Saved};
 
@@ -141,30 +141,7 @@ impl<T: Real> Layer<T> for Elman<T> {
         (2 * self.0.steps + 1) * self.0.n_h * batch
     }
 
-    fn forward(
-        &self,
-        input: MatrixView<'_, T>,
-        output: MatrixViewMut<'_, T>,
-        scratch: &mut [T],
-    ) -> Result<(), CoreError> {
-        self.forward_with_lengths(input, output, scratch, &[])
-    }
-
-    fn backward(
-        &self,
-        saved: Saved<'_, T>,
-        d_output: MatrixViewMut<'_, T>,
-        scale: T,
-        grads: &mut [Matrix<T>],
-        d_input: Option<MatrixViewMut<'_, T>>,
-    ) -> Result<(), CoreError> {
-        self.backward_with_lengths(saved, d_output, scale, grads, d_input, &[])
-    }
-
-    /// `Some(T)` when every step's state is the output ([`Steps::All`]).
-    fn output_steps(&self) -> Option<usize> {
-        self.0.output_steps()
-    }
+    full_length_passes!();
 
     /// Guide eq. 4.3.1–4.3.2: `S = W_x·X + (b_x + b_h)·1ᵀ` for all steps at once, then step
     /// by step `S_t += W_h·H_{t−1}`, `H_t = f(S_t)`.

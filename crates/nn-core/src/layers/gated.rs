@@ -380,3 +380,36 @@ macro_rules! recurrent_accessors {
     };
 }
 pub(crate) use recurrent_accessors;
+
+/// The [`Layer`](crate::Layer) methods every recurrent layer shares, for a tuple struct
+/// whose field 0 is its [`Gated`] parameters: the full-length passes are its passes with
+/// no lengths, and the output is a sequence with [`Steps::All`].
+macro_rules! full_length_passes {
+    () => {
+        fn forward(
+            &self,
+            input: MatrixView<'_, T>,
+            output: MatrixViewMut<'_, T>,
+            scratch: &mut [T],
+        ) -> Result<(), CoreError> {
+            self.forward_with_lengths(input, output, scratch, &[])
+        }
+
+        fn backward(
+            &self,
+            saved: Saved<'_, T>,
+            d_output: MatrixViewMut<'_, T>,
+            scale: T,
+            grads: &mut [Matrix<T>],
+            d_input: Option<MatrixViewMut<'_, T>>,
+        ) -> Result<(), CoreError> {
+            self.backward_with_lengths(saved, d_output, scale, grads, d_input, &[])
+        }
+
+        /// `Some(T)` when every step's state is the output ([`Steps::All`](crate::Steps::All)).
+        fn output_steps(&self) -> Option<usize> {
+            self.0.output_steps()
+        }
+    };
+}
+pub(crate) use full_length_passes;

@@ -5,7 +5,9 @@ use nn_math::nalgebra::{DMatrixView, DMatrixViewMut};
 use nn_math::{Matrix, MatrixView, MatrixViewMut, Op, Real, gemm};
 
 use super::elman::Steps;
-use super::gated::{Gated, add_column_sums, recurrent_accessors, sigmoid_gates};
+use super::gated::{
+    Gated, add_column_sums, full_length_passes, recurrent_accessors, sigmoid_gates,
+};
 use super::sequence::{
     carries, contiguous, contiguous_mut, sigmoid_in_place, step_view, tanh_in_place,
 };
@@ -93,30 +95,7 @@ impl<T: Real> Layer<T> for Gru<T> {
         (5 * self.0.steps + 4) * self.0.n_h * batch
     }
 
-    fn forward(
-        &self,
-        input: MatrixView<'_, T>,
-        output: MatrixViewMut<'_, T>,
-        scratch: &mut [T],
-    ) -> Result<(), CoreError> {
-        self.forward_with_lengths(input, output, scratch, &[])
-    }
-
-    fn backward(
-        &self,
-        saved: Saved<'_, T>,
-        d_output: MatrixViewMut<'_, T>,
-        scale: T,
-        grads: &mut [Matrix<T>],
-        d_input: Option<MatrixViewMut<'_, T>>,
-    ) -> Result<(), CoreError> {
-        self.backward_with_lengths(saved, d_output, scale, grads, d_input, &[])
-    }
-
-    /// `Some(T)` when every step's state is the output ([`Steps::All`]).
-    fn output_steps(&self) -> Option<usize> {
-        self.0.output_steps()
-    }
+    full_length_passes!();
 
     /// Guide eq. 4.3.8: the input products of all steps in one product, then step by
     /// step the recurrent product and the gates.

@@ -85,6 +85,40 @@ pub(crate) fn to_le_bytes<T: Real>(
     }
 }
 
+/// A parameter tensor as stored: its name, stored shape and little-endian bytes,
+/// row-major (as NumPy and PyTorch store tensors: row `i` holds `values[i]`,
+/// `values[i + rows]`, … of the column-major slice).
+pub(crate) fn stored_tensor<T: Real>(
+    name: String,
+    spec: &crate::ParamSpec,
+    values: &[T],
+    dtype: Dtype,
+) -> (String, Vec<usize>, Vec<u8>) {
+    let (rows, cols) = (spec.rows, spec.cols);
+    let row_major = (0..rows * cols).map(|at| values[(at % cols) * rows + at / cols]);
+    let mut bytes = Vec::with_capacity(rows * cols * std::mem::size_of::<T>());
+    to_le_bytes(row_major, dtype, &mut bytes);
+    (name, save::stored_shape(spec), bytes)
+}
+
+/// Serializes `(name, shape, bytes)` tensors of `dtype` with `metadata`.
+pub(crate) fn serialize(
+    buffers: &[(String, Vec<usize>, Vec<u8>)],
+    dtype: Dtype,
+    metadata: std::collections::HashMap<String, String>,
+) -> Result<Vec<u8>, CoreError> {
+    let views = buffers
+        .iter()
+        .map(|(name, shape, data)| {
+            safetensors::tensor::TensorView::new(dtype, shape.clone(), data)
+                .map(|v| (name.clone(), v))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ModelFileError::Unsavable(e.to_string()))?;
+    safetensors::serialize(views, Some(metadata))
+        .map_err(|e| ModelFileError::Unsavable(e.to_string()).into())
+}
+
 pub(crate) fn from_le_bytes<T: Real>(bytes: &[u8], dtype: Dtype) -> Vec<T> {
     match dtype {
         Dtype::F32 => bytes

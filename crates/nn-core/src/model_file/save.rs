@@ -4,10 +4,12 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use nn_math::Real;
-use safetensors::tensor::TensorView;
 use serde_json::{Value, json};
 
-use super::{Extras, FORMAT_NAME, FORMAT_VERSION, RESERVED_KEYS, dtype_of, to_le_bytes};
+use super::{
+    Extras, FORMAT_NAME, FORMAT_VERSION, RESERVED_KEYS, dtype_of, serialize, stored_tensor,
+    to_le_bytes,
+};
 use crate::{CoreError, ModelFileError, Network, ParamSpec};
 
 /// A tensor's stored shape: `[rows]` for a vector, `[out, in, kh, kw]` for a
@@ -59,17 +61,8 @@ impl<T: Real> Network<T> {
                 "settings": layer.settings()?,
             }));
             layer.visit_params(&mut |spec, values| {
-                // Row-major, as NumPy and PyTorch store tensors: row i is
-                // values[i], values[i + rows], … of the column-major slice.
-                let (rows, cols) = (spec.rows, spec.cols);
-                let row_major = (0..rows * cols).map(|at| values[(at % cols) * rows + at / cols]);
-                let mut bytes = Vec::with_capacity(rows * cols * std::mem::size_of::<T>());
-                to_le_bytes(row_major, dtype, &mut bytes);
-                buffers.push((
-                    format!("layers.{k}.{}", spec.name),
-                    stored_shape(&spec),
-                    bytes,
-                ));
+                let name = format!("layers.{k}.{}", spec.name);
+                buffers.push(stored_tensor(name, &spec, values, dtype));
             });
         }
         for (name, values) in &extras.tensors {
@@ -99,15 +92,7 @@ impl<T: Real> Network<T> {
             }
             metadata.insert(key.clone(), value.clone());
         }
-        let views = buffers
-            .iter()
-            .map(|(name, shape, data)| {
-                TensorView::new(dtype, shape.clone(), data).map(|v| (name.clone(), v))
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ModelFileError::Unsavable(e.to_string()))?;
-        safetensors::serialize(views, Some(metadata))
-            .map_err(|e| ModelFileError::Unsavable(e.to_string()).into())
+        serialize(&buffers, dtype, metadata)
     }
 
     /// Writes the network to a model file (see [`to_safetensors`](Network::to_safetensors)).

@@ -5,10 +5,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use nn_math::Real;
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use safetensors::tensor::{Dtype, SafeTensors};
 
 use super::save::stored_shape;
-use super::{dtype_of, from_le_bytes, to_le_bytes};
+use super::{dtype_of, from_le_bytes, serialize, stored_tensor};
 use crate::{CoreError, Layer, ModelFileError, Network, ParamSpec};
 
 /// How a PyTorch `state_dict`'s tensor names map to a network's layers.
@@ -330,26 +330,11 @@ impl<T: Real> Network<T> {
                 continue;
             };
             layer.visit_params(&mut |spec, values| {
-                let (rows, cols) = (spec.rows, spec.cols);
-                let row_major = (0..rows * cols).map(|at| values[(at % cols) * rows + at / cols]);
-                let mut bytes = Vec::with_capacity(rows * cols * std::mem::size_of::<T>());
-                to_le_bytes(row_major, dtype, &mut bytes);
-                buffers.push((
-                    format!("{prefix}.{}", spec.name),
-                    stored_shape(&spec),
-                    bytes,
-                ));
+                let name = format!("{prefix}.{}", spec.name);
+                buffers.push(stored_tensor(name, &spec, values, dtype));
             });
         }
-        let views = buffers
-            .iter()
-            .map(|(name, shape, data)| {
-                TensorView::new(dtype, shape.clone(), data).map(|v| (name.clone(), v))
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ModelFileError::Unsavable(e.to_string()))?;
         let metadata = HashMap::from([("format".to_owned(), "pt".to_owned())]);
-        safetensors::serialize(views, Some(metadata))
-            .map_err(|e| ModelFileError::Unsavable(e.to_string()).into())
+        serialize(&buffers, dtype, metadata)
     }
 }
