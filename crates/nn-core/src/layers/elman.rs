@@ -189,8 +189,9 @@ impl<T: Real> Layer<T> for Elman<T> {
     }
 
     /// Backpropagation through time, guide eq. 4.3.3–4.3.5: from `t = T` down,
-    /// `D_t = (Δ_t + W_hᵀ·D_{t+1}) ⊙ f'(S_t)` and `∇W_h += scale·D_t·H_{t−1}ᵀ`; then for
-    /// all steps at once `∇W_x += scale·D·Xᵀ`, `∇b += scale·D·1` and `∂C/∂X = W_xᵀ·D`.
+    /// `D_t = (Δ_t + W_hᵀ·D_{t+1}) ⊙ f'(S_t)`; then for all steps at once
+    /// `∇W_h += scale·Σ_t D_t·H_{t−1}ᵀ`, `∇W_x += scale·D·Xᵀ`, `∇b += scale·D·1` and
+    /// `∂C/∂X = W_xᵀ·D`.
     fn backward_with_lengths(
         &self,
         saved: Saved<'_, T>,
@@ -237,10 +238,24 @@ impl<T: Real> Layer<T> for Elman<T> {
                 self.mul_derivative(&s[at..at + n_h], &h[at..at + n_h], gb)?;
                 s[at..at + n_h].copy_from_slice(gb);
             }
-            if t > 0 {
-                let d_t = step_view(s, n_h, steps, t, batch);
-                let h_prev = step_view(h, n_h, steps, t - 1, batch);
-                gemm(scale, &d_t, Op::NoTrans, &h_prev, Op::Trans, T::one(), g_wh)?;
+        }
+        // Eq. 4.3.4 for all steps at once: column `b·T + t` of `D` against column
+        // `b·T + t − 1` of `H`, one product over `T·B − 1` columns (rather than one per
+        // step), with each example's `D_1` set aside (in `g`) and zeroed meanwhile, so that
+        // no pair straddles two examples.
+        if steps > 1 {
+            for (b, gb) in g.chunks_exact_mut(n_h).enumerate() {
+                let at = b * steps * n_h;
+                gb.copy_from_slice(&s[at..at + n_h]);
+                s[at..at + n_h].fill(T::zero());
+            }
+            let cols = steps * batch - 1;
+            let d = DMatrixView::from_slice(&s[n_h..], n_h, cols);
+            let h_prev = DMatrixView::from_slice(&h[..n_h * cols], n_h, cols);
+            gemm(scale, &d, Op::NoTrans, &h_prev, Op::Trans, T::one(), g_wh)?;
+            for (b, gb) in g.chunks_exact(n_h).enumerate() {
+                let at = b * steps * n_h;
+                s[at..at + n_h].copy_from_slice(gb);
             }
         }
         // The two biases enter the same sum: the same gradient.
