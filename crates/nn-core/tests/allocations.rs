@@ -150,3 +150,50 @@ fn a_convolutional_step_allocates_nothing_after_the_first_batch() {
         );
     }
 }
+
+/// A recurrent network's step (Elman, LSTM and GRU layers, a per-step output, batches of
+/// sequences of different lengths) allocates nothing after the first batch either.
+#[test]
+fn a_recurrent_step_with_lengths_allocates_nothing_after_the_first_batch() {
+    use nn_core::Steps;
+    let mut rng = StdRng::seed_from_u64(3);
+    let mut net = Network::<f32>::builder(5 * 3)
+        .sequence(5, 3)
+        .lstm(4, Steps::All)
+        .gru(3, Steps::All)
+        .elman(4, Tanh, Steps::All)
+        .layer_per_step(2, Identity)
+        .build(&mut rng)
+        .unwrap();
+    let x = Matrix::from_fn(15, 6, |i, j| ((i * 5 + j) as f32 * 0.3).cos());
+    let y = Matrix::from_fn(10, 6, |i, j| ((i + j) as f32 * 0.2).sin());
+    let all_lengths = [5, 2, 4, 1, 3, 5];
+    let examples: Vec<usize> = (0..6).collect();
+    for threads in [1, 2] {
+        let (mut ws, mut grad) = (Workspace::with_threads(threads).unwrap(), net.gradient());
+        let mut step = |net: &mut Network<f32>, cols: usize| {
+            ws.set_lengths_of(&all_lengths, &examples[..cols]).unwrap();
+            net.clear_gradient(&mut grad).unwrap();
+            net.evaluate_with(&x.columns(0, cols), &mut ws).unwrap();
+            net.adjust_gradient(
+                &mut ws,
+                &y.columns(0, cols),
+                &nn_core::HalfSquaredError,
+                &mut grad,
+            )
+            .unwrap();
+            net.apply_gradient(&grad, 0.01).unwrap();
+        };
+        step(&mut net, 6);
+        assert_eq!(
+            allocations_during(|| step(&mut net, 6)),
+            0,
+            "{threads} threads"
+        );
+        assert_eq!(
+            allocations_during(|| step(&mut net, 4)),
+            0,
+            "{threads} threads"
+        );
+    }
+}
