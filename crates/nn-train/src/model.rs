@@ -50,6 +50,28 @@ impl<T: Real> Model<T> {
         }
     }
 
+    /// The network's outputs for raw sequences of different lengths (`lengths[b]` valid
+    /// steps of example `b`, padded at the end): scaled first, then
+    /// `Network::evaluate_sequences`.
+    ///
+    /// # Errors
+    /// As [`predict`](Model::predict); a length of 0 or beyond a recurrent layer's steps,
+    /// or a count that is not the number of examples.
+    pub fn predict_sequences(
+        &self,
+        raw: &Matrix<T>,
+        lengths: &[usize],
+    ) -> Result<Matrix<T>, TrainError> {
+        match &self.scaling {
+            Some(s) => {
+                let mut x = raw.clone();
+                s.apply(&mut x)?;
+                Ok(self.network.evaluate_sequences(&x, lengths)?)
+            }
+            None => Ok(self.network.evaluate_sequences(raw, lengths)?),
+        }
+    }
+
     /// The class probabilities of raw inputs (`n₀ × N`), scaled first if the model has
     /// a scaling: the softmax of each column of [`predict`](Model::predict)'s logits
     /// (see `Network::probabilities`), for a classifier trained with

@@ -103,3 +103,22 @@ fn lengths_follow_subsets_and_splits() {
     let err = data.with_lengths(zero).unwrap_err();
     assert!(err.to_string().contains("example 4 has length 0"), "{err}");
 }
+
+#[test]
+fn a_model_predicts_sequences_of_different_lengths() {
+    let (x, y, lengths) = last_value_task(12, 9);
+    let data = Dataset::new(x.clone(), y).unwrap();
+    let (network, _) = fit(&data.with_lengths(lengths.clone()).unwrap(), 1);
+    let model = nn_train::Model {
+        network,
+        scaling: None,
+    };
+    let out = model.predict_sequences(&x, &lengths).unwrap();
+    assert_eq!(out, model.network.evaluate_sequences(&x, &lengths).unwrap());
+    assert_ne!(
+        out,
+        model.predict(&x).unwrap(),
+        "the padding is read without lengths"
+    );
+    assert!(model.predict_sequences(&x, &lengths[..3]).is_err());
+}
