@@ -53,29 +53,58 @@ pub(crate) fn gunzip_bounded(
     if !bytes.starts_with(&[0x1f, 0x8b]) {
         return Ok(bytes);
     }
-    let gz_err = |e: std::io::Error| TrainError::Load {
+    let err = |reason: String| TrainError::Load {
         file: file.to_owned(),
-        reason: format!("gzip: {e}"),
+        reason,
     };
     let mut reader = flate2::read::MultiGzDecoder::new(bytes.as_slice());
     let mut out = Vec::new();
-    (&mut reader)
-        .take(header as u64)
-        .read_to_end(&mut out)
-        .map_err(gz_err)?;
-    match needed(&out) {
-        _ if header == 0 => {
-            reader.read_to_end(&mut out).map_err(gz_err)?;
-        }
+    inflate(&mut reader, header as u64, &mut out).map_err(&err)?;
+    let more = match needed(&out) {
+        _ if header == 0 => u64::MAX,
         // A header that cannot say how long the data is fails to parse whatever
         // follows: one more byte is enough to show that there is more.
-        total => {
-            let more = total.map_or(1, |t| t.saturating_sub(out.len()).saturating_add(1));
-            (&mut reader)
-                .take(more as u64)
-                .read_to_end(&mut out)
-                .map_err(gz_err)?;
+        None => 1,
+        Some(total) => {
+            // Deflate turns one byte into at most 1032: a header announcing more than the
+            // stream could hold is refused before anything is inflated.
+            if total.saturating_sub(header) / MAX_RATIO > bytes.len() {
+                return Err(err(format!(
+                    "the header announces {total} bytes, more than {} compressed bytes can hold",
+                    bytes.len()
+                )));
+            }
+            total.saturating_sub(out.len()).saturating_add(1) as u64
         }
-    }
+    };
+    inflate(&mut reader, more, &mut out).map_err(&err)?;
     Ok(out)
+}
+
+/// Deflate's largest expansion: 1032 bytes out per byte in.
+const MAX_RATIO: usize = 1032;
+
+/// Appends at most `limit` inflated bytes to `out`, in chunks whose memory is reserved
+/// first, so that data too large for memory is an error, not an abort.
+fn inflate(reader: &mut impl Read, limit: u64, out: &mut Vec<u8>) -> Result<(), String> {
+    let mut chunk = [0u8; 1 << 16];
+    let mut left = limit;
+    while left > 0 {
+        let want = chunk.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = match reader.read(&mut chunk[..want]) {
+            Ok(0) => return Ok(()),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(format!("gzip: {e}")),
+        };
+        out.try_reserve(n).map_err(|_| {
+            format!(
+                "gzip: {} inflated bytes do not fit in memory",
+                out.len() + n
+            )
+        })?;
+        out.extend_from_slice(&chunk[..n]);
+        left -= n as u64;
+    }
+    Ok(())
 }

@@ -102,6 +102,18 @@ fn a_gzip_bomb_is_not_inflated_beyond_its_header() {
         parse_idx_labels("bomb", bomb.clone())
     });
     assert!(err.is_err());
+    // A header announcing more than the stream could hold (deflate's 1:1032 at most) is
+    // refused before inflating.
+    let mut raw = labels(u32::MAX, 0);
+    raw.resize(64 << 20, 0);
+    let bomb = gzip(&raw);
+    let err = within_budget("gzip bomb", &bomb, || {
+        parse_idx_labels("bomb", bomb.clone())
+    });
+    assert!(
+        err.unwrap_err().to_string().contains("more than"),
+        "refused up front"
+    );
     // A header whose sizes overflow cannot say how much to inflate: nothing more is.
     let mut raw = images(u32::MAX, u32::MAX, u32::MAX, 0);
     raw.resize(64 << 20, 0);
