@@ -6,7 +6,8 @@ use nn_math::{Matrix, MatrixView, MatrixViewMut, Op, Real, gemm};
 
 use super::activation::{LayerActivation, NeuronActivation};
 use super::describe::activation_settings;
-use super::gated::{Gated, add_column_sums, full_length_passes, recurrent_accessors};
+use super::gated::{Gated, add_column_sums};
+use super::recurrent_macros::{full_length_passes, recurrent_accessors};
 use super::sequence::{carries, contiguous, contiguous_mut, step_view, step_view_mut};
 use crate::{CoreError, Layer, ParamSpec, Saved};
 

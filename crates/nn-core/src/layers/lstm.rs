@@ -5,9 +5,8 @@ use nn_math::nalgebra::{DMatrixView, DMatrixViewMut};
 use nn_math::{Matrix, MatrixView, MatrixViewMut, Op, Real, gemm};
 
 use super::elman::Steps;
-use super::gated::{
-    Gated, add_column_sums, full_length_passes, recurrent_accessors, sigmoid_gates,
-};
+use super::gated::{Gated, add_column_sums, sigmoid_gates};
+use super::recurrent_macros::{full_length_passes, recurrent_accessors};
 use super::sequence::{
     carries, contiguous, contiguous_mut, sigmoid_in_place, step_view, step_view_mut, tanh_in_place,
 };

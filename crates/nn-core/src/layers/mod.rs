@@ -13,6 +13,7 @@ pub(crate) mod learned;
 pub(crate) mod lstm;
 pub(crate) mod per_step;
 pub(crate) mod pool;
+pub(crate) mod recurrent_macros;
 pub(crate) mod sequence;
 pub(crate) mod window;
 
