@@ -75,7 +75,9 @@ recurrent_accessors!(Lstm, "cells");
 
 /// Scratch of a batch of `B`: the gates `A` (`4n_h × T·B`: i, f, g, o after their
 /// functions; `∂C/∂z` over them in the backward pass), the cell states `C`, `tanh(C)` and
-/// the states `H` (`n_h × T·B` each), then `∂C/∂h` and `∂C/∂c` of one step (`n_h × B`).
+/// the states `H` (`n_h × T·B` each), then `∂C/∂h` and `∂C/∂c` of one step (`n_h × B`),
+/// and `2n_h × B` more, with which they hold each example's first `∂C/∂z` aside while
+/// `∇W_h` is formed.
 impl<T: Real> Layer<T> for Lstm<T> {
     fn kind(&self) -> &str {
         "lstm"
@@ -90,7 +92,7 @@ impl<T: Real> Layer<T> for Lstm<T> {
     }
 
     fn scratch_len(&self, batch: usize) -> usize {
-        (7 * self.0.steps + 2) * self.0.n_h * batch
+        (7 * self.0.steps + 4) * self.0.n_h * batch
     }
 
     full_length_passes!();
@@ -163,9 +165,9 @@ impl<T: Real> Layer<T> for Lstm<T> {
     }
 
     /// Backpropagation through time, guide eq. 4.3.7: from the last step down, the
-    /// states' and cells' gradients through the gates, `∂C/∂z_t` over the gates, and the
-    /// recurrent weights' gradient per step; then the input weights', the biases' and the
-    /// inputs' for all steps at once.
+    /// states' and cells' gradients through the gates and `∂C/∂z_t` over the gates; then
+    /// the recurrent and input weights', the biases' and the inputs' gradients for all
+    /// steps at once.
     fn backward_with_lengths(
         &self,
         saved: Saved<'_, T>,
@@ -188,8 +190,10 @@ impl<T: Real> Layer<T> for Lstm<T> {
         let (c, rest) = rest.split_at_mut(n_h * cols);
         let (tc, rest) = rest.split_at_mut(n_h * cols);
         let (h, rest) = rest.split_at_mut(n_h * cols);
-        let (dh, rest) = rest.split_at_mut(n_h * batch);
-        let dc = &mut rest[..n_h * batch];
+        // `∂C/∂h` and `∂C/∂c` of one step, in the first half of `tail`.
+        let tail = &mut rest[..g4 * batch];
+        let (dh, dc) = tail.split_at_mut(n_h * batch);
+        let dc = &mut dc[..n_h * batch];
         dc.fill(T::zero());
         let delta: &[T] = contiguous_mut(&mut d_output)?;
         let w_h = DMatrixView::from_slice(&self.0.w_h, g4, n_h);
@@ -223,10 +227,22 @@ impl<T: Real> Layer<T> for Lstm<T> {
                     dc[k] = dct * f; // carried to step t − 1
                 }
             }
-            if t > 0 {
-                let dz = step_view(a, g4, steps, t, batch);
-                let h_prev = step_view(h, n_h, steps, t - 1, batch);
-                gemm(scale, &dz, Op::NoTrans, &h_prev, Op::Trans, one, g_wh)?;
+        }
+        // `∇W_h += scale·Σ_t ∂C/∂z_t·h_{t−1}ᵀ` in one product over all `T·B − 1` step
+        // columns, as in `Elman::backward_with_lengths`: each example's first `∂C/∂z` is
+        // set aside (in `tail`, free now) and zeroed meanwhile.
+        if steps > 1 {
+            for (b, keep) in tail.chunks_exact_mut(g4).enumerate() {
+                let first = &mut a[b * steps * g4..(b * steps + 1) * g4];
+                keep.copy_from_slice(first);
+                first.fill(T::zero());
+            }
+            let cols = cols - 1;
+            let dz = DMatrixView::from_slice(&a[g4..], g4, cols);
+            let h_prev = DMatrixView::from_slice(&h[..n_h * cols], n_h, cols);
+            gemm(scale, &dz, Op::NoTrans, &h_prev, Op::Trans, one, g_wh)?;
+            for (b, keep) in tail.chunks_exact(g4).enumerate() {
+                a[b * steps * g4..(b * steps + 1) * g4].copy_from_slice(keep);
             }
         }
         // The two biases enter the same sum: the same gradient.
