@@ -105,6 +105,14 @@ fn a_training_step_allocates_nothing_after_the_first_batch() {
     }
 }
 
+/// Runs `step` on a batch of 6 once, then checks that another batch of 6 and one of
+/// `smaller` examples allocate nothing.
+fn warm_steps_allocate_nothing(threads: usize, smaller: usize, mut step: impl FnMut(usize)) {
+    step(6);
+    assert_eq!(allocations_during(|| step(6)), 0, "{threads} threads");
+    assert_eq!(allocations_during(|| step(smaller)), 0, "{threads} threads");
+}
+
 /// A convolutional network's step allocates nothing after the first batch either, on one
 /// thread or split by examples between two (counted on the calling thread).
 #[test]
@@ -137,17 +145,7 @@ fn a_convolutional_step_allocates_nothing_after_the_first_batch() {
             .unwrap();
             net.apply_gradient(&grad, 0.01).unwrap();
         };
-        step(&mut net, 6);
-        assert_eq!(
-            allocations_during(|| step(&mut net, 6)),
-            0,
-            "{threads} threads"
-        );
-        assert_eq!(
-            allocations_during(|| step(&mut net, 5)),
-            0,
-            "{threads} threads"
-        );
+        warm_steps_allocate_nothing(threads, 5, |cols| step(&mut net, cols));
     }
 }
 
@@ -184,16 +182,6 @@ fn a_recurrent_step_with_lengths_allocates_nothing_after_the_first_batch() {
             .unwrap();
             net.apply_gradient(&grad, 0.01).unwrap();
         };
-        step(&mut net, 6);
-        assert_eq!(
-            allocations_during(|| step(&mut net, 6)),
-            0,
-            "{threads} threads"
-        );
-        assert_eq!(
-            allocations_during(|| step(&mut net, 4)),
-            0,
-            "{threads} threads"
-        );
+        warm_steps_allocate_nothing(threads, 4, |cols| step(&mut net, cols));
     }
 }
