@@ -39,6 +39,24 @@ fn sequences(n: usize, b: usize, seed: u64) -> Matrix<f64> {
     })
 }
 
+/// Checks every parameter of `net` on the batch `(x, y)` through a workspace of
+/// `threads` threads.
+fn passes_on_threads(
+    net: &Network<f64>,
+    x: &Matrix<f64>,
+    y: &Matrix<f64>,
+    threads: usize,
+) -> Result<(), TestCaseError> {
+    let options = NetworkCheck {
+        threads,
+        ..NetworkCheck::default()
+    };
+    let report = check_network(net, x, y, &HalfSquaredError, &options).unwrap();
+    prop_assert!(report.max_error < TOLERANCE, "{report}");
+    prop_assert_eq!(report.checked, net.n_params());
+    Ok(())
+}
+
 proptest! {
     #[test]
     fn an_elman_layer_passes_the_check(rnn in elman(), b in 1usize..4, seed in any::<u64>()) {
@@ -63,10 +81,7 @@ proptest! {
             .unwrap();
         let x = sequences(net.n_inputs(), b, seed);
         let y = Matrix::from_fn(2, b, |i, j| ((i + 3 * j) as f64).cos());
-        let options = NetworkCheck { threads, ..NetworkCheck::default() };
-        let report = check_network(&net, &x, &y, &HalfSquaredError, &options).unwrap();
-        prop_assert!(report.max_error < TOLERANCE, "{report}");
-        prop_assert_eq!(report.checked, net.n_params());
+        passes_on_threads(&net, &x, &y, threads)?;
     }
 
     #[test]
@@ -205,10 +220,7 @@ proptest! {
         prop_assert_eq!(net.n_outputs(), steps * out);
         let x = sequences(net.n_inputs(), b, seed);
         let y = Matrix::from_fn(steps * out, b, |i, j| ((i + 2 * j) as f64).sin());
-        let options = NetworkCheck { threads, ..NetworkCheck::default() };
-        let report = check_network(&net, &x, &y, &HalfSquaredError, &options).unwrap();
-        prop_assert!(report.max_error < TOLERANCE, "{report}");
-        prop_assert_eq!(report.checked, net.n_params());
+        passes_on_threads(&net, &x, &y, threads)?;
     }
 }
 
@@ -255,10 +267,7 @@ proptest! {
             .unwrap();
         let x = sequences(net.n_inputs(), b, seed);
         let y = Matrix::from_fn(net.n_outputs(), b, |i, j| ((i + 3 * j) as f64).cos());
-        let options = NetworkCheck { threads, ..NetworkCheck::default() };
-        let report = check_network(&net, &x, &y, &HalfSquaredError, &options).unwrap();
-        prop_assert!(report.max_error < TOLERANCE, "{report}");
-        prop_assert_eq!(report.checked, net.n_params());
+        passes_on_threads(&net, &x, &y, threads)?;
     }
 }
 
@@ -321,10 +330,7 @@ proptest! {
             .unwrap();
         let x = sequences(net.n_inputs(), b, seed);
         let y = Matrix::from_fn(2, b, |i, j| ((i + 3 * j) as f64).cos());
-        let options = NetworkCheck { threads, ..NetworkCheck::default() };
-        let report = check_network(&net, &x, &y, &HalfSquaredError, &options).unwrap();
-        prop_assert!(report.max_error < TOLERANCE, "{report}");
-        prop_assert_eq!(report.checked, net.n_params());
+        passes_on_threads(&net, &x, &y, threads)?;
     }
 }
 

@@ -130,14 +130,6 @@ impl<T: Real> Layer<T> for Elman<T> {
         "elman"
     }
 
-    fn n_inputs(&self) -> usize {
-        self.0.n_inputs()
-    }
-
-    fn n_outputs(&self) -> usize {
-        self.0.n_outputs()
-    }
-
     fn scratch_len(&self, batch: usize) -> usize {
         (2 * self.0.steps + 1) * self.0.n_h * batch
     }

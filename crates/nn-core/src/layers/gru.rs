@@ -82,14 +82,6 @@ impl<T: Real> Layer<T> for Gru<T> {
         "gru"
     }
 
-    fn n_inputs(&self) -> usize {
-        self.0.n_inputs()
-    }
-
-    fn n_outputs(&self) -> usize {
-        self.0.n_outputs()
-    }
-
     fn scratch_len(&self, batch: usize) -> usize {
         (5 * self.0.steps + 4) * self.0.n_h * batch
     }

@@ -83,14 +83,6 @@ impl<T: Real> Layer<T> for Lstm<T> {
         "lstm"
     }
 
-    fn n_inputs(&self) -> usize {
-        self.0.n_inputs()
-    }
-
-    fn n_outputs(&self) -> usize {
-        self.0.n_outputs()
-    }
-
     fn scratch_len(&self, batch: usize) -> usize {
         (7 * self.0.steps + 4) * self.0.n_h * batch
     }

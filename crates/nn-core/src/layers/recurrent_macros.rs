@@ -57,10 +57,19 @@ macro_rules! recurrent_accessors {
 pub(crate) use recurrent_accessors;
 
 /// The [`Layer`](crate::Layer) methods every recurrent layer shares, for a tuple struct
-/// whose field 0 is its [`Gated`](super::gated::Gated) parameters: the full-length passes are its passes with
-/// no lengths, and the output is a sequence with [`Steps::All`].
+/// whose field 0 is its [`Gated`](super::gated::Gated) parameters: the sizes, the
+/// full-length passes (its passes with no lengths), and the output's steps (a sequence
+/// with [`Steps::All`](crate::Steps::All)).
 macro_rules! full_length_passes {
     () => {
+        fn n_inputs(&self) -> usize {
+            self.0.n_inputs()
+        }
+
+        fn n_outputs(&self) -> usize {
+            self.0.n_outputs()
+        }
+
         fn forward(
             &self,
             input: MatrixView<'_, T>,
