@@ -1,5 +1,5 @@
 //! `cargo xtask fuzz [--cases N]`: the hostile-input suite of `nn-train/tests/fuzz` with
-//! many cases (default 100,000 per property) in a release build.
+//! many cases (default 100,000 per property) in a release build with overflow checks.
 //!
 //! The suite's allocator measures each load's peak memory against a budget of a few
 //! times the input's size and refuses any single allocation over 1 GiB, so that an
@@ -29,14 +29,18 @@ pub fn run(args: &[String]) -> ExitCode {
         }
     };
     let mut fuzz = cargo();
-    fuzz.env("NN_FUZZ_CASES", cases.to_string()).args([
-        "test",
-        "--release",
-        "--package",
-        "nn-train",
-        "--test",
-        "fuzz",
-    ]);
+    // Overflow checks stay on in the release build, so that an arithmetic overflow on
+    // hostile sizes fails the run here as it does in the debug build of `cargo xtask test`.
+    fuzz.env("NN_FUZZ_CASES", cases.to_string())
+        .env("CARGO_PROFILE_RELEASE_OVERFLOW_CHECKS", "true")
+        .args([
+            "test",
+            "--release",
+            "--package",
+            "nn-train",
+            "--test",
+            "fuzz",
+        ]);
     let outcome = step("hostile input, every loader", fuzz);
     if summarize(
         &format!("xtask fuzz ({cases} cases per property)"),

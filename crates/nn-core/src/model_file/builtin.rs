@@ -99,7 +99,11 @@ impl<T: Real> Reader<'_, '_, T> {
         let tensor = |name: &str, shape: &[usize]| {
             read_tensor::<T>(self.file, &format!("layers.{k}.{name}"), shape, self.dtype)
         };
-        let rows = gates * n_h;
+        let rows = n_h.checked_mul(gates).ok_or_else(|| {
+            corrupt(format!(
+                "layer {k} ({kind}): hidden = {n_h} is too large for {gates} gate(s) per cell"
+            ))
+        })?;
         let w_x = tensor("weight_ih_l0", &[rows, n_x])?;
         let w_h = tensor("weight_hh_l0", &[rows, n_h])?;
         let biases = (
