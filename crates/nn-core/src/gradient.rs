@@ -140,11 +140,11 @@ impl<T: Real> LayerGradient<T> {
     }
 
     /// A dense layer's `(∂C/∂W, ∂C/∂b)`, mutably, for the engine (its gradients are made
-    /// with exactly these two tensors).
+    /// with these two tensors first, then any learned activation parameters').
     pub(crate) fn parts_mut(&mut self) -> (&mut Matrix<T>, &mut Matrix<T>) {
         match &mut self.tensors[..] {
-            [w, b] => (w, b),
-            _ => unreachable!("a dense layer's gradient has two tensors"),
+            [w, b, ..] => (w, b),
+            _ => unreachable!("a dense layer's gradient has a weight and a bias tensor"),
         }
     }
 }
@@ -262,6 +262,11 @@ impl<T: Real> Gradient<T> {
             // The engine's case, every step: no visitor.
             for (k, (g, l)) in self.layers.iter().zip(dense).enumerate() {
                 let (r, c) = (l.n_outputs(), l.n_inputs());
+                if l.learns().is_some() {
+                    check_layer(k, g, l)
+                        .map_err(|detail| CoreError::GradientMismatch { op, detail })?;
+                    continue;
+                }
                 if g.tensors.len() != 2
                     || g.tensors[0].shape() != (r, c)
                     || g.tensors[1].shape() != (r, 1)
@@ -277,30 +282,38 @@ impl<T: Real> Gradient<T> {
             return Ok(());
         }
         for (k, (g, l)) in self.layers.iter().zip(net.layers()).enumerate() {
-            let mut i = 0;
-            let mut bad = None;
-            l.visit_params(&mut |spec, _| {
-                let shape = g.tensors.get(i).map(Matrix::shape);
-                if bad.is_none() && shape != Some((spec.rows, spec.cols)) {
-                    bad = Some(format!(
-                        "layers.{k}.{} is {}×{}, the gradient's is {shape:?}",
-                        spec.name, spec.rows, spec.cols
-                    ));
-                }
-                i += 1;
-            });
-            if bad.is_none() && i != g.tensors.len() {
-                bad = Some(format!(
-                    "layer {k} has {i} tensors, the gradient {}",
-                    g.tensors.len()
-                ));
-            }
-            if let Some(detail) = bad {
-                return Err(CoreError::GradientMismatch { op, detail });
-            }
+            check_layer(k, g, l).map_err(|detail| CoreError::GradientMismatch { op, detail })?;
         }
         Ok(())
     }
+}
+
+/// Whether layer `k`'s gradient `g` has the layer's tensors in its visiting order, each
+/// of its shape; the difference if not.
+fn check_layer<T: Real>(
+    k: usize,
+    g: &LayerGradient<T>,
+    l: &dyn crate::Layer<T>,
+) -> Result<(), String> {
+    let mut i = 0;
+    let mut bad = None;
+    l.visit_params(&mut |spec, _| {
+        let shape = g.tensors.get(i).map(Matrix::shape);
+        if bad.is_none() && shape != Some((spec.rows, spec.cols)) {
+            bad = Some(format!(
+                "layers.{k}.{} is {}×{}, the gradient's is {shape:?}",
+                spec.name, spec.rows, spec.cols
+            ));
+        }
+        i += 1;
+    });
+    if bad.is_none() && i != g.tensors.len() {
+        bad = Some(format!(
+            "layer {k} has {i} tensors, the gradient {}",
+            g.tensors.len()
+        ));
+    }
+    bad.map_or(Ok(()), Err)
 }
 
 impl<T: Real> Network<T> {

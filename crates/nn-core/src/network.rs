@@ -146,20 +146,9 @@ impl<T: Real> Network<T> {
             n_inputs,
             layers.iter().map(|l| (l.n_inputs(), l.n_outputs())),
         )?;
-        // A layer that learns its activation's parameters runs the reference procedures.
-        let layers = if layers.iter().any(|l| l.learns().is_some()) {
-            Body::Mixed(
-                layers
-                    .into_iter()
-                    .map(|l| Box::new(l) as Box<dyn Layer<T>>)
-                    .collect(),
-            )
-        } else {
-            Body::Dense(layers)
-        };
         Ok(Self {
             n_inputs,
-            layers,
+            layers: Body::Dense(layers),
             version: Version::fresh(),
         })
     }
@@ -167,17 +156,24 @@ impl<T: Real> Network<T> {
     /// Moves every parameter that an update took out of its domain back to its nearest
     /// point ([`Layer::constrain_params`]): the learned activation parameters.
     pub fn constrain_params(&mut self) {
-        if let Body::Mixed(layers) = &mut self.layers {
-            self.version = Version::fresh();
-            for l in layers {
-                l.constrain_params();
+        match &mut self.layers {
+            Body::Mixed(layers) => {
+                self.version = Version::fresh();
+                for l in layers {
+                    l.constrain_params();
+                }
+            }
+            Body::Dense(layers) => {
+                for l in layers.iter_mut().filter(|l| l.learns().is_some()) {
+                    self.version = Version::fresh();
+                    l.constrain_params();
+                }
             }
         }
     }
 
     /// A network from layers of any kind, built-in or a user's own ([`Layer`]), in order.
-    /// If every layer is a [`Dense`] (learning no activation parameter), the network is
-    /// the same as
+    /// If every layer is a [`Dense`], the network is the same as
     /// [`from_layers`](Network::from_layers) gives (and runs on the multi-threaded
     /// engine); otherwise its passes run the reference procedures of
     /// [`crate::reference`], on the calling thread or, with a workspace of several
@@ -195,10 +191,7 @@ impl<T: Real> Network<T> {
             n_inputs,
             layers.iter().map(|l| (l.n_inputs(), l.n_outputs())),
         )?;
-        if layers
-            .iter()
-            .all(|l| l.as_dense().is_some_and(|d| d.learns().is_none()))
-        {
+        if layers.iter().all(|l| l.as_dense().is_some()) {
             let dense = layers
                 .iter()
                 .filter_map(|l| l.as_dense().cloned())
@@ -309,12 +302,12 @@ impl<T: Real> Network<T> {
         n
     }
 
-    /// Number of parameter tensors (two per dense layer), the length of an optimizer's
-    /// per-tensor state.
+    /// Number of parameter tensors (two per dense layer, and its learned activation
+    /// parameters'), the length of an optimizer's per-tensor state.
     pub fn n_param_tensors(&self) -> usize {
         if let Body::Dense(v) = &self.layers {
             // Every step of a trainer asks (no visitor on the engine's path).
-            return 2 * v.len();
+            return v.iter().map(Dense::n_tensors).sum();
         }
         let mut n = 0;
         self.visit_params(|_, _| n += 1);

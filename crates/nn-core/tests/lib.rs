@@ -17,6 +17,7 @@ mod init;
 mod layer_files;
 mod layer_gradients;
 mod learned;
+mod learned_engine;
 mod masked_gradients;
 mod model_files;
 mod perceptrons;

@@ -76,6 +76,7 @@ impl<T: Real> Network<T> {
         }
         grad.check("adjust_gradient", self)?;
         self.take_target("adjust_gradient", ws, target)?;
+        ws.prepare_learned(self.engine_layers());
         let inv_b = T::one() / T::lit(ws.batch as f64);
         let sink = Accumulate {
             layers: self.engine_layers(),
@@ -132,6 +133,7 @@ impl<T: Real> Network<T> {
         }
         crate::error::check_learning_rate("descend", learning_rate)?;
         self.take_target("descend", ws, target)?;
+        ws.prepare_learned(self.engine_layers());
         let inv_b = T::one() / T::lit(ws.batch as f64);
         let sink = Descend {
             layers: self.engine_layers_mut(),

@@ -12,7 +12,8 @@ use super::next_product::NextJob;
 use super::rows::{Cols, Rows};
 use super::split::Split;
 use super::team::{part_lines, part_rows};
-use crate::{CoreError, Dense, LayerActivation, LayerGradient, Loss, Workspace, all_finite};
+use crate::layers::learned_passes::LayerFns;
+use crate::{CoreError, Dense, LayerGradient, Loss, Workspace, all_finite};
 use std::ops::Range;
 
 /// Where the backward pass adds each layer's term `scale·D⁽ᵏ⁾·A⁽ᵏ⁻¹⁾ᵀ` (and
@@ -22,6 +23,12 @@ pub(crate) trait Sink<T: Real> {
     /// Runs `step` with what phase `l` of [`backward`] needs of layer `l`, and the
     /// update targets of layer `l + 1` (if there is one), whose update may be due.
     fn phase(&mut self, l: usize, step: &mut PhaseStep<'_, T>) -> Result<(), CoreError>;
+
+    /// Adds layer `k`'s sums `scale·Σ Δ ⊙ ∂f/∂θ` of its learned activation parameters
+    /// (laid out as `Learned::backward_rows` lays them out) to their gradient, or to the
+    /// values themselves (then projected into the domain); whether what it wrote is
+    /// finite.
+    fn learned(&mut self, k: usize, sums: &[T]) -> bool;
 }
 
 /// The work of one phase, given layer `l`'s [`Propagate`] and [`Update`] and layer
@@ -34,10 +41,12 @@ pub(crate) type PhaseStep<'f, T> =
 pub(crate) struct Propagate<'a, T: Real> {
     /// `W⁽ˡ⁾` as it was in the forward pass.
     weight: Cols<'a, T>,
-    /// Layer `l`'s activation (for the output delta) and layer `l − 1`'s (for the delta
+    /// Layer `l`'s functions (for the output delta) and layer `l − 1`'s (for the delta
     /// below).
-    own: &'a LayerActivation<T>,
-    below: Option<&'a LayerActivation<T>>,
+    own: LayerFns<'a, T>,
+    below: Option<LayerFns<'a, T>>,
+    /// The factor of the learned parameters' sums (the sink's `scale`).
+    scale: T,
 }
 
 /// Where layer `l`'s update goes: `w += scale·D·Aᵀ`, `b += scale·D·1`.
@@ -74,12 +83,27 @@ impl<T: Real> Sink<T> for Accumulate<'_, T> {
                     let layer = &self.layers[l];
                     Cols::new(layer.weight_slice(), layer.n_outputs(), layer.n_inputs())
                 },
-                own: self.layers[l].activation(),
-                below: l.checked_sub(1).map(|k| self.layers[k].activation()),
+                own: self.layers[l].fns(),
+                below: l.checked_sub(1).map(|k| self.layers[k].fns()),
+                scale,
             },
             target(&mut lower[l], scale),
             upper.first_mut().map(|g| target(g, scale)),
         )
+    }
+
+    fn learned(&mut self, k: usize, sums: &[T]) -> bool {
+        let mut at = 0;
+        for g in self.grads[k].tensors_mut().iter_mut().skip(2) {
+            let g = g.as_mut_slice();
+            for (g, s) in g.iter_mut().zip(&sums[at..]) {
+                *g += *s;
+            }
+            at += g.len();
+        }
+        self.grads[k].tensors()[2..]
+            .iter()
+            .all(|g| all_finite(g.as_slice()))
     }
 }
 
@@ -113,7 +137,8 @@ impl<T: Real> Sink<T> for Descend<'_, T> {
             Propagate {
                 weight: w.read(),
                 own,
-                below: below.last().map(Dense::activation),
+                below: below.last().map(Dense::fns),
+                scale,
             },
             Update {
                 w,
@@ -122,6 +147,12 @@ impl<T: Real> Sink<T> for Descend<'_, T> {
             },
             above,
         )
+    }
+
+    fn learned(&mut self, k: usize, sums: &[T]) -> bool {
+        self.layers[k]
+            .learned_mut()
+            .is_none_or(|l| l.add_and_project(sums))
     }
 }
 
@@ -152,6 +183,12 @@ pub(crate) fn backward<T: Real, L: Loss<T> + ?Sized>(
     let widths = &ws.widths;
     let split = |l: usize| splitter.of(l, widths[l + 1], widths[l], batch);
     let top = layers - 1;
+    let threads = team.map_or(1, |t| t.threads());
+    // Each thread's sums of the learned activation parameters, per layer (the engine
+    // adds them in thread order after the pass).
+    for (buf, &len) in ws.learned.iter_mut().zip(&ws.learned_len) {
+        buf[..threads * len].fill(T::zero());
+    }
     let finite = AtomicBool::new(true);
     ws.update_finite = false;
     // Whether layer l + 1's update is due in phase l.
@@ -178,6 +215,12 @@ pub(crate) fn backward<T: Real, L: Loss<T> + ?Sized>(
         let a_this = DMatrixView::from_slice(&ws.act[l][..n * batch], n, batch);
         let pre_below = l.checked_sub(1).map(|k| &ws.pre[k][..n_prev * batch]);
         let mask = (l >= 1 && ws.masked[l]).then(|| &ws.masks[l][..n_prev * batch]);
+        let (sums_lower, sums_upper) = ws.learned.split_at_mut(l);
+        let sums_below = match (sums_lower.last_mut(), l.checked_sub(1)) {
+            (Some(buf), Some(k)) => sums_rows(buf, ws.learned_len[k], threads),
+            _ => None,
+        };
+        let sums_out = sums_rows(&mut sums_upper[0], ws.learned_len[l], threads);
         let output = (l == top).then(|| OutputDelta {
             loss,
             a: &ws.act[top][..n * batch],
@@ -185,6 +228,7 @@ pub(crate) fn backward<T: Real, L: Loss<T> + ?Sized>(
             s: &ws.pre[top][..n * batch],
             d,
             losses: Rows::new(&mut ws.example_loss, 1, batch),
+            sums: sums_out,
             n,
         });
         // The output delta joins the top layer's phase when that phase reads only its
@@ -193,14 +237,14 @@ pub(crate) fn backward<T: Real, L: Loss<T> + ?Sized>(
         if let (Some(out), false) = (&output, merged) {
             sink.phase(l, &mut |prop, _, _| {
                 fork_layer(split(l), team, ahead, |t, p| {
-                    out.columns(prop.own, part_rows(batch, t, p))
+                    out.columns(prop.own, prop.scale, part_rows(batch, t, p), t)
                 })
             })?;
         }
         sink.phase(l, &mut |prop, this, above| {
             fork_layer(split(l), team, ahead, |t, p| {
                 if let (Some(out), true) = (&output, merged) {
-                    out.columns(prop.own, part_rows(batch, t, p))?;
+                    out.columns(prop.own, prop.scale, part_rows(batch, t, p), t)?;
                 }
                 if let (Some(u), Some(d_above), true) = (above, d_above, pending) {
                     update(u, &d_above, &a_this, t, p, &finite, None)?;
@@ -212,6 +256,8 @@ pub(crate) fn backward<T: Real, L: Loss<T> + ?Sized>(
                         pre,
                         mask,
                         n: n_prev,
+                        sums: sums_below.map(|rows| (rows, t)),
+                        scale: prop.scale,
                     };
                     if by_inputs {
                         below.rows(prop.weight, &d_all, part_lines(n_prev, t, p))?;
@@ -230,7 +276,22 @@ pub(crate) fn backward<T: Real, L: Loss<T> + ?Sized>(
         })?;
         pending = split(l) == Split::Examples && l > 0;
     }
-    ws.update_finite = finite.into_inner();
+    // The learned parameters' sums, the threads' added in order.
+    let mut learned_finite = true;
+    for (k, buf) in ws.learned.iter_mut().enumerate() {
+        let len = ws.learned_len[k];
+        if len == 0 {
+            continue;
+        }
+        let (first, rest) = buf[..threads * len].split_at_mut(len);
+        for part in rest.chunks_exact(len) {
+            for (s, x) in first.iter_mut().zip(part) {
+                *s += *x;
+            }
+        }
+        learned_finite &= sink.learned(k, first);
+    }
+    ws.update_finite = finite.into_inner() && learned_finite;
     let total = ws.example_loss[..batch]
         .iter()
         .fold(T::zero(), |s, &x| s + x);
@@ -245,14 +306,22 @@ struct OutputDelta<'a, T: Real, L: ?Sized> {
     s: &'a [T],
     d: Rows<'a, T>,
     losses: Rows<'a, T>,
+    /// Each thread's sums of the layer's learned activation parameters, if it learns.
+    sums: Option<Rows<'a, T>>,
     n: usize,
 }
 
 impl<T: Real, L: Loss<T> + ?Sized> OutputDelta<'_, T, L> {
-    /// The delta and the losses of examples `cols`, which the calling thread owns.
-    fn columns(&self, f: &LayerActivation<T>, cols: Range<usize>) -> Result<(), CoreError> {
+    /// The delta and the losses of examples `cols`, which the calling thread (`t`) owns.
+    fn columns(
+        &self,
+        f: LayerFns<'_, T>,
+        scale: T,
+        cols: Range<usize>,
+        t: usize,
+    ) -> Result<(), CoreError> {
         // One function for the layer: `⊙ f'` once over the run of columns afterwards.
-        let run = f.per_neuron_len().is_none();
+        let run = f.one_function();
         for c in cols.clone() {
             let r = c * self.n..(c + 1) * self.n;
             // SAFETY: column c of D⁽ᴸ⁾ and entry c of the losses are the caller's alone.
@@ -266,14 +335,16 @@ impl<T: Real, L: Loss<T> + ?Sized> OutputDelta<'_, T, L> {
                 .loss
                 .loss_and_gradient(&self.a[r.clone()], &self.y[r.clone()], dc);
             if !run {
-                f.mul_derivative(&self.s[r], dc, 0)?;
+                // SAFETY: column t of the sums is the calling thread's alone.
+                let sums = unsafe { thread_sums(self.sums, t) };
+                f.backward(&self.s[r], dc, 0, scale, sums)?;
             }
         }
         if run {
             let at = cols.start * self.n..cols.end * self.n;
             // SAFETY: as above; the column slices of the loop are no longer used.
             let d = unsafe { self.d.column_run_mut(cols) };
-            f.mul_derivative(&self.s[at], d, 0)?;
+            f.backward(&self.s[at], d, 0, scale, &mut [])?;
         }
         Ok(())
     }
@@ -282,12 +353,17 @@ impl<T: Real, L: Loss<T> + ?Sized> OutputDelta<'_, T, L> {
 /// The delta below a layer, `D⁽ˡ⁻¹⁾ = (W⁽ˡ⁾ᵀ·D⁽ˡ⁾) ⊙ f⁽ˡ⁻¹⁾'(S⁽ˡ⁻¹⁾)`, times the dropout
 /// mask `r⁽ˡ⁾` if the pass dropped.
 struct Below<'a, T: Real> {
-    f: &'a LayerActivation<T>,
+    f: LayerFns<'a, T>,
     d: Rows<'a, T>,
     pre: &'a [T],
     mask: Option<&'a [T]>,
     /// The rows of `D⁽ˡ⁻¹⁾` (the layer's inputs).
     n: usize,
+    /// If layer `l − 1` learns activation parameters: each thread's sums, and the
+    /// calling thread.
+    sums: Option<(Rows<'a, T>, usize)>,
+    /// The factor of those sums.
+    scale: T,
 }
 
 impl<T: Real> Below<'_, T> {
@@ -328,7 +404,7 @@ impl<T: Real> Below<'_, T> {
     /// columns when the layer has one function (as in the forward pass), else column by
     /// column.
     fn finish(&self, r: Range<usize>, cols: Range<usize>) -> Result<(), CoreError> {
-        if r.len() == self.n && self.f.per_neuron_len().is_none() {
+        if r.len() == self.n && self.f.one_function() {
             let at = cols.start * self.n..cols.end * self.n;
             // SAFETY: the caller's block, whose matrix view is no longer used.
             let d = unsafe { self.d.column_run_mut(cols) };
@@ -344,14 +420,47 @@ impl<T: Real> Below<'_, T> {
     }
 
     /// `d ← d ⊙ f'(S) ⊙ r` for the entries `at` of the delta (rows from `first` on).
+    /// With learned parameters, `Δ = d ⊙ r` first (Algorithm 18's order, as the
+    /// reference), whose `scale·Δ ⊙ ∂f/∂θ` goes into the calling thread's sums.
     fn finish_run(&self, d: &mut [T], at: Range<usize>, first: usize) -> Result<(), CoreError> {
-        self.f.mul_derivative(&self.pre[at.clone()], d, first)?;
+        let s = &self.pre[at.clone()];
+        if let Some((rows, t)) = self.sums {
+            if let Some(m) = self.mask {
+                for (x, m) in d.iter_mut().zip(&m[at]) {
+                    *x *= *m;
+                }
+            }
+            // SAFETY: column t of the sums is the calling thread's alone.
+            let sums = unsafe { thread_sums(Some(rows), t) };
+            return self.f.backward(s, d, first, self.scale, sums);
+        }
+        self.f.backward(s, d, first, self.scale, &mut [])?;
         if let Some(m) = self.mask {
             for (x, m) in d.iter_mut().zip(&m[at]) {
                 *x *= *m;
             }
         }
         Ok(())
+    }
+}
+
+/// The threads' sums of a layer's learned parameters (`len` each) in `buf`, if it has any.
+fn sums_rows<T>(buf: &mut [T], len: usize, threads: usize) -> Option<Rows<'_, T>> {
+    (len > 0).then(|| Rows::new(&mut buf[..threads * len], len, threads))
+}
+
+/// Thread `t`'s sums of a layer's learned parameters (column `t` of `sums`), or nothing.
+///
+/// # Safety
+/// No other reference to column `t` may be live.
+unsafe fn thread_sums<'a, T>(sums: Option<Rows<'a, T>>, t: usize) -> &'a mut [T] {
+    match sums {
+        Some(rows) => {
+            let len = rows.read().nrows();
+            // SAFETY: the caller's promise.
+            unsafe { rows.segment_mut(t, 0..len) }
+        }
+        None => &mut [],
     }
 }
 

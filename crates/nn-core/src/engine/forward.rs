@@ -252,11 +252,11 @@ impl<T: Real> Finish<'_, T> {
     fn block(&self, r: Range<usize>, cols: Range<usize>) -> Result<(), CoreError> {
         let (n, batch) = (self.layer.n_outputs(), self.batch);
         let bias = &self.layer.bias().as_slice()[r.clone()];
-        let f = self.layer.activation();
+        let f = self.layer.fns();
         // Whole columns of a layer with one function: `f` once over their run (a call
         // per column, with the backward pass's, cost about 4 µs of a 300 µs W1 step:
         // docs/dev-log.md, item 30).
-        let run = r.len() == n && f.per_neuron_len().is_none();
+        let run = r.len() == n && f.one_function();
         for c in cols.clone() {
             // SAFETY: the caller's thread alone touches this block of S and A in this fork.
             let sc = unsafe { self.s.segment_mut(c, r.clone()) };

@@ -106,6 +106,10 @@ pub struct Workspace<T> {
     pub(crate) descent_gradient: Option<crate::Gradient<T>>,
     /// The valid steps of each example of the next batches (empty: no lengths).
     pub(crate) lengths: Vec<usize>,
+    /// Per layer, each thread's sums of the learned activation parameters (`learned_len`
+    /// values per thread; none for a layer that learns none).
+    pub(crate) learned: Vec<Vec<T>>,
+    pub(crate) learned_len: Vec<usize>,
 }
 
 impl<T: Real> Workspace<T> {
@@ -244,6 +248,25 @@ impl<T: Real> Workspace<T> {
     /// The batch size of the stored forward pass (0 if none).
     pub fn batch_size(&self) -> usize {
         self.batch
+    }
+
+    /// Sizes the sums of the learned activation parameters for the dense `layers` (the
+    /// backward pass's), growing (never shrinking) the allocations.
+    pub(crate) fn prepare_learned(&mut self, layers: &[crate::Dense<T>]) {
+        let threads = self.threads();
+        self.learned.resize_with(layers.len(), Vec::new);
+        self.learned_len.resize(layers.len(), 0);
+        for ((buf, len), layer) in self
+            .learned
+            .iter_mut()
+            .zip(&mut self.learned_len)
+            .zip(layers)
+        {
+            *len = layer.learned_len();
+            if buf.len() < threads * *len {
+                buf.resize(threads * *len, T::zero());
+            }
+        }
     }
 
     /// Sizes every buffer for `widths` and `batch` columns, growing (never shrinking)

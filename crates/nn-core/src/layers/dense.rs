@@ -6,6 +6,7 @@ use nn_math::{
 };
 
 use super::learned::{Learned, Sharing};
+use super::learned_passes::LayerFns;
 use crate::{CoreError, Layer, LayerActivation, ParamKind, ParamSpec, Saved};
 
 /// A fully connected layer `k`: weights `W⁽ᵏ⁾` (`n_k × n_{k−1}`), biases `b⁽ᵏ⁾` (`n_k`), and
@@ -101,8 +102,8 @@ impl<T: Real> Dense<T> {
     /// update keeps them in the notes' domain (see `Builtin::project`). A function of
     /// your own is learnable too if it implements `Activation::with_params` (and
     /// `dparams`, and `project_param` if its domain is not all of ℝ), with at most two
-    /// parameters, named `"beta"` and `"gamma"`. A network with such a layer runs the
-    /// reference procedures ([`crate::reference`]).
+    /// parameters, named `"beta"` and `"gamma"`. A network of dense layers runs on the
+    /// multi-threaded engine whether they learn or not.
     ///
     /// ```
     /// use nn_core::{Dense, Sharing};
@@ -180,10 +181,38 @@ impl<T: Real> Dense<T> {
         &self.activation
     }
 
-    /// The weights (column-major) and biases, mutably, and the activation, for the fused
+    /// The functions the engine's passes apply: the activation, or the function with
+    /// its learned values.
+    pub(crate) fn fns(&self) -> LayerFns<'_, T> {
+        match &self.learned {
+            Some(l) => LayerFns::Learned(l),
+            None => LayerFns::Fixed(&self.activation),
+        }
+    }
+
+    /// The learned activation parameters, mutably, for the fused descent.
+    pub(crate) fn learned_mut(&mut self) -> Option<&mut Learned<T>> {
+        self.learned.as_mut()
+    }
+
+    /// How many learned values the layer has (0 if none): the engine's partial sums.
+    pub(crate) fn learned_len(&self) -> usize {
+        self.learned.as_ref().map_or(0, Learned::partial_len)
+    }
+
+    /// How many parameter tensors the layer has: weight, bias and the learned ones.
+    pub(crate) fn n_tensors(&self) -> usize {
+        2 + self.learned.as_ref().map_or(0, Learned::tensors)
+    }
+
+    /// The weights (column-major) and biases, mutably, and the functions, for the fused
     /// descent.
-    pub(crate) fn update_parts(&mut self) -> (&mut [T], &mut [T], &LayerActivation<T>) {
-        (&mut self.weight, self.bias.as_mut_slice(), &self.activation)
+    pub(crate) fn update_parts(&mut self) -> (&mut [T], &mut [T], LayerFns<'_, T>) {
+        let fns = match &self.learned {
+            Some(l) => LayerFns::Learned(l),
+            None => LayerFns::Fixed(&self.activation),
+        };
+        (&mut self.weight, self.bias.as_mut_slice(), fns)
     }
 }
 

@@ -16,6 +16,7 @@ use nn_activations::{Activation, Builtin, SharedActivation};
 use nn_math::{Matrix, MatrixViewMut, Real};
 use serde_json::{Value, json};
 
+use super::learned_passes::{self as passes, Sums};
 use crate::{CoreError, NeuronActivation, ParamKind, ParamSpec};
 
 /// Whether a learned activation parameter has one value for the whole layer or one per
@@ -31,7 +32,7 @@ pub enum Sharing {
 /// Each neuron's function with its learned values (one if shared): built-ins by value,
 /// so that the passes call them without dispatch; a user's through `with_params`.
 #[derive(Clone)]
-enum Fns<T: Real> {
+pub(super) enum Fns<T: Real> {
     Builtin(Vec<Builtin<T>>),
     Custom(Vec<SharedActivation<T>>),
 }
@@ -241,10 +242,11 @@ impl<T: Real> Learned<T> {
     /// `A = f(S)` for a batch (`S` column-major, `n × B`), example by example.
     pub(crate) fn forward(&self, s: &[T], a: &mut MatrixViewMut<'_, T>) -> Result<(), CoreError> {
         self.check_fresh()?;
-        match &self.fns {
-            Fns::Builtin(fns) => forward_with(fns, s, a),
-            Fns::Custom(fns) => forward_with(fns, s, a),
+        for (c, mut col) in a.column_iter_mut().enumerate() {
+            let n = col.len();
+            self.forward_rows(&s[c * n..(c + 1) * n], col.as_mut_slice(), 0)?;
         }
+        Ok(())
     }
 
     /// Adds `scale·Σ_examples Δ·∂f/∂θ(S)` to the learned tensors' gradients (`grads`, in
@@ -257,7 +259,60 @@ impl<T: Real> Learned<T> {
         grads: &mut [Matrix<T>],
     ) -> Result<(), CoreError> {
         self.check_fresh()?;
-        // Which of the (at most two) parameters are learned.
+        let (first, second) = match grads {
+            [a] => (a.as_mut_slice(), None),
+            [a, b, ..] => (a.as_mut_slice(), Some(b.as_mut_slice())),
+            [] => return Ok(()),
+        };
+        let mut sums = Sums { first, second };
+        for (c, mut col) in delta.column_iter_mut().enumerate() {
+            let n = col.len();
+            let d = col.as_mut_slice();
+            self.backward_into(&s[c * n..(c + 1) * n], d, 0, scale, &mut sums);
+        }
+        Ok(())
+    }
+
+    /// `a = f(s)` for rows `first..first + s.len()` of one column (the engine's forward
+    /// pass, a block of a column at a time).
+    pub(crate) fn forward_rows(&self, s: &[T], a: &mut [T], first: usize) -> Result<(), CoreError> {
+        self.check_fresh()?;
+        match &self.fns {
+            Fns::Builtin(fns) => passes::forward(fns, s, a, first)?,
+            Fns::Custom(fns) => passes::forward(fns, s, a, first)?,
+        }
+        Ok(())
+    }
+
+    /// The engine's backward step for rows `first..first + s.len()` of one column:
+    /// `partial += scale·Δ ⊙ ∂f/∂θ(s)` (per learned tensor, [`Learned::partial_len`]
+    /// values: the first tensor's, then the second's), then `Δ ← Δ ⊙ f'(s)`.
+    pub(crate) fn backward_rows(
+        &self,
+        s: &[T],
+        d: &mut [T],
+        first: usize,
+        scale: T,
+        partial: &mut [T],
+    ) -> Result<(), CoreError> {
+        self.check_fresh()?;
+        let (a, b) = partial.split_at_mut(self.slot_len());
+        let second = (self.learned_indices().1 == 2).then_some(b);
+        self.backward_into(s, d, first, scale, &mut Sums { first: a, second });
+        Ok(())
+    }
+
+    fn backward_into(&self, s: &[T], d: &mut [T], first: usize, scale: T, sums: &mut Sums<'_, T>) {
+        let (learned, _) = self.learned_indices();
+        match &self.fns {
+            Fns::Builtin(fns) => passes::backward(fns, learned, s, d, first, scale, sums),
+            Fns::Custom(fns) => passes::backward(fns, learned, s, d, first, scale, sums),
+        }
+    }
+
+    /// The indices of the learned parameters among the function's, and how many there
+    /// are (1 or 2).
+    fn learned_indices(&self) -> ([usize; 2], usize) {
         let (mut learned, mut count) = ([0usize; 2], 0);
         for (i, slot) in self.slots.iter().enumerate() {
             if slot.is_some() && count < 2 {
@@ -265,11 +320,40 @@ impl<T: Real> Learned<T> {
                 count += 1;
             }
         }
-        match &self.fns {
-            Fns::Builtin(fns) => backward_with(fns, learned, s, delta, scale, grads),
-            Fns::Custom(fns) => backward_with(fns, learned, s, delta, scale, grads),
+        (learned, count)
+    }
+
+    /// The values of one learned tensor: 1 if shared, else one per neuron.
+    fn slot_len(&self) -> usize {
+        self.slots.iter().flatten().next().map_or(0, Vec::len)
+    }
+
+    /// How many learned values the layer has (every learned tensor's, in visiting
+    /// order): the length of the engine's partial sums.
+    pub(crate) fn partial_len(&self) -> usize {
+        self.slots.iter().flatten().map(Vec::len).sum()
+    }
+
+    /// How many learned tensors the layer has (1 or 2).
+    pub(crate) fn tensors(&self) -> usize {
+        self.learned_indices().1
+    }
+
+    /// Adds `sums` (as [`Learned::backward_rows`] lays them out) to the values, then
+    /// projects them into the domain: the fused descent's update. Whether every value
+    /// is finite afterwards.
+    pub(crate) fn add_and_project(&mut self, sums: &[T]) -> bool {
+        let mut at = 0;
+        let mut finite = true;
+        for slot in self.slots.iter_mut().flatten() {
+            for (v, s) in slot.iter_mut().zip(&sums[at..]) {
+                *v += *s;
+                finite &= v.is_finite();
+            }
+            at += slot.len();
         }
-        Ok(())
+        self.project();
+        finite
     }
 
     fn spec(&self, i: usize) -> ParamSpec {
@@ -337,60 +421,5 @@ impl<T: Real> Learned<T> {
             Sharing::PerNeuron => "per_neuron",
         };
         json!({ "params": names, "sharing": sharing })
-    }
-}
-
-/// [`Learned::forward`] with the neurons' functions `fns` (one if shared).
-fn forward_with<T: Real, F: Activation<T>>(
-    fns: &[F],
-    s: &[T],
-    a: &mut MatrixViewMut<'_, T>,
-) -> Result<(), CoreError> {
-    let n = a.nrows();
-    for (c, mut col) in a.column_iter_mut().enumerate() {
-        let (out, x) = (col.as_mut_slice(), &s[c * n..(c + 1) * n]);
-        match fns {
-            [f] => f.f_slice(x, out)?,
-            _ => {
-                for ((y, x), f) in out.iter_mut().zip(x).zip(fns) {
-                    *y = f.f(*x);
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// [`Learned::backward`] with the neurons' functions `fns` (one if shared) and the
-/// indices of the learned parameters among the function's.
-fn backward_with<T: Real, F: Activation<T>>(
-    fns: &[F],
-    learned: [usize; 2],
-    s: &[T],
-    delta: &mut MatrixViewMut<'_, T>,
-    scale: T,
-    grads: &mut [Matrix<T>],
-) {
-    let n = delta.nrows();
-    let (first, mut second) = match grads {
-        [a] => (a.as_mut_slice(), None),
-        [a, b, ..] => (a.as_mut_slice(), Some(b.as_mut_slice())),
-        [] => return,
-    };
-    let mut dp = [T::zero(); 2];
-    for (c, mut col) in delta.column_iter_mut().enumerate() {
-        let (d, x) = (col.as_mut_slice(), &s[c * n..(c + 1) * n]);
-        for j in 0..n {
-            let (f, at) = match fns {
-                [f] => (f, 0),
-                _ => (&fns[j], j),
-            };
-            f.dparams(x[j], &mut dp);
-            first[at] += scale * d[j] * dp[learned[0]];
-            if let Some(g) = second.as_deref_mut() {
-                g[at] += scale * d[j] * dp[learned[1]];
-            }
-            d[j] *= f.df(x[j]);
-        }
     }
 }

@@ -10,6 +10,7 @@ pub(crate) mod gated;
 pub(crate) mod gru;
 pub(crate) mod image;
 pub(crate) mod learned;
+pub(crate) mod learned_passes;
 pub(crate) mod lstm;
 pub(crate) mod per_step;
 pub(crate) mod pool;
