@@ -12,11 +12,12 @@
 //! `Activation::with_params` and `dparams`, with at most two parameters named `"beta"`
 //! and `"gamma"`.
 
-use nn_activations::{Activation, Builtin, SharedActivation};
+use nn_activations::{Activation, SharedActivation};
 use nn_math::{Matrix, MatrixViewMut, Real};
 use serde_json::{Value, json};
 
 use super::learned_passes::{self as passes, Sums};
+use super::typed_fns::{Typed, with_typed};
 use crate::{CoreError, NeuronActivation, ParamKind, ParamSpec};
 
 /// Whether a learned activation parameter has one value for the whole layer or one per
@@ -29,11 +30,12 @@ pub enum Sharing {
     PerNeuron,
 }
 
-/// Each neuron's function with its learned values (one if shared): built-ins by value,
-/// so that the passes call them without dispatch; a user's through `with_params`.
+/// Each neuron's function with its learned values (one if shared): built-ins by value in
+/// a list of their own type, so that the passes call them without dispatch; a user's
+/// through `with_params`.
 #[derive(Clone)]
-pub(super) enum Fns<T: Real> {
-    Builtin(Vec<Builtin<T>>),
+enum Fns<T: Real> {
+    Builtin(Typed<T>),
     Custom(Vec<SharedActivation<T>>),
 }
 
@@ -158,7 +160,7 @@ impl<T: Real> Learned<T> {
             names: own_names,
             sharing,
             fns: match base {
-                NeuronActivation::Builtin(b) => Fns::Builtin(vec![*b; len]),
+                NeuronActivation::Builtin(b) => Fns::Builtin(Typed::of(b, len)),
                 NeuronActivation::Custom(c) => Fns::Custom(vec![c.clone(); len]),
             },
             stale: false,
@@ -184,7 +186,7 @@ impl<T: Real> Learned<T> {
             let values = &values[..self.slots.len()];
             let ok = match (&self.base, &mut self.fns) {
                 (NeuronActivation::Builtin(b), Fns::Builtin(v)) => {
-                    b.with_param_values(values).map(|f| v[j] = f).is_ok()
+                    b.with_param_values(values).is_ok_and(|f| v.set(j, f))
                 }
                 (NeuronActivation::Custom(c), Fns::Custom(v)) => match c.with_params(values) {
                     Some(Ok(f)) => {
@@ -278,7 +280,7 @@ impl<T: Real> Learned<T> {
     pub(crate) fn forward_rows(&self, s: &[T], a: &mut [T], first: usize) -> Result<(), CoreError> {
         self.check_fresh()?;
         match &self.fns {
-            Fns::Builtin(fns) => passes::forward(fns, s, a, first)?,
+            Fns::Builtin(typed) => with_typed!(typed, fns => passes::forward(fns, s, a, first))?,
             Fns::Custom(fns) => passes::forward(fns, s, a, first)?,
         }
         Ok(())
@@ -305,7 +307,9 @@ impl<T: Real> Learned<T> {
     fn backward_into(&self, s: &[T], d: &mut [T], first: usize, scale: T, sums: &mut Sums<'_, T>) {
         let (learned, _) = self.learned_indices();
         match &self.fns {
-            Fns::Builtin(fns) => passes::backward(fns, learned, s, d, first, scale, sums),
+            Fns::Builtin(typed) => {
+                with_typed!(typed, fns => passes::backward(fns, learned, s, d, first, scale, sums))
+            }
             Fns::Custom(fns) => passes::backward(fns, learned, s, d, first, scale, sums),
         }
     }

@@ -52,17 +52,36 @@ pub(super) fn backward<T: Real, F: Activation<T>>(
     sums: &mut Sums<'_, T>,
 ) {
     let mut dp = [T::zero(); 2];
-    for (i, (d, x)) in d.iter_mut().zip(s).enumerate() {
-        let (f, at) = match fns {
-            [f] => (f, 0),
-            _ => (&fns[first + i], first + i),
-        };
-        f.dparams(*x, &mut dp);
-        sums.first[at] += scale * *d * dp[learned[0]];
-        if let Some(g) = sums.second.as_deref_mut() {
-            g[at] += scale * *d * dp[learned[1]];
+    if let [f] = fns {
+        for (d, &x) in d.iter_mut().zip(s) {
+            f.dparams(x, &mut dp);
+            sums.first[0] += scale * *d * dp[learned[0]];
+            if let Some(g) = sums.second.as_deref_mut() {
+                g[0] += scale * *d * dp[learned[1]];
+            }
+            *d *= f.df(x);
         }
-        *d *= f.df(*x);
+        return;
+    }
+    let (fns, firsts) = (&fns[first..], &mut sums.first[first..]);
+    match sums.second.as_deref_mut() {
+        None => {
+            for (((d, &x), f), g) in d.iter_mut().zip(s).zip(fns).zip(firsts) {
+                f.dparams(x, &mut dp);
+                *g += scale * *d * dp[learned[0]];
+                *d *= f.df(x);
+            }
+        }
+        Some(seconds) => {
+            let seconds = &mut seconds[first..];
+            let per_neuron = d.iter_mut().zip(s).zip(fns).zip(firsts).zip(seconds);
+            for ((((d, &x), f), g), h) in per_neuron {
+                f.dparams(x, &mut dp);
+                *g += scale * *d * dp[learned[0]];
+                *h += scale * *d * dp[learned[1]];
+                *d *= f.df(x);
+            }
+        }
     }
 }
 

@@ -16,6 +16,7 @@ pub(crate) mod per_step;
 pub(crate) mod pool;
 pub(crate) mod recurrent_macros;
 pub(crate) mod sequence;
+pub(crate) mod typed_fns;
 pub(crate) mod window;
 
 use std::fmt;
