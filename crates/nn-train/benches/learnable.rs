@@ -1,7 +1,7 @@
 //! What learning activation parameters costs: W1 of `../shared/anchors/README.md`
 //! (784-128-64-10, SGD 0.01, batch 64, one epoch of 60,000 random inputs) with PReLU
-//! hidden layers whose slopes β are fixed (the engine) or learned, one per neuron (the
-//! reference procedures). The two take turns in each round; the median time of each and
+//! hidden layers whose slopes β are fixed or learned, one per neuron (both on the
+//! engine). The two take turns in each round; the median time of each and
 //! the median of the rounds' ratios are printed:
 //! `W1-prelu fixed threads=1 median_s=0.312`, `learned/fixed threads=1 median=1.08`.
 //!

@@ -184,10 +184,7 @@ impl<T: Real> Dense<T> {
     /// The functions the engine's passes apply: the activation, or the function with
     /// its learned values.
     pub(crate) fn fns(&self) -> LayerFns<'_, T> {
-        match &self.learned {
-            Some(l) => LayerFns::Learned(l),
-            None => LayerFns::Fixed(&self.activation),
-        }
+        LayerFns::of(&self.activation, self.learned.as_ref())
     }
 
     /// The learned activation parameters, mutably, for the fused descent.
@@ -208,10 +205,7 @@ impl<T: Real> Dense<T> {
     /// The weights (column-major) and biases, mutably, and the functions, for the fused
     /// descent.
     pub(crate) fn update_parts(&mut self) -> (&mut [T], &mut [T], LayerFns<'_, T>) {
-        let fns = match &self.learned {
-            Some(l) => LayerFns::Learned(l),
-            None => LayerFns::Fixed(&self.activation),
-        };
+        let fns = LayerFns::of(&self.activation, self.learned.as_ref());
         (&mut self.weight, self.bias.as_mut_slice(), fns)
     }
 }

@@ -11,6 +11,11 @@
 //! gradient descent. A user's function is learnable if it implements
 //! `Activation::with_params` and `dparams`, with at most two parameters named `"beta"`
 //! and `"gamma"`.
+//!
+//! The sums run in both the reference procedures (a column at a time) and the engine (a
+//! block of rows at a time, each thread into its own sums, added in thread order after
+//! the pass): `learned_passes.rs`. A built-in function's neurons are kept as a list of
+//! its own type (`typed_fns.rs`), so those passes call it without dispatch.
 
 use nn_activations::{Activation, SharedActivation};
 use nn_math::{Matrix, MatrixViewMut, Real};

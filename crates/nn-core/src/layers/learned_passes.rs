@@ -95,7 +95,15 @@ pub(crate) enum LayerFns<'a, T: Real> {
     Learned(&'a Learned<T>),
 }
 
-impl<T: Real> LayerFns<'_, T> {
+impl<'a, T: Real> LayerFns<'a, T> {
+    /// A layer's functions: `activation`, or its function with the `learned` values.
+    pub(crate) fn of(activation: &'a LayerActivation<T>, learned: Option<&'a Learned<T>>) -> Self {
+        match learned {
+            Some(l) => Self::Learned(l),
+            None => Self::Fixed(activation),
+        }
+    }
+
     /// Whether every neuron applies the same function with the same values, so that a
     /// pass may run over several columns at once.
     pub(crate) fn one_function(&self) -> bool {
