@@ -201,14 +201,18 @@ impl Pool2d {
     }
 
     /// The backward pass of [`max_2x2`](Pool2d::max_2x2): each window's `Δ` goes to its
-    /// first largest value, zeros to the others (and to rows or columns no window covers).
-    fn max_2x2_backward<T: Real>(&self, x: &[T], d: &[T], dx: &mut [T]) {
+    /// first value equal to the window's maximum `m` (the forward pass's output, so the
+    /// same comparisons as [`argmax`](Pool2d::argmax)), zeros to the others (and to rows
+    /// or columns no window covers). Factors of 0 and 1, not branches, which would be
+    /// mispredicted half the time.
+    fn max_2x2_backward<T: Real>(&self, x: &[T], m: &[T], d: &[T], dx: &mut [T]) {
         let (input, (ho, wo)) = (self.window.input, self.window.out);
         let w = input.width;
         if input.height != 2 * ho || w != 2 * wo {
             dx.fill(T::zero());
         }
-        for (o, d_row) in d.chunks_exact(wo).enumerate() {
+        let (zero, one) = (T::zero(), T::one());
+        for (o, (d_row, m_row)) in d.chunks_exact(wo).zip(m.chunks_exact(wo)).enumerate() {
             let (c, oy) = (o / ho, o % ho);
             let top = input.index(c, 2 * oy, 0);
             let (x0, x1) = (&x[top..top + 2 * wo], &x[top + w..top + w + 2 * wo]);
@@ -217,21 +221,19 @@ impl Pool2d {
             let grads = dx0[..2 * wo]
                 .chunks_exact_mut(2)
                 .zip(dx1.chunks_exact_mut(2));
-            for (((a, b), (ga, gb)), &g) in windows.zip(grads).zip(d_row) {
-                // The first of a[0], a[1], b[0], b[1] equal to their maximum (what
-                // `argmax` finds), as 0/1 factors: comparisons selected by branches
-                // would be mispredicted half the time.
-                let m = if a[1] > a[0] { a[1] } else { a[0] };
-                let m = if b[0] > m { b[0] } else { m };
-                let m = if b[1] > m { b[1] } else { m };
-                let f0 = a[0] == m;
-                let f1 = !f0 & (a[1] == m);
-                let f2 = !(f0 | f1) & (b[0] == m);
-                let f3 = !(f0 | f1 | f2);
-                ga[0] = g * one_if(f0);
-                ga[1] = g * one_if(f1);
-                gb[0] = g * one_if(f2);
-                gb[1] = g * one_if(f3);
+            for (((a, b), (ga, gb)), (&g, &m)) in windows.zip(grads).zip(d_row.iter().zip(m_row)) {
+                // 0/1 factors of the first value equal to m (exact in floating point);
+                // m is NaN only if the first value is (NaN is never larger).
+                let is = |v: T| if v == m { one } else { zero };
+                #[allow(clippy::eq_op)]
+                let f0 = if a[0] == m || m != m { one } else { zero };
+                let f1 = is(a[1]) * (one - f0);
+                let f2 = is(b[0]) * (one - f0 - f1);
+                let f3 = one - f0 - f1 - f2;
+                ga[0] = g * f0;
+                ga[1] = g * f1;
+                gb[0] = g * f2;
+                gb[1] = g * f3;
             }
         }
     }
@@ -288,8 +290,8 @@ impl<T: Real> Layer<T> for Pool2d {
     }
 
     /// No parameters; `∂C/∂x` gets each output's `Δ` at its window's largest input
-    /// (max) or `Δ/(kh·kw)` at every input of its window (mean), added where windows
-    /// overlap.
+    /// (max; 2×2 windows of stride 2 find it by the saved output) or `Δ/(kh·kw)` at every
+    /// input of its window (mean), added where windows overlap.
     fn backward(
         &self,
         saved: Saved<'_, T>,
@@ -305,6 +307,8 @@ impl<T: Real> Layer<T> for Pool2d {
         for j in 0..d_output.ncols() {
             let x = saved.input.column(j);
             let x = x.as_slice();
+            let m = saved.output.column(j);
+            let m = m.as_slice();
             let d = d_output.column(j);
             let d = d.as_slice();
             let mut dx = d_input.column_mut(j);
@@ -313,7 +317,7 @@ impl<T: Real> Layer<T> for Pool2d {
                 dx.fill(T::zero());
             }
             match self.pooling {
-                Pooling::Max if self.is_max_2x2() => self.max_2x2_backward(x, d, dx),
+                Pooling::Max if self.is_max_2x2() => self.max_2x2_backward(x, m, d, dx),
                 Pooling::Max => self.each_window(|o, at| dx[self.argmax(x, at)] += d[o]),
                 Pooling::Average => {
                     let ((kh, kw), w) = (self.window.kernel, self.window.input.width);
@@ -346,8 +350,34 @@ impl<T: Real> Layer<T> for Pool2d {
     }
 }
 
-/// 1 if `on`, else 0, without a branch.
-#[inline]
-fn one_if<T: Real>(on: bool) -> T {
-    T::lit(f64::from(u8::from(on)))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_2x2_backward_sends_each_gradient_to_the_first_maximum_as_argmax_does() {
+        // Values from {0, 1, 2} (and NaN): most windows tie, as after a ReLU.
+        for (h, w) in [(4, 4), (5, 7), (6, 2)] {
+            let input = ImageShape::new(2, h, w).unwrap();
+            let pool = Pool2d::new(input, Pooling::Max, 2, 2).unwrap();
+            let n = input.len();
+            for seed in 0..20u64 {
+                let x: Vec<f64> = (0..n as u64)
+                    .map(|i| match (i * 7 + seed * 13 + i * i * seed) % 7 {
+                        6 if seed % 5 == 0 => f64::NAN,
+                        v => (v % 3) as f64,
+                    })
+                    .collect();
+                let m_len = pool.output().len();
+                let mut m = vec![0.0; m_len];
+                pool.max_2x2(&x, &mut m);
+                let d: Vec<f64> = (0..m_len).map(|o| o as f64 + 1.0).collect();
+                let mut fast = vec![f64::NAN; n];
+                pool.max_2x2_backward(&x, &m, &d, &mut fast);
+                let mut general = vec![0.0; n];
+                pool.each_window(|o, at| general[pool.argmax(&x, at)] += d[o]);
+                assert_eq!(fast, general, "{h}×{w}, seed {seed}");
+            }
+        }
+    }
 }
