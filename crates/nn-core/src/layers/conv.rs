@@ -273,7 +273,7 @@ impl<T: Real> Layer<T> for Conv2d<T> {
     }
 
     fn scratch_len(&self, batch: usize) -> usize {
-        self.output.len() * batch + self.window.positions() * self.k()
+        self.output.len() * batch + self.window.im2col_len()
     }
 
     /// Guide eq. 4.2.4, per example: `X̂ = im2col(x)`, `Z = X̂·Wᵀ + 1·bᵀ` (a `P × C_out`
@@ -291,11 +291,12 @@ impl<T: Real> Layer<T> for Conv2d<T> {
             self.output.channels,
         );
         let batch = input.ncols();
-        let (z_all, cols) = scratch.split_at_mut(n * batch);
-        let cols = &mut cols[..p * k];
+        let (z_all, buf) = scratch.split_at_mut(n * batch);
+        let buf = &mut buf[..self.window.im2col_len()];
         let w = self.weight();
         for j in 0..batch {
-            self.window.im2col(input.column(j).as_slice(), cols);
+            self.window.im2col(input.column(j).as_slice(), buf);
+            let cols = &buf[..p * k];
             let z = &mut z_all[j * n..(j + 1) * n];
             for (plane, b) in z.chunks_exact_mut(p).zip(&self.bias) {
                 plane.fill(*b);
@@ -339,8 +340,8 @@ impl<T: Real> Layer<T> for Conv2d<T> {
                 detail: "the gradient lacks the layer's weight or bias".into(),
             });
         };
-        let (z_all, cols) = saved.scratch.split_at_mut(n * batch);
-        let cols = &mut cols[..p * k];
+        let (z_all, buf) = saved.scratch.split_at_mut(n * batch);
+        let buf = &mut buf[..self.window.im2col_len()];
         let w = self.weight();
         for j in 0..batch {
             let mut d_col = d_output.column_mut(j);
@@ -349,7 +350,8 @@ impl<T: Real> Layer<T> for Conv2d<T> {
             for (g, plane) in gb.as_mut_slice().iter_mut().zip(d.chunks_exact(p)) {
                 *g += scale * plane.iter().fold(T::zero(), |s, &x| s + x);
             }
-            self.window.im2col(saved.input.column(j).as_slice(), cols);
+            self.window.im2col(saved.input.column(j).as_slice(), buf);
+            let cols = &mut buf[..p * k];
             let dm = DMatrixView::from_slice(d, p, c_out);
             let x_hat = DMatrixView::from_slice(cols, p, k);
             gemm(scale, &dm, Op::Trans, &x_hat, Op::NoTrans, T::one(), gw)?;
@@ -364,7 +366,7 @@ impl<T: Real> Layer<T> for Conv2d<T> {
                     T::zero(),
                     &mut dx_hat,
                 )?;
-                self.window.col2im(cols, d_in.column_mut(j).as_mut_slice());
+                self.window.col2im(buf, d_in.column_mut(j).as_mut_slice());
             }
         }
         Ok(())

@@ -17,6 +17,7 @@ pub(crate) mod pool;
 pub(crate) mod recurrent_macros;
 pub(crate) mod sequence;
 pub(crate) mod typed_fns;
+pub(crate) mod vectorized;
 pub(crate) mod window;
 
 use std::fmt;

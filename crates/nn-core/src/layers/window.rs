@@ -4,7 +4,16 @@
 use nn_math::Real;
 
 use super::image::{ImageShape, slide};
+use super::vectorized::vectorized;
+
+vectorized!(
+    /// [`Window::im2col_padded`], vectorized.
+    fn im2col_padded<T>(&Window, x: &[T], buf: &mut [T]) => im2col_padded
+);
 use crate::CoreError;
+
+/// The values [`Window::im2col`] copies at a time with a horizontal stride of 1.
+const BLOCK: usize = 8;
 
 /// A `kh × kw` window moved over an image by `stride` rows and columns, the image padded
 /// with `padding` zeros on every side.
@@ -88,11 +97,93 @@ impl Window {
             .filter(|&iy| iy < self.input.height)
     }
 
+    /// How long the buffer of [`im2col`](Window::im2col) must be: `X̂` (`P·K` values),
+    /// and for a horizontal stride of 1 room for the zero-padded image and for one block
+    /// written past `X̂`'s end.
+    pub fn im2col_len(&self) -> usize {
+        let x_hat = self.positions() * self.area() * self.input.channels;
+        match self.stride.1 {
+            1 => x_hat + BLOCK + self.padded_len(),
+            _ => x_hat,
+        }
+    }
+
+    /// The row length of the padded image: padding on both sides, and a block's room
+    /// past the last window.
+    fn padded_width(&self) -> usize {
+        self.input.width + 2 * self.padding.1 + BLOCK
+    }
+
+    /// The values of the padded image: every channel with its padding rows above and
+    /// below, rows of [`padded_width`](Window::padded_width).
+    fn padded_len(&self) -> usize {
+        self.input.channels * (self.input.height + 2 * self.padding.0) * self.padded_width()
+    }
+
     /// im2col: writes the `P × K` matrix `X̂` (column-major, `P = Ho·Wo` positions,
-    /// `K = C·kh·kw`) of one example's image `x`: `X̂[p, (c·kh + ki)·kw + kj]` is the input
-    /// value under kernel offset `(ki, kj)` of channel `c` when the window is at output
-    /// position `p = oy·Wo + ox`, or 0 in the padding (guide eq. 4.2.3).
-    pub fn im2col<T: Real>(&self, x: &[T], cols: &mut [T]) {
+    /// `K = C·kh·kw`) of one example's image `x` into the first `P·K` values of `buf`
+    /// ([`im2col_len`](Window::im2col_len) long; the rest is scratch):
+    /// `X̂[p, (c·kh + ki)·kw + kj]` is the input value under kernel offset `(ki, kj)` of
+    /// channel `c` when the window is at output position `p = oy·Wo + ox`, or 0 in the
+    /// padding (guide eq. 4.2.3).
+    ///
+    /// With a horizontal stride of 1 (the common case), the image is first copied into a
+    /// zero-padded buffer, so that every row of `X̂` is one contiguous run of it, copied
+    /// in blocks of a fixed size (the last block running past the row, into values
+    /// written next): rows are a few dozen values, and a copy of unknown length costs a
+    /// call to `memcpy` per row, more than the copy itself (`docs/dev-log.md`, eleventh
+    /// session).
+    pub fn im2col<T: Real>(&self, x: &[T], buf: &mut [T]) {
+        if self.stride.1 == 1 {
+            im2col_padded(self, x, buf);
+        } else {
+            self.im2col_strided(x, buf);
+        }
+    }
+
+    /// [`im2col`](Window::im2col) through the padded image (horizontal stride 1).
+    #[inline(always)]
+    fn im2col_padded<T: Real>(&self, x: &[T], buf: &mut [T]) {
+        let (c_in, (kh, kw), p) = (self.input.channels, self.kernel, self.positions());
+        let (h, w, (ph, pw)) = (self.input.height, self.input.width, self.padding);
+        let ((ho, wo), sh) = (self.out, self.stride.0);
+        let (cols, padded) = buf.split_at_mut(p * kw * kh * c_in + BLOCK);
+        let (pwid, prows) = (self.padded_width(), h + 2 * ph);
+        let padded = &mut padded[..c_in * prows * pwid];
+        padded.fill(T::zero());
+        for (plane, pad) in x
+            .chunks_exact(h * w)
+            .zip(padded.chunks_exact_mut(prows * pwid))
+        {
+            for (row, pad_row) in plane
+                .chunks_exact(w)
+                .zip(pad[ph * pwid..].chunks_exact_mut(pwid))
+            {
+                pad_row[pw..pw + w].copy_from_slice(row);
+            }
+        }
+        let blocks = wo.div_ceil(BLOCK);
+        for c in 0..c_in {
+            let pad = &padded[c * prows * pwid..(c + 1) * prows * pwid];
+            for ki in 0..kh {
+                for kj in 0..kw {
+                    let k = (c * kh + ki) * kw + kj;
+                    for oy in 0..ho {
+                        let src = &pad[(oy * sh + ki) * pwid + kj..][..blocks * BLOCK];
+                        let at = k * p + oy * wo;
+                        let dst = &mut cols[at..at + blocks * BLOCK];
+                        for (d, s) in dst.chunks_exact_mut(BLOCK).zip(src.chunks_exact(BLOCK)) {
+                            let s: &[T; BLOCK] = s.try_into().expect("a block");
+                            d.copy_from_slice(s);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// [`im2col`](Window::im2col) straight from the image (any stride).
+    fn im2col_strided<T: Real>(&self, x: &[T], cols: &mut [T]) {
         let (c_in, (kh, kw), p) = (self.input.channels, self.kernel, self.positions());
         let (wo, sw, w) = (self.out.1, self.stride.1, self.input.width);
         for c in 0..c_in {
@@ -128,9 +219,11 @@ impl Window {
     }
 
     /// col2im, the adjoint of [`im2col`](Window::im2col): `dx ← Σ` of every entry of
-    /// `∂C/∂X̂` added to the input value it was copied from (guide eq. 4.2.6); padding
-    /// entries are dropped.
-    pub fn col2im<T: Real>(&self, dcols: &[T], dx: &mut [T]) {
+    /// `∂C/∂X̂` (the first `P·K` values of `buf`, which is
+    /// [`im2col_len`](Window::im2col_len) long) added to the input value it was copied
+    /// from (guide eq. 4.2.6); padding entries are dropped.
+    pub fn col2im<T: Real>(&self, buf: &[T], dx: &mut [T]) {
+        let dcols = &buf[..self.positions() * self.area() * self.input.channels];
         dx.fill(T::zero());
         let (c_in, (kh, kw), p) = (self.input.channels, self.kernel, self.positions());
         let (wo, sw, w) = (self.out.1, self.stride.1, self.input.width);
@@ -170,13 +263,19 @@ mod tests {
     /// im2col against its definition, entry by entry, over strides and paddings.
     #[test]
     fn im2col_is_its_definition_and_col2im_its_adjoint() {
-        for (stride, padding) in [((1, 1), (0, 0)), ((2, 1), (1, 2)), ((3, 2), (2, 0))] {
+        for (stride, padding) in [
+            ((1, 1), (0, 0)),
+            ((2, 1), (1, 2)),
+            ((3, 2), (2, 0)),
+            ((1, 1), (2, 1)),
+        ] {
             let input = ImageShape::new(2, 5, 6).unwrap();
             let g = Window::new("test", input, (3, 2), stride, padding).unwrap();
             let x: Vec<f64> = (0..input.len()).map(|i| i as f64 + 1.0).collect();
             let (p, k) = (g.positions(), 2 * g.area());
-            let mut cols = vec![f64::NAN; p * k];
+            let mut cols = vec![f64::NAN; g.im2col_len()];
             g.im2col(&x, &mut cols);
+            cols.truncate(p * k);
             for c in 0..2 {
                 for (ki, kj) in (0..3).flat_map(|a| (0..2).map(move |b| (a, b))) {
                     for (oy, ox) in (0..g.out.0).flat_map(|a| (0..g.out.1).map(move |b| (a, b))) {
@@ -196,7 +295,9 @@ mod tests {
             // ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩ for any y.
             let y: Vec<f64> = (0..p * k).map(|i| ((i * 7 % 11) as f64) - 5.0).collect();
             let mut back = vec![f64::NAN; input.len()];
-            g.col2im(&y, &mut back);
+            let mut y_buf = y.clone();
+            y_buf.resize(g.im2col_len(), f64::NAN);
+            g.col2im(&y_buf, &mut back);
             let lhs: f64 = cols.iter().zip(&y).map(|(a, b)| a * b).sum();
             let rhs: f64 = x.iter().zip(&back).map(|(a, b)| a * b).sum();
             assert_eq!(lhs, rhs);
