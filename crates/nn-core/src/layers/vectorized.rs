@@ -1,6 +1,7 @@
 //! Loops of the layers' own (not products) compiled for the CPU's vector instructions:
-//! the library is built for baseline x86-64, so without this the loops of im2col,
-//! col2im and pooling use 16-byte SSE moves, whatever the CPU has.
+//! the library is built for baseline x86-64, so without this a loop such as im2col's
+//! uses 16-byte SSE moves, whatever the CPU has. (Pooling's backward pass measured the
+//! same either way, so it stays plain.)
 
 /// Defines `$name`, which runs the `#[inline(always)]` method `$method` of `$ty` compiled
 /// for AVX2 and FMA when the CPU has them (as `nn_math::simd` reports, so that
