@@ -6,8 +6,7 @@
 
 use nn_activations::{Identity, PRelu, Silu};
 use nn_core::{
-    Dropout, Gradient, HalfSquaredError, Network, Sharing, SoftmaxCrossEntropy, SplitRule,
-    Workspace, reference,
+    HalfSquaredError, Network, Sharing, SoftmaxCrossEntropy, SplitRule, Workspace, reference,
 };
 use nn_math::Matrix;
 use proptest::prelude::*;
@@ -16,60 +15,12 @@ use rand::rngs::StdRng;
 
 use crate::counting_allocator::allocations_during;
 use crate::learned::network_and_batch_of;
-
-fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-12 * (1.0 + a.abs().max(b.abs()))
-}
-
-fn values(g: &Gradient<f64>) -> Vec<f64> {
-    g.layers()
-        .iter()
-        .flat_map(|l| l.tensors())
-        .flat_map(|t| t.iter().copied())
-        .collect()
-}
+use crate::reference::{close, engine_matches_reference};
 
 fn params(net: &Network<f64>) -> Vec<f64> {
     let mut all = Vec::new();
     net.visit_params(|_, p| all.extend_from_slice(p));
     all
-}
-
-/// Output, loss and gradient of one step on the reference (`threads = 0`) or on the
-/// engine (`threads`, each layer split by inputs where bit `k` of `split` is set).
-fn step(
-    net: &Network<f64>,
-    (x, y): (&Matrix<f64>, &Matrix<f64>),
-    threads: usize,
-    split: u64,
-    dropout: Option<&(Dropout, u64)>,
-) -> (Matrix<f64>, f64, Vec<f64>) {
-    let mut grad = net.gradient();
-    let rng = |seed: u64| StdRng::seed_from_u64(seed);
-    if threads == 0 {
-        let mut ws = Workspace::new();
-        let out = match dropout {
-            Some((d, s)) => reference::evaluate_with_dropout(net, x, &mut ws, d, &mut rng(*s)),
-            None => reference::evaluate(net, x, &mut ws),
-        }
-        .unwrap()
-        .clone_owned();
-        let loss =
-            reference::adjust_gradient(net, &mut ws, y, &HalfSquaredError, &mut grad).unwrap();
-        return (out, loss, values(&grad));
-    }
-    let mut ws = Workspace::with_threads(threads).unwrap();
-    ws.set_split_rule(SplitRule::ByInputs(split));
-    let out = match dropout {
-        Some((d, s)) => net.evaluate_with_dropout(x, &mut ws, d, &mut rng(*s)),
-        None => net.evaluate_with(x, &mut ws),
-    }
-    .unwrap()
-    .clone_owned();
-    let loss = net
-        .adjust_gradient(&mut ws, y, &HalfSquaredError, &mut grad)
-        .unwrap();
-    (out, loss, values(&grad))
 }
 
 proptest! {
@@ -82,20 +33,7 @@ proptest! {
         seed in any::<u64>(),
     ) {
         prop_assert!(net.dense_layers().is_some(), "on the engine");
-        let dropout = rate.map(|r| (Dropout::new(vec![r; net.n_layers()]).unwrap(), seed));
-        let (out_r, loss_r, grad_r) = step(&net, (&x, &y), 0, 0, dropout.as_ref());
-        let (out_e, loss_e, grad_e) = step(&net, (&x, &y), threads, split, dropout.as_ref());
-        prop_assert!(close(loss_r, loss_e), "loss {loss_r} vs {loss_e}");
-        for (a, b) in out_r.iter().zip(out_e.iter()) {
-            prop_assert!(close(*a, *b), "output {a} vs {b}");
-        }
-        prop_assert_eq!(grad_r.len(), grad_e.len());
-        for (a, b) in grad_r.iter().zip(&grad_e) {
-            prop_assert!(close(*a, *b), "gradient {a} vs {b}");
-        }
-        if threads == 1 && rate.is_none() {
-            prop_assert!(grad_r.iter().zip(&grad_e).all(|(a, b)| a.to_bits() == b.to_bits()));
-        }
+        engine_matches_reference(&net, (&x, &y), threads, split, rate, seed)?;
     }
 
     #[test]

@@ -14,11 +14,13 @@ use rand::rngs::StdRng;
 
 use crate::common::{inputs, network, real_targets};
 
-fn close(a: f64, b: f64) -> bool {
+/// Equal to 1e-12 relative.
+pub fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-12 * (1.0 + a.abs().max(b.abs()))
 }
 
-fn values(g: &Gradient<f64>) -> Vec<f64> {
+/// Every value of a gradient, in order.
+pub fn values(g: &Gradient<f64>) -> Vec<f64> {
     g.layers()
         .iter()
         .flat_map(|l| l.tensors())
@@ -28,7 +30,7 @@ fn values(g: &Gradient<f64>) -> Vec<f64> {
 
 /// Output, loss and gradient of one step of `net` on the engine (`threads`, `split`) or
 /// on the reference (`threads = 0`).
-fn step(
+pub fn step(
     net: &Network<f64>,
     x: &Matrix<f64>,
     y: &Matrix<f64>,
@@ -73,6 +75,47 @@ fn step(
     (out, loss, values(&grad))
 }
 
+/// Output, loss and gradient of the engine (`threads`, `split`, dropout at `rate` drawn
+/// from `seed`) against the reference: to 1e-12 relative, bit for bit on one thread
+/// without dropout.
+pub fn engine_matches_reference(
+    net: &Network<f64>,
+    (x, y): (&Matrix<f64>, &Matrix<f64>),
+    threads: usize,
+    split: u64,
+    rate: Option<f64>,
+    seed: u64,
+) -> Result<(), TestCaseError> {
+    let dropout = rate.map(|r| Dropout::new(vec![r; net.n_layers()]).unwrap());
+    let d = dropout.as_ref().map(|d| (d, seed));
+    let (out_r, loss_r, grad_r) = step(net, x, y, 0, 0, d);
+    let (out_e, loss_e, grad_e) = step(net, x, y, threads, split, d);
+    prop_assert!(close(loss_r, loss_e), "loss {loss_r} vs {loss_e}");
+    for (a, b) in out_r.iter().zip(out_e.iter()) {
+        prop_assert!(close(*a, *b), "output {a} vs {b}");
+    }
+    prop_assert_eq!(grad_r.len(), grad_e.len());
+    for (a, b) in grad_r.iter().zip(&grad_e) {
+        prop_assert!(close(*a, *b), "gradient {a} vs {b}");
+    }
+    if threads == 1 && rate.is_none() {
+        prop_assert_eq!(loss_r.to_bits(), loss_e.to_bits());
+        prop_assert!(
+            out_r
+                .iter()
+                .zip(out_e.iter())
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        );
+        prop_assert!(
+            grad_r
+                .iter()
+                .zip(&grad_e)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        );
+    }
+    Ok(())
+}
+
 proptest! {
     #[test]
     fn the_engine_computes_what_the_reference_computes(
@@ -85,23 +128,7 @@ proptest! {
         rate in prop::option::of(0.0..0.6_f64),
         seed in any::<u64>(),
     ) {
-        let dropout = rate.map(|r| Dropout::new(vec![r; net.n_layers()]).unwrap());
-        let d = dropout.as_ref().map(|d| (d, seed));
-        let (out_r, loss_r, grad_r) = step(&net, &x, &y, 0, 0, d);
-        let (out_e, loss_e, grad_e) = step(&net, &x, &y, threads, split, d);
-        prop_assert!(close(loss_r, loss_e), "loss {loss_r} vs {loss_e}");
-        for (a, b) in out_r.iter().zip(out_e.iter()) {
-            prop_assert!(close(*a, *b), "output {a} vs {b}");
-        }
-        prop_assert_eq!(grad_r.len(), grad_e.len());
-        for (a, b) in grad_r.iter().zip(&grad_e) {
-            prop_assert!(close(*a, *b), "gradient {a} vs {b}");
-        }
-        if threads == 1 && rate.is_none() {
-            prop_assert_eq!(loss_r.to_bits(), loss_e.to_bits());
-            prop_assert!(out_r.iter().zip(out_e.iter()).all(|(a, b)| a.to_bits() == b.to_bits()));
-            prop_assert!(grad_r.iter().zip(&grad_e).all(|(a, b)| a.to_bits() == b.to_bits()));
-        }
+        engine_matches_reference(&net, (&x, &y), threads, split, rate, seed)?;
     }
 
     #[test]
