@@ -1,13 +1,41 @@
-//! A [`Feed`]'s steps are the plain calls' steps: the same losses and the same weights, bit
-//! for bit, on any number of threads, whatever the idle threads managed to gather ahead.
+//! A [`Feed`]'s steps are the plain calls' steps: the same losses and the same weights
+//! (and learned activation parameters), bit for bit, on any number of threads, whatever
+//! the idle threads managed to gather ahead.
 
-use nn_core::{CoreError, Dropout, Feed, HalfSquaredError, Network, SplitRule, Workspace};
+use nn_core::{CoreError, Dropout, Feed, HalfSquaredError, Network, Sharing, SplitRule, Workspace};
 use nn_math::Matrix;
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use crate::common::{inputs, network};
+
+/// `net` with every parameter of every layer's function learned per neuron, where the
+/// function has parameters to learn.
+fn learning(net: &Network<f64>) -> Network<f64> {
+    let layers = net.dense_layers().expect("dense").iter().map(|l| {
+        let names: Vec<&str> = match l.activation().per_neuron_len() {
+            None => l.activation().neuron(0).map_or(Vec::new(), |f| {
+                nn_activations::Activation::params(f)
+                    .iter()
+                    .map(|p| p.0)
+                    .collect()
+            }),
+            Some(_) => Vec::new(),
+        };
+        l.clone()
+            .learn(&names, Sharing::PerNeuron)
+            .unwrap_or_else(|_| l.clone())
+    });
+    Network::from_layers(net.n_inputs(), layers.collect()).expect("the same chain")
+}
+
+/// Every parameter of `net`, in visiting order.
+fn params(net: &Network<f64>) -> Vec<f64> {
+    let mut all = Vec::new();
+    net.visit_params(|_, p| all.extend_from_slice(p));
+    all
+}
 
 /// The targets of a batch: a fixed function of the examples' indices.
 fn targets(net: &Network<f64>, picks: &[usize]) -> Matrix<f64> {
@@ -95,8 +123,10 @@ proptest! {
         rule in prop_oneof![Just(SplitRule::Auto), any::<u64>().prop_map(SplitRule::ByInputs)],
         rates in prop::option::of(prop::collection::vec(0.0..0.5f64, 5)),
         fused in any::<bool>(),
+        learn in any::<bool>(),
         seed in any::<u64>(),
     ) {
+        let net = if learn { learning(&net) } else { net };
         let dropout = rates.map(|r| Dropout::new(r[..net.n_layers()].to_vec()).unwrap());
         let (mut a, mut b) = (net.clone(), net.clone());
         let mut plain = Workspace::with_threads(threads).unwrap();
@@ -115,10 +145,7 @@ proptest! {
             let la = plain_step(&mut a, &mut plain, &data, picks, dropout.as_ref(), &mut rng_a, fused);
             let lb = feed_step(&mut b, &mut feed, picks, next, dropout.as_ref(), &mut rng_b, fused);
             prop_assert_eq!(la.to_bits(), lb.to_bits());
-            for (x, y) in a.dense_layers().unwrap().iter().zip(b.dense_layers().unwrap()) {
-                prop_assert_eq!(x.weight_slice(), y.weight_slice());
-                prop_assert_eq!(x.bias(), y.bias());
-            }
+            prop_assert_eq!(params(&a), params(&b));
         }
     }
 }
