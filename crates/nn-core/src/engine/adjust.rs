@@ -8,8 +8,9 @@ use nn_math::nalgebra::{Dyn, RawStorage};
 use crate::error::shape_err;
 
 use super::ahead::Ahead;
-use super::backprop::{Accumulate, Descend, backward};
+use super::backprop::backward;
 use super::next_product::NextJob;
+use super::sink::{Accumulate, Descend};
 use crate::{CoreError, Gradient, Loss, Network, Workspace};
 
 impl<T: Real> Network<T> {

@@ -1,6 +1,6 @@
 //! The backward pass proper, shared between a workspace's threads: the output delta,
-//! the deltas below each layer, and each layer's update into a gradient or (fused
-//! descent) straight into the weights.
+//! the deltas below each layer, and each layer's update into its sink (`sink.rs`: a
+//! gradient, or with the fused descent straight into the weights).
 
 use nn_math::nalgebra::DMatrixView;
 use nn_math::{Op, Real, gemm, mul_tn_to};
@@ -10,151 +10,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use super::ahead::{Ahead, fork_layer};
 use super::next_product::NextJob;
 use super::rows::{Cols, Rows};
+use super::sink::{Sink, Update};
 use super::split::Split;
 use super::team::{part_lines, part_rows};
 use crate::layers::learned_passes::LayerFns;
-use crate::{CoreError, Dense, LayerGradient, Loss, Workspace, all_finite};
+use crate::{CoreError, Loss, Workspace, all_finite};
 use std::ops::Range;
-
-/// Where the backward pass adds each layer's term `scale·D⁽ᵏ⁾·A⁽ᵏ⁻¹⁾ᵀ` (and
-/// `scale·D⁽ᵏ⁾·1`): into a gradient ([`Accumulate`]) or straight into the weights
-/// ([`Descend`]).
-pub(crate) trait Sink<T: Real> {
-    /// Runs `step` with what phase `l` of [`backward`] needs of layer `l`, and the
-    /// update targets of layer `l + 1` (if there is one), whose update may be due.
-    fn phase(&mut self, l: usize, step: &mut PhaseStep<'_, T>) -> Result<(), CoreError>;
-
-    /// Adds layer `k`'s sums `scale·Σ Δ ⊙ ∂f/∂θ` of its learned activation parameters
-    /// (laid out as `Learned::backward_rows` lays them out) to their gradient, or to the
-    /// values themselves (then projected into the domain); whether what it wrote is
-    /// finite.
-    fn learned(&mut self, k: usize, sums: &[T]) -> bool;
-}
-
-/// The work of one phase, given layer `l`'s [`Propagate`] and [`Update`] and layer
-/// `l + 1`'s update targets.
-pub(crate) type PhaseStep<'f, T> =
-    dyn FnMut(Propagate<'_, T>, Update<'_, T>, Option<Update<'_, T>>) -> Result<(), CoreError> + 'f;
-
-/// What propagating a delta through layer `l` reads.
-#[derive(Clone, Copy)]
-pub(crate) struct Propagate<'a, T: Real> {
-    /// `W⁽ˡ⁾` as it was in the forward pass.
-    weight: Cols<'a, T>,
-    /// Layer `l`'s functions (for the output delta) and layer `l − 1`'s (for the delta
-    /// below).
-    own: LayerFns<'a, T>,
-    below: Option<LayerFns<'a, T>>,
-    /// The factor of the learned parameters' sums (the sink's `scale`).
-    scale: T,
-}
-
-/// Where layer `l`'s update goes: `w += scale·D·Aᵀ`, `b += scale·D·1`.
-#[derive(Clone, Copy)]
-pub(crate) struct Update<'a, T: Real> {
-    w: Rows<'a, T>,
-    b: Rows<'a, T>,
-    scale: T,
-}
-
-/// AdjustGradient's sink: `∇C⁽ᵏ⁾ += (1/B)·D⁽ᵏ⁾·A⁽ᵏ⁻¹⁾ᵀ`.
-pub(crate) struct Accumulate<'a, T: Real> {
-    pub(crate) layers: &'a [Dense<T>],
-    pub(crate) grads: &'a mut [LayerGradient<T>],
-    pub(crate) scale: T,
-}
-
-impl<T: Real> Sink<T> for Accumulate<'_, T> {
-    fn phase(&mut self, l: usize, step: &mut PhaseStep<'_, T>) -> Result<(), CoreError> {
-        let scale = self.scale;
-        fn target<T: Real>(g: &mut LayerGradient<T>, scale: T) -> Update<'_, T> {
-            let (w, b) = g.parts_mut();
-            let n = b.len();
-            Update {
-                w: Rows::of(w),
-                b: Rows::new(b.as_mut_slice(), n, 1),
-                scale,
-            }
-        }
-        let (lower, upper) = self.grads.split_at_mut(l + 1);
-        step(
-            Propagate {
-                weight: {
-                    let layer = &self.layers[l];
-                    Cols::new(layer.weight_slice(), layer.n_outputs(), layer.n_inputs())
-                },
-                own: self.layers[l].fns(),
-                below: l.checked_sub(1).map(|k| self.layers[k].fns()),
-                scale,
-            },
-            target(&mut lower[l], scale),
-            upper.first_mut().map(|g| target(g, scale)),
-        )
-    }
-
-    fn learned(&mut self, k: usize, sums: &[T]) -> bool {
-        let mut at = 0;
-        for g in self.grads[k].tensors_mut().iter_mut().skip(2) {
-            let g = g.as_mut_slice();
-            for (g, s) in g.iter_mut().zip(&sums[at..]) {
-                *g += *s;
-            }
-            at += g.len();
-        }
-        self.grads[k].tensors()[2..]
-            .iter()
-            .all(|g| all_finite(g.as_slice()))
-    }
-}
-
-/// Descend's sink: `W⁽ᵏ⁾ ← W⁽ᵏ⁾ − (α/B)·D⁽ᵏ⁾·A⁽ᵏ⁻¹⁾ᵀ`. Each thread updates its own
-/// columns of `W⁽ᵏ⁾`, once no thread reads them any more (see [`backward`]).
-pub(crate) struct Descend<'a, T: Real> {
-    pub(crate) layers: &'a mut [Dense<T>],
-    pub(crate) scale: T,
-}
-
-impl<T: Real> Sink<T> for Descend<'_, T> {
-    fn phase(&mut self, l: usize, step: &mut PhaseStep<'_, T>) -> Result<(), CoreError> {
-        let scale = self.scale;
-        let (lower, upper) = self.layers.split_at_mut(l + 1);
-        let (below, this) = lower.split_at_mut(l);
-        let n_in = this[0].n_inputs();
-        let (w, b, own) = this[0].update_parts();
-        let n = b.len();
-        let w = Rows::new(w, n, n_in);
-        let above = upper.first_mut().map(|layer| {
-            let n_in = layer.n_inputs();
-            let (w, b, _) = layer.update_parts();
-            let n = b.len();
-            Update {
-                w: Rows::new(w, n, n_in),
-                b: Rows::new(b, n, 1),
-                scale,
-            }
-        });
-        step(
-            Propagate {
-                weight: w.read(),
-                own,
-                below: below.last().map(Dense::fns),
-                scale,
-            },
-            Update {
-                w,
-                b: Rows::new(b, n, 1),
-                scale,
-            },
-            above,
-        )
-    }
-
-    fn learned(&mut self, k: usize, sums: &[T]) -> bool {
-        self.layers[k]
-            .learned_mut()
-            .is_none_or(|l| l.add_and_project(sums))
-    }
-}
 
 /// The backward pass over the pass stored in `ws` (targets copied in): the output delta
 /// `D⁽ᴸ⁾ = ∂C/∂a ⊙ f⁽ᴸ⁾'(S⁽ᴸ⁾)` (each thread its examples `J_t`), then one fork per layer,

@@ -8,7 +8,8 @@
 //! Modules, each depending only on those listed before it: `rows` (raw views of
 //! disjoint blocks), `team` (the threads), `split` (how a layer's work is divided, and
 //! the fork), `source` (a pass's input), `ahead` (gathering the next batch),
-//! `next_product`, `workspace` (the buffers), then the passes: `forward`, `backprop`,
+//! `next_product`, `workspace` (the buffers), then the passes: `forward`, `sink` (where
+//! the backward pass writes), `backprop`,
 //! `feed`, and `examples` (a network of any layers, split by examples).
 
 pub(crate) mod adjust;
@@ -20,6 +21,7 @@ pub(crate) mod feed;
 pub(crate) mod forward;
 pub(crate) mod next_product;
 pub(crate) mod rows;
+pub(crate) mod sink;
 pub(crate) mod source;
 pub(crate) mod split;
 pub(crate) mod team;

@@ -109,6 +109,7 @@ pub struct Workspace<T> {
     /// Per layer, each thread's sums of the learned activation parameters (`learned_len`
     /// values per thread; none for a layer that learns none).
     pub(crate) learned: Vec<Vec<T>>,
+    /// Per layer, how many learned values it has (each thread's share of `learned`).
     pub(crate) learned_len: Vec<usize>,
 }
 

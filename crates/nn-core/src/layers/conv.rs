@@ -366,7 +366,8 @@ impl<T: Real> Layer<T> for Conv2d<T> {
                     T::zero(),
                     &mut dx_hat,
                 )?;
-                self.window.col2im(buf, d_in.column_mut(j).as_mut_slice());
+                self.window
+                    .col2im(&buf[..p * k], d_in.column_mut(j).as_mut_slice());
             }
         }
         Ok(())

@@ -309,6 +309,8 @@ impl<T: Real> Learned<T> {
         Ok(())
     }
 
+    /// The backward step of both passes for rows `first..` of one column, into `sums`
+    /// (guide §2.1: `∂C/∂θ_j += scale·Δ_j·∂f/∂θ(s_j; θ_j)`, then `Δ_j ← Δ_j·f'(s_j)`).
     fn backward_into(&self, s: &[T], d: &mut [T], first: usize, scale: T, sums: &mut Sums<'_, T>) {
         let (learned, _) = self.learned_indices();
         match &self.fns {

@@ -5,15 +5,15 @@ use nn_math::Real;
 
 use super::image::{ImageShape, slide};
 use super::vectorized::vectorized;
+use crate::CoreError;
+
+/// The values [`Window::im2col`] copies at a time with a horizontal stride of 1.
+const BLOCK: usize = 8;
 
 vectorized!(
     /// [`Window::im2col_padded`], vectorized.
     fn im2col_padded<T>(&Window, x: &[T], buf: &mut [T]) => im2col_padded
 );
-use crate::CoreError;
-
-/// The values [`Window::im2col`] copies at a time with a horizontal stride of 1.
-const BLOCK: usize = 8;
 
 /// A `kh × kw` window moved over an image by `stride` rows and columns, the image padded
 /// with `padding` zeros on every side.
@@ -101,11 +101,15 @@ impl Window {
     /// and for a horizontal stride of 1 room for the zero-padded image and for one block
     /// written past `X̂`'s end.
     pub fn im2col_len(&self) -> usize {
-        let x_hat = self.positions() * self.area() * self.input.channels;
         match self.stride.1 {
-            1 => x_hat + BLOCK + self.padded_len(),
-            _ => x_hat,
+            1 => self.x_hat_len() + BLOCK + self.padded_len(),
+            _ => self.x_hat_len(),
         }
+    }
+
+    /// The values of `X̂`, `P·K` (`K = C·kh·kw`).
+    fn x_hat_len(&self) -> usize {
+        self.positions() * self.area() * self.input.channels
     }
 
     /// The row length of the padded image: padding on both sides, and a block's room
@@ -147,7 +151,7 @@ impl Window {
         let (c_in, (kh, kw), p) = (self.input.channels, self.kernel, self.positions());
         let (h, w, (ph, pw)) = (self.input.height, self.input.width, self.padding);
         let ((ho, wo), sh) = (self.out, self.stride.0);
-        let (cols, padded) = buf.split_at_mut(p * kw * kh * c_in + BLOCK);
+        let (cols, padded) = buf.split_at_mut(self.x_hat_len() + BLOCK);
         let (pwid, prows) = (self.padded_width(), h + 2 * ph);
         let padded = &mut padded[..c_in * prows * pwid];
         padded.fill(T::zero());
@@ -219,11 +223,9 @@ impl Window {
     }
 
     /// col2im, the adjoint of [`im2col`](Window::im2col): `dx ← Σ` of every entry of
-    /// `∂C/∂X̂` (the first `P·K` values of `buf`, which is
-    /// [`im2col_len`](Window::im2col_len) long) added to the input value it was copied
-    /// from (guide eq. 4.2.6); padding entries are dropped.
-    pub fn col2im<T: Real>(&self, buf: &[T], dx: &mut [T]) {
-        let dcols = &buf[..self.positions() * self.area() * self.input.channels];
+    /// `∂C/∂X̂` added to the input value it was copied from (guide eq. 4.2.6); padding
+    /// entries are dropped.
+    pub fn col2im<T: Real>(&self, dcols: &[T], dx: &mut [T]) {
         dx.fill(T::zero());
         let (c_in, (kh, kw), p) = (self.input.channels, self.kernel, self.positions());
         let (wo, sw, w) = (self.out.1, self.stride.1, self.input.width);
@@ -295,9 +297,7 @@ mod tests {
             // ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩ for any y.
             let y: Vec<f64> = (0..p * k).map(|i| ((i * 7 % 11) as f64) - 5.0).collect();
             let mut back = vec![f64::NAN; input.len()];
-            let mut y_buf = y.clone();
-            y_buf.resize(g.im2col_len(), f64::NAN);
-            g.col2im(&y_buf, &mut back);
+            g.col2im(&y, &mut back);
             let lhs: f64 = cols.iter().zip(&y).map(|(a, b)| a * b).sum();
             let rhs: f64 = x.iter().zip(&back).map(|(a, b)| a * b).sum();
             assert_eq!(lhs, rhs);
